@@ -1,0 +1,1 @@
+"""amends: customer recovery from plain files."""

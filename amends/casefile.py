@@ -1,0 +1,57 @@
+"""Read one case file: bytes → UTF-8 text → front matter and Markdown body.
+
+Values are not interpreted here (that is `validate`); this stage only finds
+the YAML, parses it safely and remembers where everything is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import Problem
+from .yamlfile import Document, parse_mapping
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+_FENCES = ("---", "...")
+
+
+@dataclass
+class RawCase:
+    """A case file split into its parsed front matter and its body."""
+
+    stem: str
+    doc: Document
+    body: str
+    body_line: int
+
+
+def read_case(path: Path, name: str) -> tuple[RawCase | None, list[Problem]]:
+    """Read the case file at `path`, reported as `name` (e.g. cases/x.md)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(name, None, f"cannot read the file: {error.strerror}")]
+    if len(data) > MAX_FILE_BYTES:
+        return None, [Problem(name, None, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return None, [Problem(name, line, f"the file is not UTF-8 (byte 0x{data[error.start]:02x}); "
+                                          "save it as UTF-8 in your editor")]
+    return split_case(text, path.stem, name)
+
+
+def split_case(text: str, stem: str, name: str) -> tuple[RawCase | None, list[Problem]]:
+    """Split text into front matter (parsed) and body."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None, [Problem(name, 1, "a case file must start with a line '---', then the front matter, then '---'")]
+    end = next((i for i, line in enumerate(lines[1:], start=1) if line.rstrip() in _FENCES), None)
+    if end is None:
+        return None, [Problem(name, 1, "the front matter has no closing '---' line")]
+    doc, problems = parse_mapping("\n".join(lines[1:end]), name, first_line=2)
+    if doc is None:
+        return None, problems
+    body = "\n".join(lines[end + 1:]).strip("\n")
+    return RawCase(stem, doc, body, end + 2), problems

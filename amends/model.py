@@ -1,0 +1,118 @@
+"""The typed model of a case, and the Problem value every stage reports."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+CHANNELS = ("email", "phone", "letter", "in-person", "social", "chat")
+STATUSES = ("open", "resolved", "recovered", "lost")
+FAULTS = ("ours", "customer", "shared", "unclear")
+SEVERITIES = ("low", "medium", "high", "critical")
+ACCOMMODATION_KINDS = ("credit", "refund", "gift-card", "discount", "replacement", "other")
+
+Channel = Literal["email", "phone", "letter", "in-person", "social", "chat"]
+Status = Literal["open", "resolved", "recovered", "lost"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input file, pointing at the line to fix."""
+
+    path: str
+    line: int | None
+    message: str
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Customer:
+    name: str
+    email: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Accommodation:
+    kind: str
+    amount: Decimal | None = None
+    currency: str = ""
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Promise:
+    what: str
+    due: date | None = None
+    kept: bool | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    at: date | datetime
+    channel: str | None = None
+    note: str | None = None
+
+    @property
+    def day(self) -> date:
+        return self.at.date() if isinstance(self.at, datetime) else self.at
+
+
+@dataclass(frozen=True)
+class FollowupOverrides:
+    """Per-case changes to the follow-up plan, from the `followups` front matter."""
+
+    hold: bool = False
+    skip: tuple[str, ...] = ()
+    dates: tuple[tuple[str, date], ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: str
+    title: str
+    customer: Customer
+    channel: str
+    opened: date
+    status: str
+    resolved: date | None = None
+    fault: str | None = None
+    severity: str | None = None
+    owner: str | None = None
+    team: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    accommodation: tuple[Accommodation, ...] = ()
+    promises: tuple[Promise, ...] = ()
+    what_went_wrong: str | None = None
+    how_resolved: str | None = None
+    prevention: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    followups: FollowupOverrides = field(default_factory=FollowupOverrides)
+    do_not_contact: bool = False
+    customer_value: Decimal | None = None
+    body: str = ""
+
+    @property
+    def reopened(self) -> bool:
+        """A case set back to open that keeps its resolved date was reopened."""
+        return self.status == "open" and self.resolved is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
+    def days_to_resolve(self) -> int | None:
+        if self.resolved is None or self.is_open:
+            return None
+        return (self.resolved - self.opened).days

@@ -1,0 +1,69 @@
+"""Write a new case file with today's date and every field ready to fill in."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from .views import slugify
+
+
+def _quoted(value: str | None) -> str:
+    # JSON strings are valid double-quoted YAML, whatever the value contains.
+    return json.dumps(value, ensure_ascii=False) if value else ""
+
+
+def case_text(title: str, name: str, email: str | None, phone: str | None, channel: str, today: date) -> str:
+    """The text of a new, open case."""
+    return f"""---
+title: {_quoted(title)}
+customer:
+  name: {_quoted(name)}
+  email: {_quoted(email)}
+  phone: {_quoted(phone)}
+channel: {channel}            # email | phone | letter | in-person | social | chat
+opened: {today.isoformat()}
+status: open              # open | resolved | recovered | lost
+# resolved: {today.isoformat()}    # the day it was put right
+fault: unclear            # ours | customer | shared | unclear
+severity: medium          # low | medium | high | critical
+owner:
+team:                     # the team accountable for the loss
+category:
+tags: []
+accommodation: []         # - kind: refund   (credit | refund | gift-card | discount | replacement | other)
+                          #   amount: 10.00
+                          #   note: why
+promises: []              # - what: call back with the courier's answer
+                          #   due: {today.isoformat()}
+what_went_wrong:
+how_resolved:
+prevention:               # why it will not happen again
+contacts:
+  - at: {today.isoformat()}
+    channel: {channel}
+    note: Complaint received.
+---
+## What happened
+
+## In the customer's words
+
+> 
+
+## Lessons
+"""
+
+
+def write_new_case(cases_dir: Path, text: str, title: str, today: date) -> Path:
+    """Write the file under a fresh name; an existing file is never overwritten."""
+    cases_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{today.isoformat()}-{slugify(title)}"
+    for n in range(1, 1000):
+        path = cases_dir / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
+        try:
+            with path.open("x", encoding="utf-8") as f:
+                f.write(text)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"too many cases named {stem}")

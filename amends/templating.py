@@ -1,0 +1,41 @@
+"""The one place a Jinja environment is built, with amends' filters."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .markup import to_html
+
+
+def format_date(value: date | datetime | None) -> str:
+    """14 Mar 2026, the same on every machine whatever its locale."""
+    if value is None:
+        return "—"
+    text = f"{value.day} {value.strftime('%b %Y')}"
+    if isinstance(value, datetime):
+        text += value.strftime(" %H:%M")
+    return text
+
+
+def format_money(amount: Decimal | None, currency: str = "") -> str:
+    """12.50 EUR, with thousands separated: 1,200.00 EUR."""
+    if amount is None:
+        return "—"
+    return f"{amount:,.2f} {currency}".strip()
+
+
+def make_env(templates_dir: Path, *, html: bool = True) -> Environment:
+    """A strict environment: a missing value is an error, never a blank."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "htm", "xml"]) if html else False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(date=format_date, money=format_money, markdown=to_html)
+    return env

@@ -1,0 +1,178 @@
+"""Turn raw case files into typed Cases, reporting every problem at once."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from .casefile import RawCase
+from .config import Config
+from .fields import Reader
+from .model import (
+    ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES, STATUSES,
+    Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise,
+)
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+
+CASE_KEYS = (
+    "id", "title", "customer", "channel", "opened", "resolved", "status",
+    "fault", "severity", "owner", "team", "category", "tags",
+    "accommodation", "promises", "what_went_wrong", "how_resolved", "prevention",
+    "contacts", "followups", "do_not_contact", "customer_value",
+)
+CUSTOMER_KEYS = ("name", "email", "company", "phone", "timezone", "language")
+ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note")
+PROMISE_KEYS = ("what", "due", "kept")
+CONTACT_KEYS = ("at", "channel", "note")
+FOLLOWUP_KEYS = ("hold", "skip", "dates")
+
+
+def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list[Case], list[Problem]]:
+    """Validate every raw case; return the valid ones (sorted by id) and all problems."""
+    cases: list[Case] = []
+    problems: list[Problem] = []
+    for raw in raws:
+        case, found = to_case(raw, config, today)
+        problems += found
+        if case is not None:
+            cases.append(case)
+
+    # An id names a page and a ledger key, so two cases may never share one.
+    by_id: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        by_id[case.id].append(case)
+    duplicated = {case_id for case_id, same in by_id.items() if len(same) > 1}
+    for case_id in sorted(duplicated):
+        paths = [c.path for c in by_id[case_id]]
+        for case in by_id[case_id]:
+            others = ", ".join(p for p in paths if p != case.path)
+            problems.append(Problem(case.path, 1, f"the case id '{case_id}' is also used by {others}; ids must be unique", "id"))
+    cases = sorted((c for c in cases if c.id not in duplicated), key=lambda c: c.id)
+    return cases, problems
+
+
+def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem]]:
+    """Read one case; it is None when anything about it is wrong."""
+    r = Reader(raw.doc)
+    r.keys((), CASE_KEYS)
+    r.keys(("customer",), CUSTOMER_KEYS)
+
+    case_id = r.text(("id",)) or raw.stem
+    if not ID_PATTERN.fullmatch(case_id):
+        where = ("id",) if r.present(("id",)) else ()
+        r.problem(where, f"'{case_id}' cannot be a case id: use letters, digits, '.', '_' and '-' only "
+                         "(rename the file or set 'id:')")
+
+    customer = Customer(
+        name=r.text(("customer", "name"), required=True) or "",
+        email=r.email(("customer", "email")),
+        company=r.text(("customer", "company")),
+        phone=r.text(("customer", "phone")),
+        timezone=r.timezone(("customer", "timezone")),
+        language=r.language(("customer", "language")),
+    )
+    opened = r.date(("opened",), required=True)
+    resolved = r.date(("resolved",))
+    status = r.choice(("status",), STATUSES, required=True)
+
+    case = Case(
+        id=case_id,
+        path=raw.doc.path,
+        title=r.text(("title",), required=True) or "",
+        customer=customer,
+        channel=r.choice(("channel",), CHANNELS, required=True) or "",
+        opened=opened or today,
+        resolved=resolved,
+        status=status or "open",
+        fault=r.choice(("fault",), FAULTS),
+        severity=r.choice(("severity",), SEVERITIES),
+        owner=r.text(("owner",)),
+        team=r.text(("team",)),
+        category=r.text(("category",)),
+        tags=r.text_list(("tags",)),
+        accommodation=_accommodation(r, config),
+        promises=_promises(r),
+        what_went_wrong=r.text(("what_went_wrong",), multiline=True),
+        how_resolved=r.text(("how_resolved",), multiline=True),
+        prevention=r.text(("prevention",), multiline=True),
+        contacts=_contacts(r, today),
+        followups=_followups(r, config),
+        do_not_contact=bool(r.boolean(("do_not_contact",))),
+        customer_value=r.amount(("customer_value",)),
+        body=raw.body,
+    )
+    if opened is not None:
+        _check_dates(r, case, today)
+    if r.problems:
+        return None, r.problems
+    return case, []
+
+
+def _accommodation(r: Reader, config: Config) -> tuple[Accommodation, ...]:
+    out = []
+    for item in r.items(("accommodation",)):
+        if r.keys(item, ACCOMMODATION_KEYS):
+            out.append(Accommodation(
+                kind=r.choice(item + ("kind",), ACCOMMODATION_KINDS, required=True) or "other",
+                amount=r.amount(item + ("amount",)),
+                currency=r.currency(item + ("currency",)) or config.currency,
+                note=r.text(item + ("note",), multiline=True),
+            ))
+    return tuple(out)
+
+
+def _promises(r: Reader) -> tuple[Promise, ...]:
+    out = []
+    for item in r.items(("promises",)):
+        if r.keys(item, PROMISE_KEYS):
+            out.append(Promise(
+                what=r.text(item + ("what",), required=True, multiline=True) or "",
+                due=r.date(item + ("due",)),
+                kept=r.boolean(item + ("kept",)),
+            ))
+    return tuple(out)
+
+
+def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
+    out = []
+    for item in r.items(("contacts",)):
+        if r.keys(item, CONTACT_KEYS):
+            at = r.moment(item + ("at",), required=True)
+            contact = Contact(at or today, r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True))
+            if at is not None and contact.day > today:
+                r.problem(item + ("at",), f"the contact on {at} is in the future (today is {today})")
+            out.append(contact)
+    # The log is shown in time order whatever order it was typed in.
+    return tuple(sorted(out, key=lambda c: (c.day, str(c.at))))
+
+
+def _followups(r: Reader, config: Config) -> FollowupOverrides:
+    if not r.keys(("followups",), FOLLOWUP_KEYS):
+        return FollowupOverrides()
+    skip = r.text_list(("followups", "skip"))
+    for index, kind in enumerate(skip):
+        if kind not in config.kinds:
+            r.problem(("followups", "skip", index), f"'{kind}' is not a follow-up kind; kinds: {', '.join(config.kinds)}")
+    dates = []
+    if r.keys(("followups", "dates"), config.kinds):
+        mapping = r.raw(("followups", "dates"))
+        for kind in mapping:
+            when = r.date(("followups", "dates", kind))
+            if kind in config.kinds and when is not None:
+                dates.append((kind, when))
+    return FollowupOverrides(hold=bool(r.boolean(("followups", "hold"))), skip=skip, dates=tuple(sorted(dates)))
+
+
+def _check_dates(r: Reader, case: Case, today: date) -> None:
+    """Dates that cannot be true: the future, or resolved before opened."""
+    if case.opened > today:
+        r.problem(("opened",), f"'opened' is in the future ({case.opened}; today is {today})")
+    if case.resolved is not None:
+        if case.resolved > today:
+            r.problem(("resolved",), f"'resolved' is in the future ({case.resolved}; today is {today})")
+        if case.resolved < case.opened:
+            r.problem(("resolved",), f"'resolved' ({case.resolved}) is before 'opened' ({case.opened})")
+    elif case.status in ("resolved", "recovered") and r.present(("status",)):
+        r.problem(("status",), f"status is '{case.status}' but there is no 'resolved' date; add one")

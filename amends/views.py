@@ -1,0 +1,153 @@
+"""Pure views over the cases: figures, groupings and timelines for the site."""
+from __future__ import annotations
+
+import hashlib
+import re
+import statistics
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from .model import STATUSES, Case
+
+
+def slugify(text: str) -> str:
+    """A URL-safe, readable name; text with no Latin letters gets a stable hash."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+    return slug or "x-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def status_label(case: Case) -> str:
+    return "reopened" if case.reopened else case.status
+
+
+def customer_key(case: Case) -> str:
+    """One customer across cases: same email, or same name when no email is known."""
+    return (case.customer.email or case.customer.name).casefold()
+
+
+@dataclass
+class Group:
+    """Cases sharing a category, team, tag or customer, with a page of their own."""
+
+    name: str
+    slug: str
+    cases: list[Case] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        return sum(case.is_open for case in self.cases)
+
+
+def group_by(cases: Iterable[Case], keys: Callable[[Case], Iterable[str]],
+             name: Callable[[list[Case]], str] | None = None) -> list[Group]:
+    """Group cases under each key they have; groups sorted by name, slugs unique."""
+    members: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        for key in keys(case):
+            members[key].append(case)
+    groups = sorted(
+        (Group(name(found) if name else key, "", sorted(found, key=lambda c: (c.opened, c.id)))
+         for key, found in members.items()),
+        key=lambda g: (g.name.casefold(), g.name),
+    )
+    taken: set[str] = set()
+    for group in groups:
+        slug, n = slugify(group.name), 2
+        while slug in taken:
+            slug, n = f"{slugify(group.name)}-{n}", n + 1
+        group.slug = slug
+        taken.add(slug)
+    return groups
+
+
+def by_category(cases: Iterable[Case]) -> list[Group]:
+    return group_by(cases, lambda c: [c.category] if c.category else [])
+
+
+def by_team(cases: Iterable[Case]) -> list[Group]:
+    return group_by(cases, lambda c: [c.team] if c.team else [])
+
+
+def by_tag(cases: Iterable[Case]) -> list[Group]:
+    return group_by(cases, lambda c: c.tags)
+
+
+def by_customer(cases: Iterable[Case]) -> list[Group]:
+    # The group is named as the customer was last written down.
+    return group_by(cases, lambda c: [customer_key(c)], name=lambda found: max(found, key=lambda c: (c.opened, c.id)).customer.name)
+
+
+@dataclass(frozen=True)
+class Figures:
+    total: int
+    open: int
+    reopened: int
+    per_status: tuple[tuple[str, int], ...]
+    median_days_to_resolve: float | None
+    compensation: tuple[tuple[str, Decimal], ...]
+    compensated_cases: int
+    repeat_customers: int
+
+
+def figures(cases: list[Case]) -> Figures:
+    """The headline figures of the home page."""
+    counts = {status: 0 for status in STATUSES}
+    for case in cases:
+        counts[case.status] += 1
+    days = [case.days_to_resolve for case in cases if case.days_to_resolve is not None]
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for case in cases:
+        for item in case.accommodation:
+            if item.amount is not None:
+                totals[item.currency] += item.amount
+    return Figures(
+        total=len(cases),
+        open=counts["open"],
+        reopened=sum(case.reopened for case in cases),
+        per_status=tuple(counts.items()),
+        median_days_to_resolve=statistics.median(days) if days else None,
+        compensation=tuple(sorted(totals.items())),
+        compensated_cases=sum(bool(case.accommodation) for case in cases),
+        repeat_customers=sum(len(g.cases) > 1 for g in by_customer(cases)),
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a case's timeline."""
+
+    day: date
+    kind: str  # opened | contact | promise | resolved
+    label: str
+    detail: str | None = None
+    time: str | None = None
+
+
+_ORDER = {"opened": 0, "contact": 1, "promise": 2, "resolved": 3}
+
+
+def timeline(case: Case) -> list[Event]:
+    """Opened → contacts → promises → resolved, in date order."""
+    events = [Event(case.opened, "opened", f"Opened ({case.channel})")]
+    for contact in case.contacts:
+        time = contact.at.strftime("%H:%M") if isinstance(contact.at, datetime) else None
+        events.append(Event(contact.day, "contact", f"Contact by {contact.channel}" if contact.channel else "Contact",
+                            contact.note, time))
+    for promise in case.promises:
+        if promise.due is not None:
+            state = {True: "kept", False: "broken", None: "due"}[promise.kept]
+            events.append(Event(promise.due, "promise", f"Promise {state}", promise.what))
+    if case.resolved is not None:
+        events.append(Event(case.resolved, "resolved", "Resolved" + (" (since reopened)" if case.reopened else "")))
+    return sorted(events, key=lambda e: (e.day, _ORDER[e.kind], e.time or ""))
+
+
+def open_cases_by_age(cases: list[Case], today: date) -> list[tuple[Case, int]]:
+    """Open cases, oldest first, with their age in days."""
+    found = [(case, (today - case.opened).days) for case in cases if case.is_open]
+    return sorted(found, key=lambda pair: (-pair[1], pair[0].id))

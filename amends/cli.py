@@ -10,13 +10,14 @@ from enum import IntEnum
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
+from jinja2 import TemplateError
 
 from . import site
 from .model import CHANNELS
 from .newcase import case_text, write_new_case
 from .project import Project, load_project
 from .serve import serve
-from .templating import make_env
+from .templating import make_env, template_problem
 
 
 class ExitStatus(IntEnum):
@@ -75,7 +76,12 @@ def build(root: Path, today: date) -> tuple[Project, int]:
 
 def cmd_build(root: Path, today: date) -> ExitStatus:
     started = time.perf_counter()
-    project, written = build(root, today)
+    try:
+        project, written = build(root, today)
+    except TemplateError as error:
+        print(template_problem(error, root / "templates" / "site"), file=sys.stderr)
+        print("The site was not built: fix the template and build again.", file=sys.stderr)
+        return ExitStatus.PROBLEMS
     print_problems(project)
     print(f"{summary(project)}. Built site/ in {time.perf_counter() - started:.2f}s ({written} files changed).")
     print(f"Open {(root / 'site' / 'index.html').resolve().as_uri()} or run: python build.py serve")
@@ -109,9 +115,7 @@ def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 def cmd_serve(root: Path, today: date, port: int) -> ExitStatus:
     def rebuild() -> None:
-        project, written = build(root, date.today())
-        print(f"Rebuilt: {summary(project)} ({written} files changed).")
-        print_problems(project)
+        cmd_build(root, date.today())
 
     cmd_build(root, today)
     watched = [root / "cases", root / "templates", root / "amends.yaml"]

@@ -5,9 +5,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+import traceback
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
 
 from .markup import to_html
+from .model import Problem
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -39,3 +42,18 @@ def make_env(templates_dir: Path, *, html: bool = True) -> Environment:
     )
     env.filters.update(date=format_date, money=format_money, markdown=to_html)
     return env
+
+
+def template_problem(error: TemplateError, templates_dir: Path) -> Problem:
+    """Point a template error at the template file and line a person must fix."""
+    if isinstance(error, TemplateSyntaxError) and error.filename:
+        where, line = Path(error.filename), error.lineno
+    else:
+        # Jinja rewrites tracebacks so that template frames carry the template's path.
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith((".html", ".txt", ".j2"))]
+        where, line = (Path(frames[-1].filename), frames[-1].lineno) if frames else (templates_dir, None)
+    try:
+        name = where.resolve().relative_to(templates_dir.resolve().parent.parent).as_posix()
+    except ValueError:
+        name = where.as_posix()
+    return Problem(name, line, f"template error: {error.message or error}")

@@ -1,0 +1,52 @@
+"""Shared fixtures: a fresh project folder per test, with the real templates."""
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 11, 22)
+
+MINIMAL_CASE = """\
+---
+title: Cake delivered late
+customer:
+  name: Ann Example
+  email: ann@example.com
+channel: email
+opened: 2026-03-01
+resolved: 2026-03-04
+status: resolved
+---
+The cake was late.
+"""
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """An empty amends project: templates and amends.yaml, no cases."""
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.copy(REPO / "amends.yaml", tmp_path / "amends.yaml")
+    (tmp_path / "cases").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def demo_root(root: Path) -> Path:
+    """A project holding the shipped sample cases."""
+    shutil.rmtree(root / "cases")
+    shutil.copytree(REPO / "cases", root / "cases")
+    return root
+
+
+def write_case(root: Path, name: str, text: str | bytes) -> Path:
+    """Write cases/<name> and return its path."""
+    path = root / "cases" / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path

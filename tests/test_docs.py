@@ -1,0 +1,44 @@
+"""The README's examples must be true: what it shows is valid and what it lists exists."""
+from __future__ import annotations
+
+import re
+
+from amends.cli import parser
+from amends.config import load_config
+from amends.project import load_project
+
+from conftest import REPO, TODAY, write_case
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def fenced(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_readme_case_example_is_valid(root):
+    """The complete example case in the README passes check."""
+    (example,) = fenced("markdown")
+    write_case(root, "2026-03-14-late-wedding-cake.md", example)
+    project = load_project(root, TODAY)
+    assert [str(p) for p in project.problems] == []
+    case = project.cases[0]
+    assert case.customer.name == "Zoë Müller"
+    assert case.followups.skip == ("thanks",)
+
+
+def test_readme_config_example_is_valid(tmp_path):
+    """The amends.yaml example in the README has no problems."""
+    yaml_blocks = [b for b in fenced("yaml") if "business:" in b]
+    assert yaml_blocks
+    (tmp_path / "amends.yaml").write_text(yaml_blocks[0], encoding="utf-8")
+    config, problems = load_config(tmp_path / "amends.yaml")
+    assert problems == []
+    assert config.business_name == "Harbour Lane Bakery & Café"
+
+
+def test_every_command_is_in_the_readme():
+    """Each subcommand of build.py is documented."""
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    for name in sub.choices:
+        assert f"python build.py {name}" in README or (name == "build" and "python build.py`" in README), name

@@ -1,14 +1,55 @@
 """The business settings in amends.yaml, with every default in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
 
 from .fields import Reader
-from .model import Problem
+from .model import ACCOMMODATION_KINDS, Problem
 from .yamlfile import parse_mapping
 
 CONFIG_NAME = "amends.yaml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TRANSPORTS = ("outbox", "smtp")
+SECURITY = ("none", "starttls", "tls")
+_DELAY = re.compile(r"(\d+)\s+(business\s+)?days?")
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One kind of follow-up in the plan: when it goes out and what it says."""
+
+    kind: str
+    days: int
+    business_days: bool = False
+    template: str = ""
+    approval: bool = False
+    # Only for cases that gave back this kind of accommodation (e.g. gift-card).
+    only_if_given: str | None = None
+
+    @property
+    def delay_text(self) -> str:
+        return f"{self.days} {'business ' if self.business_days else ''}day{'s' if self.days != 1 else ''}"
+
+
+DEFAULT_PLAN = (
+    Step("apology", 2, True, "apology"),
+    Step("gift-card", 2, True, "gift-card", only_if_given="gift-card"),
+    Step("explanation", 3, True, "explanation"),
+    Step("thanks", 7, False, "thanks"),
+)
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str = "localhost"
+    port: int | None = None
+    security: str = "starttls"
+    user: str | None = None
+    timeout: int = 60
 
 
 @dataclass(frozen=True)
@@ -21,8 +62,25 @@ class Config:
     timezone: str = "UTC"
     # An open case older than this many days is flagged in the report.
     attention_days: int = 14
-    # The follow-up kinds a case's `followups` overrides may name.
-    kinds: tuple[str, ...] = ("apology", "explanation", "thanks", "gift-card")
+    plan: tuple[Step, ...] = DEFAULT_PLAN
+    window_start: time = time(9, 0)
+    window_end: time = time(17, 0)
+    window_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    holidays: tuple[date, ...] = ()
+    # A follow-up due longer ago than this is missed, not sent stale.
+    catch_up_days: int = 3
+    # A phone complaint also gets a call task, a letter a printable letter.
+    calls_and_letters: bool = True
+    # ...and the email follow-ups still go out where there is an address.
+    email_too: bool = True
+    every_minutes: int = 15
+    do_not_contact: tuple[str, ...] = ()
+    transport: str = "outbox"
+    smtp: Smtp = field(default_factory=Smtp)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(step.kind for step in self.plan)
 
 
 def load_config(path: Path) -> tuple[Config, list[Problem]]:
@@ -44,18 +102,95 @@ def load_config(path: Path) -> tuple[Config, list[Problem]]:
     return read_config(Reader(doc, problems)), problems
 
 
+def _pick(value, default):
+    return default if value is None else value
+
+
 def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
-    r.keys((), ["business", "currency", "timezone", "attention_days"])
+    d = Config()
+    r.keys((), ["business", "currency", "timezone", "attention_days", "followups",
+                "do_not_contact", "transport", "smtp"])
     r.keys(("business",), ["name", "email", "phone", "signature"])
-    defaults = Config()
-    values = {
-        "business_name": r.text(("business", "name")),
-        "business_email": r.email(("business", "email")),
-        "business_phone": r.text(("business", "phone")),
-        "signature": r.text(("business", "signature"), multiline=True),
-        "currency": r.currency(("currency",)),
-        "timezone": r.timezone(("timezone",)),
-        "attention_days": r.integer(("attention_days",), minimum=1),
-    }
-    return Config(**{key: value if value is not None else getattr(defaults, key) for key, value in values.items()})
+    r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
+                            "email_too", "every_minutes"])
+    start, end, days = _window(r, d)
+    return Config(
+        business_name=_pick(r.text(("business", "name")), d.business_name),
+        business_email=r.email(("business", "email")),
+        business_phone=r.text(("business", "phone")),
+        signature=_pick(r.text(("business", "signature"), multiline=True), d.signature),
+        currency=_pick(r.currency(("currency",)), d.currency),
+        timezone=_pick(r.timezone(("timezone",)), d.timezone),
+        attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
+        plan=_plan(r) or d.plan,
+        window_start=start, window_end=end, window_days=days,
+        holidays=tuple(sorted(h for h in (r.date(p) for p in r.items(("followups", "holidays"))) if h)),
+        catch_up_days=_pick(r.integer(("followups", "catch_up_days"), minimum=0), d.catch_up_days),
+        calls_and_letters=_pick(r.boolean(("followups", "calls_and_letters")), d.calls_and_letters),
+        email_too=_pick(r.boolean(("followups", "email_too")), d.email_too),
+        every_minutes=_pick(r.integer(("followups", "every_minutes"), minimum=1), d.every_minutes),
+        do_not_contact=tuple(e.casefold() for e in (r.email(p) for p in r.items(("do_not_contact",))) if e),
+        transport=_pick(r.choice(("transport",), TRANSPORTS), d.transport),
+        smtp=_smtp(r),
+    )
+
+
+def _plan(r: Reader) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    for item in r.items(("followups", "plan")):
+        if not r.keys(item, ["kind", "after", "template", "approval", "only_if_given"]):
+            continue
+        kind = r.text(item + ("kind",), required=True)
+        after = r.text(item + ("after",), required=True)
+        match = _DELAY.fullmatch(after.lower()) if after else None
+        if after and not match:
+            r.problem(item + ("after",), f"'{after}' is not a delay; write e.g. '3 days' or '2 business days'")
+        approval = r.choice(item + ("approval",), ("none", "required"))
+        only_if = r.choice(item + ("only_if_given",), ACCOMMODATION_KINDS)
+        if kind and match:
+            if kind in (s.kind for s in steps):
+                r.problem(item + ("kind",), f"the plan names '{kind}' twice")
+            steps.append(Step(kind, int(match.group(1)), bool(match.group(2)),
+                              r.text(item + ("template",)) or kind, approval == "required", only_if))
+    return tuple(steps)
+
+
+def _window(r: Reader, d: Config) -> tuple[time, time, tuple[int, ...]]:
+    base = ("followups", "send_window")
+    r.keys(base, ["from", "to", "days"])
+    start, end = d.window_start, d.window_end
+    for key in ("from", "to"):
+        value = r.text(base + (key,))
+        if value is None:
+            continue
+        match = _CLOCK.fullmatch(value)
+        if not match:
+            r.problem(base + (key,), f"'{value}' is not a time of day; write e.g. \"09:00\"")
+            continue
+        clock = time(int(match.group(1)), int(match.group(2)))
+        start, end = (clock, end) if key == "from" else (start, clock)
+    if start >= end:
+        r.problem(base, f"the send window ends ({end:%H:%M}) before it starts ({start:%H:%M})")
+        start, end = d.window_start, d.window_end
+    days = tuple(sorted({WEEKDAYS.index(day) for day in (r.choice(p, WEEKDAYS) for p in r.items(base + ("days",))) if day}))
+    if r.present(base + ("days",)) and not days:
+        r.problem(base + ("days",), "the send window needs at least one day")
+    return start, end, days or d.window_days
+
+
+def _smtp(r: Reader) -> Smtp:
+    d = Smtp()
+    r.keys(("smtp",), ["host", "port", "security", "user", "timeout", "password"])
+    if r.present(("smtp", "password")):
+        r.problem(("smtp", "password"), "never put the password here: set AMENDS_SMTP_PASSWORD or use the system keyring")
+    port = r.integer(("smtp", "port"), minimum=1)
+    if port is not None and port > 65535:
+        r.problem(("smtp", "port"), f"'{port}' is not a port number")
+    return Smtp(
+        host=_pick(r.text(("smtp", "host")), d.host),
+        port=port,
+        security=_pick(r.choice(("smtp", "security"), SECURITY), d.security),
+        user=r.text(("smtp", "user")),
+        timeout=_pick(r.integer(("smtp", "timeout"), minimum=1), d.timeout),
+    )

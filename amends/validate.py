@@ -33,11 +33,13 @@ def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list
     """Validate every raw case; return the valid ones (sorted by id) and all problems."""
     cases: list[Case] = []
     problems: list[Problem] = []
+    id_lines: dict[str, int] = {}
     for raw in raws:
         case, found = to_case(raw, config, today)
         problems += found
         if case is not None:
             cases.append(case)
+            id_lines[case.path] = raw.doc.lines.get(("id",), 1)
 
     # An id names a page and a ledger key, so two cases may never share one.
     by_id: dict[str, list[Case]] = defaultdict(list)
@@ -48,7 +50,7 @@ def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list
         paths = [c.path for c in by_id[case_id]]
         for case in by_id[case_id]:
             others = ", ".join(p for p in paths if p != case.path)
-            problems.append(Problem(case.path, 1, f"the case id '{case_id}' is also used by {others}; ids must be unique", "id"))
+            problems.append(Problem(case.path, id_lines[case.path], f"the case id '{case_id}' is also used by {others}; ids must be unique", "id"))
     cases = sorted((c for c in cases if c.id not in duplicated), key=lambda c: c.id)
     return cases, problems
 

@@ -92,6 +92,9 @@ def parse_mapping(text: str, path: str, first_line: int = 1) -> tuple[Document |
 
 def _syntax_problem(error: yaml.YAMLError, text: str, path: str, first_line: int) -> Problem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if "end of stream" in str(getattr(error, "problem", "")) and getattr(error, "context_mark", None):
+        # Running off the end means something opened earlier was never closed: point there.
+        mark = error.context_mark
     if mark is not None:
         line = mark.line + first_line
     else:  # a ReaderError, for a character YAML refuses, knows only its offset
@@ -123,7 +126,7 @@ def _plain(node, keypath: KeyPath, doc: Document, problems: list[Problem], first
         key = key_node.value
         if key in mapping:
             first = doc.lines[keypath + (key,)]
-            problems.append(Problem(doc.path, line, f"duplicate key '{dotted(keypath + (key,))}' (first given on line {first})", key))
+            problems.append(Problem(doc.path, line, f"duplicate key '{dotted(keypath + (key,))}' (first given on line {first})", dotted(keypath + (key,))))
             continue
         doc.lines[keypath + (key,)] = line
         mapping[key] = _plain(value_node, keypath + (key,), doc, problems, first_line)

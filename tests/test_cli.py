@@ -1,0 +1,158 @@
+"""The command line, driven through amends.cli.main and, once, through build.py itself."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from amends.cli import main
+from amends.project import load_project
+
+from conftest import MINIMAL_CASE, REPO, TODAY, write_case
+
+# MINIMAL_CASE with a misspelled key added as line 10.
+MISSPELLED_CASE = MINIMAL_CASE.replace("status: resolved\n", "status: resolved\nstatsu: resolved\n")
+NEW_ARGS = ["new", "--title", "Wrong cake", "--name", "Zoë Müller", "--email", "zoe@example.com", "--channel", "phone"]
+
+
+def run(capsys, root: Path, *args: str) -> tuple[int, str, str]:
+    """Run the command line in `root` as if today were TODAY; return (exit code, stdout, stderr)."""
+    code = main(["--root", str(root), "--today", TODAY.isoformat(), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def case_files(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "cases").glob("*.md"))
+
+
+# -- check ------------------------------------------------------------------------
+
+def test_check_valid_cases(capsys, root):
+    """`check` on valid cases exits 0, prints a summary and no problems."""
+    write_case(root, "2026-03-01-cake.md", MINIMAL_CASE)
+    write_case(root, "2026-03-02-bread.md", MINIMAL_CASE.replace("Cake delivered late", "Stale bread"))
+    code, out, err = run(capsys, root, "check")
+    assert code == 0
+    assert out.strip() == "2 case files read, 2 valid. All good."
+    assert err == ""
+
+
+def test_check_reports_misspelled_key_on_its_line(capsys, root):
+    """`check` prints `cases/FILE.md:LINE: message` for a misspelled key and exits 1."""
+    write_case(root, "2026-03-01-cake.md", MINIMAL_CASE)
+    write_case(root, "2026-03-02-typo.md", MISSPELLED_CASE)
+    code, out, err = run(capsys, root, "check")
+    assert code == 1
+    assert err.splitlines() == ["cases/2026-03-02-typo.md:10: unknown key 'statsu'; did you mean 'status'?"]
+    assert "2 case files read, 1 valid; 1 problem in 1 file" in out
+
+
+# -- build ------------------------------------------------------------------------
+
+def test_build_with_one_bad_case(capsys, root):
+    """Building with a bad case exits 1 but still writes the good cases and lists the bad file."""
+    write_case(root, "good-cake.md", MINIMAL_CASE)
+    write_case(root, "good-bread.md", MINIMAL_CASE.replace("Cake delivered late", "Stale bread"))
+    write_case(root, "bad-typo.md", MISSPELLED_CASE)
+    code, out, err = run(capsys, root)
+    assert code == 1
+    pages = root / "site" / "cases"
+    assert (pages / "good-cake.html").is_file()
+    assert (pages / "good-bread.html").is_file()
+    assert not (pages / "bad-typo.html").exists()
+    problems_page = (root / "site" / "problems.html").read_text(encoding="utf-8")
+    assert "cases/bad-typo.md" in problems_page
+    assert "statsu" in problems_page
+    assert "cases/bad-typo.md:10:" in err
+
+
+# -- new --------------------------------------------------------------------------
+
+def test_new_writes_a_valid_case(capsys, root):
+    """`new` writes a dated file that `check` accepts as written."""
+    code, out, err = run(capsys, root, *NEW_ARGS)
+    assert code == 0, err
+    path = root / "cases" / "2026-11-22-wrong-cake.md"
+    assert path.is_file()
+    assert "cases/2026-11-22-wrong-cake.md" in out
+    code, out, err = run(capsys, root, "check")
+    assert (code, err) == (0, "")
+    [case] = load_project(root, TODAY).cases
+    assert (case.title, case.customer.name, case.customer.email) == ("Wrong cake", "Zoë Müller", "zoe@example.com")
+    assert (case.channel, case.status, case.opened) == ("phone", "open", TODAY)
+
+
+def test_new_never_overwrites(capsys, root):
+    """Running `new` twice with one title writes a second file and leaves the first alone."""
+    assert run(capsys, root, *NEW_ARGS)[0] == 0
+    first = root / "cases" / "2026-11-22-wrong-cake.md"
+    with first.open("a", encoding="utf-8") as f:
+        f.write("She called back twice.\n")  # the user has started filling it in
+    before = first.read_bytes()
+    assert run(capsys, root, *NEW_ARGS)[0] == 0
+    assert first.read_bytes() == before
+    assert case_files(root) == ["2026-11-22-wrong-cake-2.md", "2026-11-22-wrong-cake.md"]
+
+
+def test_new_refuses_invalid_email(capsys, root):
+    """`new` with a bad email exits 2 and writes nothing."""
+    args = [a if a != "zoe@example.com" else "zoe@@example" for a in NEW_ARGS]
+    code, out, err = run(capsys, root, *args)
+    assert code == 2
+    assert "not a valid email address" in err
+    assert case_files(root) == []
+
+
+def test_new_title_with_quotes_and_colon_round_trips(capsys, root):
+    """A title with quotes, a colon and a hash reads back exactly as typed."""
+    title = 'He said "late": it\'s #2 – again'
+    code, out, err = run(capsys, root, "new", "--title", title, "--name", "O'Brien: Ann")
+    assert code == 0, err
+    project = load_project(root, TODAY)
+    assert [str(p) for p in project.problems] == []
+    [case] = project.cases
+    assert case.title == title
+    assert case.customer.name == "O'Brien: Ann"
+
+
+# -- usage errors -----------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [["check"], [], NEW_ARGS], ids=["check", "build", "new"])
+def test_folder_without_cases_is_a_clear_error(capsys, tmp_path, args):
+    """Outside a project, every command exits 2 with a message, not a traceback."""
+    code, out, err = run(capsys, tmp_path, *args)
+    assert code == 2
+    assert "no cases/ folder" in err
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "cases").exists()
+    assert not (tmp_path / "site").exists()
+
+
+# -- build.py as a real program ---------------------------------------------------
+
+def run_build_py(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--today", TODAY.isoformat(), *args],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+
+
+def test_build_py_check_on_demo(demo_root):
+    """`python build.py check` in the demo project exits 0."""
+    result = run_build_py(demo_root, "check")
+    assert result.returncode == 0, result.stderr
+    assert "All good." in result.stdout
+    assert result.stderr == ""
+
+
+def test_build_py_check_with_misspelled_key(demo_root):
+    """`python build.py check` exits 1 and names the file and line of a misspelled key."""
+    sample = sorted((demo_root / "cases").glob("*.md"))[0]
+    text = sample.read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    sample.write_text("---\nstatsu: open\n" + text[4:], encoding="utf-8")
+    result = run_build_py(demo_root, "check")
+    assert result.returncode == 1
+    assert f"cases/{sample.name}:2: unknown key 'statsu'; did you mean 'status'?" in result.stderr.splitlines()
+    assert "Traceback" not in result.stderr

@@ -4,26 +4,33 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, time as clock, timezone
 from enum import IntEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import TemplateError
 
-from . import site
-from .model import CHANNELS
+from . import ledger, scheduler, send, site
+from .config import CONFIG_NAME, load_config
+from .model import CHANNELS, Problem
 from .newcase import case_text, write_new_case
-from .project import Project, load_project
+from .plan import STATES
+from .project import Project
 from .serve import serve
 from .templating import make_env, template_problem
+
+log = logging.getLogger("amends")
 
 
 class ExitStatus(IntEnum):
     OK = 0
     PROBLEMS = 1
     USAGE = 2
+    BUSY = 3
     INTERRUPTED = 130
 
 
@@ -34,13 +41,22 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-03-14, not '{text}'") from None
 
 
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date and time like 2026-03-14T09:30, not '{text}'") from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="build.py", description="amends: customer recovery from plain files.")
     p.add_argument("--root", type=Path, default=Path("."), help="the project folder (default: this one)")
-    p.add_argument("--today", type=_day, help="act as if today were DATE (YYYY-MM-DD)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--today", type=_day, help="act as if today were DATE (YYYY-MM-DD), at noon")
+    when.add_argument("--now", type=_moment, help="act as if it were DATETIME (YYYY-MM-DDTHH:MM, business time zone)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("build", help="build site/ from cases/ (the default)")
-    sub.add_parser("check", help="validate every case file and amends.yaml")
+    sub.add_parser("check", help="validate every case file and amends.yaml, and render every follow-up")
     s = sub.add_parser("serve", help="serve site/ on 127.0.0.1, rebuilding when a file changes")
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     n = sub.add_parser("new", help="write a new case file to fill in")
@@ -49,50 +65,78 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--email", help="the customer's email address")
     n.add_argument("--phone", help="the customer's phone number")
     n.add_argument("--channel", choices=CHANNELS, default="email", help="how the complaint came in (default email)")
+    sub.add_parser("followups", help="list every follow-up and write the due ones to outbox/preview/")
+    t = sub.add_parser("send", help="deliver every due follow-up once")
+    t.add_argument("--transport", choices=("outbox", "smtp"), help="override amends.yaml for this pass")
+    sc = sub.add_parser("schedule", help="run a send pass and a site build every few minutes, until Ctrl-C")
+    sc.add_argument("--transport", choices=("outbox", "smtp"), help="override amends.yaml")
+    for action, text in (("approve", "approve the rendered text of a follow-up"),
+                         ("release", "send a missed or uncertain follow-up anyway"),
+                         ("done", "mark a follow-up handled (call made, letter posted, arrival confirmed)")):
+        a = sub.add_parser(action, help=text)
+        a.add_argument("case", help="the case id")
+        a.add_argument("kind", help="the follow-up kind, e.g. apology or call")
     return p
 
 
-def print_problems(project: Project) -> None:
-    for problem in project.problems:
+def print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
         print(problem, file=sys.stderr)
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def summary(project: Project) -> str:
-    valid = len(project.cases)
-    bad_files = len({p.path for p in project.problems})
-    text = f"{project.files} case file{'s' if project.files != 1 else ''} read, {valid} valid"
+    text = f"{plural(project.files, 'case file')} read, {len(project.cases)} valid"
     if project.problems:
-        text += f"; {len(project.problems)} problem{'s' if len(project.problems) != 1 else ''} in {bad_files} file{'s' if bad_files != 1 else ''}"
+        files = len({p.path for p in project.problems})
+        text += f"; {plural(len(project.problems), 'problem')} in {plural(files, 'file')}"
     return text
 
 
-def build(root: Path, today: date) -> tuple[Project, int]:
-    """Read, validate and write the site; return the project and files written."""
-    project = load_project(root, today)
-    written = site.build(project, make_env(root / "templates" / "site"), root / "site",
-                         root / "templates" / "site" / "assets", today)
-    return project, written
+def build(root: Path, now: datetime) -> tuple[send.Review, int]:
+    """Read, validate, plan and write the site; return the review and files written.
+
+    The site shows the follow-ups as of noon on the day, so that two builds on
+    the same day from the same files are identical, whatever the time.
+    """
+    config, _ = load_config(root / CONFIG_NAME)
+    tz = ZoneInfo(config.timezone)
+    as_of = now.astimezone(tz).date()
+    state = send.review(root, datetime.combine(as_of, clock(12, 0), tz))
+    written = site.build(state, make_env(root / "templates" / "site"), root / "site",
+                         root / "templates" / "site" / "assets", as_of)
+    return state, written
 
 
-def cmd_build(root: Path, today: date) -> ExitStatus:
+def cmd_build(root: Path, now: datetime) -> ExitStatus:
     started = time.perf_counter()
     try:
-        project, written = build(root, today)
+        state, written = build(root, now)
     except TemplateError as error:
         print(template_problem(error, root / "templates" / "site"), file=sys.stderr)
         print("The site was not built: fix the template and build again.", file=sys.stderr)
         return ExitStatus.PROBLEMS
-    print_problems(project)
-    print(f"{summary(project)}. Built site/ in {time.perf_counter() - started:.2f}s ({written} files changed).")
+    print_problems(state.problems)
+    print(f"{summary(state.project)}. Built site/ in {time.perf_counter() - started:.2f}s ({written} files changed).")
     print(f"Open {(root / 'site' / 'index.html').resolve().as_uri()} or run: python build.py serve")
-    return ExitStatus.PROBLEMS if project.problems else ExitStatus.OK
+    return ExitStatus.PROBLEMS if state.problems else ExitStatus.OK
 
 
-def cmd_check(root: Path, today: date) -> ExitStatus:
-    project = load_project(root, today)
-    print_problems(project)
-    print(summary(project) + ("." if project.problems else ". All good."))
-    return ExitStatus.PROBLEMS if project.problems else ExitStatus.OK
+def followup_problems(state: send.Review) -> list[Problem]:
+    """Each follow-up that would be blocked, as a problem in its case file."""
+    return [Problem(p.followup.case.path, None, f"the {p.followup.kind} follow-up would be blocked: {p.followup.reason}")
+            for p in state.prepared if p.followup.state == "blocked"]
+
+
+def cmd_check(root: Path, now: datetime) -> ExitStatus:
+    state = send.review(root, now)
+    problems = state.problems + followup_problems(state)
+    print_problems(problems)
+    print(summary(state.project) + ("." if problems else ". All good."))
+    return ExitStatus.PROBLEMS if problems else ExitStatus.OK
 
 
 def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
@@ -113,36 +157,126 @@ def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
-def cmd_serve(root: Path, today: date, port: int) -> ExitStatus:
-    def rebuild() -> None:
-        cmd_build(root, date.today())
-
-    cmd_build(root, today)
-    watched = [root / "cases", root / "templates", root / "amends.yaml"]
+def cmd_serve(root: Path, now: datetime, port: int) -> ExitStatus:
+    cmd_build(root, now)
+    watched = [root / "cases", root / "templates", root / CONFIG_NAME, root / "outbox" / send.LEDGER]
     try:
-        serve(root / "site", port, watched, rebuild)
+        serve(root / "site", port, watched, lambda: cmd_build(root, datetime.now(timezone.utc)))
     except OSError as error:
         print(f"error: cannot listen on 127.0.0.1:{port}: {error.strerror}; try --port", file=sys.stderr)
         return ExitStatus.USAGE
     return ExitStatus.OK
 
 
+def followups_table(state: send.Review, tz: ZoneInfo) -> str:
+    """One line per follow-up, what needs a person first."""
+    order = {s: i for i, s in enumerate(STATES)}
+    rows = sorted(state.prepared, key=lambda p: (order[p.followup.state], p.followup.due_at, p.followup.case.id))
+    lines = [f"{'STATE':<9} {'WHEN':<16} {'CASE':<42} {'KIND':<12} REASON"]
+    for p in rows:
+        f = p.followup
+        when = (f.when or f.due_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"{f.state:<9} {when:<16} {f.case.id:<42} {f.kind:<12} {f.reason}")
+    counts = {s: sum(p.followup.state == s for p in state.prepared) for s in STATES}
+    lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "No follow-ups: no case has been resolved yet.")
+    return "\n".join(lines)
+
+
+def cmd_followups(root: Path, now: datetime) -> ExitStatus:
+    state = send.review(root, now)
+    print_problems(state.problems)
+    tz = ZoneInfo(state.project.config.timezone)
+    print(followups_table(state, tz))
+    previews = send.write_previews(state, root / "outbox", now)
+    if previews:
+        print(f"{plural(len(previews), 'message')} still to go written to outbox/preview/ for review.")
+    return ExitStatus.OK
+
+
+def cmd_send(root: Path, now: datetime, transport: str | None) -> ExitStatus:
+    try:
+        report = send.send_pass(root, now, transport)
+    except ledger.Busy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return ExitStatus.BUSY
+    for item, outcome in report.results:
+        f = item.followup
+        print(f"{outcome.status:<9} {f.case.id} {f.kind} → {item.rendered.to_addr} {outcome.code or ''} {outcome.reply}".rstrip())
+    if report.error:
+        print(f"error: {report.error}", file=sys.stderr)
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("sent", "tempfail", "permfail", "ambiguous") if report.count(s))
+    print(f"Pass by {report.transport}: {counts or 'nothing was due'}.")
+    if report.needs_a_person:
+        print("Some follow-ups need a person: run 'python build.py followups'.", file=sys.stderr)
+        return ExitStatus.PROBLEMS
+    return ExitStatus.OK
+
+
+def cmd_record(root: Path, now: datetime, action: str, case_id: str, kind: str) -> ExitStatus:
+    try:
+        print(send.record(root, now, case_id, kind, action))
+    except LookupError as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return ExitStatus.USAGE
+    except ledger.Busy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return ExitStatus.BUSY
+    return ExitStatus.OK
+
+
+def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
+    config, _ = load_config(root / CONFIG_NAME)
+
+    def tick() -> None:
+        now = datetime.now(timezone.utc)
+        status = cmd_send(root, now, transport)
+        cmd_build(root, now)
+        log.info("pass done at %s (exit %d); next in %d minutes", now.isoformat(timespec="seconds"),
+                 status, config.every_minutes)
+
+    print(f"Sending every {config.every_minutes} minutes; Ctrl-C stops.")
+    try:
+        scheduler.run_forever(tick, config.every_minutes * 60, threading.Event())
+    except KeyboardInterrupt:
+        print("Stopped.")
+    return ExitStatus.OK
+
+
+def resolve_now(args: argparse.Namespace, root: Path) -> datetime:
+    """The moment the command acts at: the clock, or --today / --now in the business's zone."""
+    if args.today is None and args.now is None:
+        return datetime.now(timezone.utc)
+    config, _ = load_config(root / CONFIG_NAME)
+    tz = ZoneInfo(config.timezone)
+    if args.today is not None:
+        return datetime.combine(args.today, clock(12, 0), tz)
+    return args.now if args.now.tzinfo else args.now.replace(tzinfo=tz)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     args = parser().parse_args(argv)
     root: Path = args.root
-    today = args.today or datetime.now().date()
     if not (root / "cases").is_dir():
         print(f"error: no cases/ folder in {root.resolve()}; run this in your amends project folder", file=sys.stderr)
         return ExitStatus.USAGE
+    now = resolve_now(args, root)
     try:
         if args.command == "check":
-            return cmd_check(root, today)
+            return cmd_check(root, now)
         if args.command == "new":
-            return cmd_new(root, today, args)
+            return cmd_new(root, now.date(), args)
         if args.command == "serve":
-            return cmd_serve(root, today, args.port)
-        return cmd_build(root, today)
+            return cmd_serve(root, now, args.port)
+        if args.command == "followups":
+            return cmd_followups(root, now)
+        if args.command == "send":
+            return cmd_send(root, now, args.transport)
+        if args.command == "schedule":
+            return cmd_schedule(root, args.transport)
+        if args.command in send.ACTIONS:
+            return cmd_record(root, now, args.command, args.case, args.kind)
+        return cmd_build(root, now)
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED

@@ -74,6 +74,8 @@ class Config:
     # ...and the email follow-ups still go out where there is an address.
     email_too: bool = True
     every_minutes: int = 15
+    # Cases resolved before this day (say, before amends was used) get no follow-ups.
+    since: date | None = None
     do_not_contact: tuple[str, ...] = ()
     transport: str = "outbox"
     smtp: Smtp = field(default_factory=Smtp)
@@ -113,7 +115,7 @@ def read_config(r: Reader) -> Config:
                 "do_not_contact", "transport", "smtp"])
     r.keys(("business",), ["name", "email", "phone", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
-                            "email_too", "every_minutes"])
+                            "email_too", "every_minutes", "since"])
     start, end, days = _window(r, d)
     return Config(
         business_name=_pick(r.text(("business", "name")), d.business_name),
@@ -130,6 +132,7 @@ def read_config(r: Reader) -> Config:
         calls_and_letters=_pick(r.boolean(("followups", "calls_and_letters")), d.calls_and_letters),
         email_too=_pick(r.boolean(("followups", "email_too")), d.email_too),
         every_minutes=_pick(r.integer(("followups", "every_minutes"), minimum=1), d.every_minutes),
+        since=r.date(("followups", "since")),
         do_not_contact=tuple(e.casefold() for e in (r.email(p) for p in r.items(("do_not_contact",))) if e),
         transport=_pick(r.choice(("transport",), TRANSPORTS), d.transport),
         smtp=_smtp(r),

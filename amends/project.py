@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from .casefile import read_case
@@ -26,9 +27,14 @@ def case_paths(root: Path) -> list[Path]:
     return sorted((root / "cases").glob("*.md"))
 
 
-def load_project(root: Path, today: date) -> Project:
-    """Read amends.yaml and every case file; collect every problem."""
+def load_project(root: Path, today: date | datetime) -> Project:
+    """Read amends.yaml and every case file; collect every problem.
+
+    `today` may be a moment, which is then read in the business's time zone.
+    """
     config, problems = load_config(root / CONFIG_NAME)
+    if isinstance(today, datetime):
+        today = today.astimezone(ZoneInfo(config.timezone)).date()
     raws = []
     paths = case_paths(root)
     for path in paths:

@@ -9,8 +9,10 @@ from pathlib import Path
 from jinja2 import Environment
 
 from . import views
+from .messages import Prepared, file_name
 from .model import Case
-from .project import Project
+from .plan import STATES
+from .send import Outbox, Review
 
 ASSETS = "assets"
 
@@ -43,9 +45,20 @@ class Links:
         return self.group("customers", views.customer_key(case))
 
 
-def pages(project: Project, as_of: date) -> list[Page]:
+def message_page(item: Prepared) -> str | None:
+    """Where the site shows a follow-up's message, if it has one to show."""
+    if item.rendered is None:
+        return None
+    return "messages/" + file_name(item.followup.key).removesuffix(".eml") + ".html"
+
+
+def pages(state: Review, as_of: date) -> list[Page]:
     """Every page of the site and what it shows; nothing is rendered or written here."""
+    project = state.project
     cases = project.cases
+    by_case: dict[str, list[Prepared]] = {}
+    for item in state.prepared:
+        by_case.setdefault(item.followup.case.id, []).append(item)
     newest_first = sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)
     links = Links()
     out: list[Page] = []
@@ -72,36 +85,66 @@ def pages(project: Project, as_of: date) -> list[Page]:
     for case in cases:
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "timeline": views.timeline(case),
+            "followups": by_case.get(case.id, []),
         }))
+        if any(item.followup.kind == "letter" for item in by_case.get(case.id, [])):
+            out.append(Page(f"letters/{case.id}.html", "letter.html", {
+                "title": f"Letter: {case.title}", "section": "followups", "case": case,
+                "signature": project.config.signature, "business_phone": project.config.business_phone,
+                "business_email": project.config.business_email,
+            }))
+    for item in state.prepared:
+        if item.rendered is not None:
+            out.append(Page(message_page(item), "message.html", {
+                "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
+                "item": item, "message": item.rendered,
+            }))
+    out.append(Page("followups.html", "followups.html", {
+        "title": "Follow-ups", "section": "followups", "states": STATES,
+        "by_state": {s: [i for i in state.prepared if i.followup.state == s] for s in STATES},
+        "transport": state.transport,
+    }))
     out.append(Page("problems.html", "problems.html", {
-        "title": "Problems", "section": "problems", "problems": project.problems,
+        "title": "Problems", "section": "problems", "problems": state.problems,
     }))
 
     shared = {
         "business": project.config.business_name, "as_of": as_of, "links": links,
-        "status_label": views.status_label, "problem_count": len(project.problems), "case_count": len(cases),
+        "status_label": views.status_label, "problem_count": len(state.problems), "case_count": len(cases),
+        "message_page": message_page, "tz": project.config.timezone,
     }
     for page in out:
         page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
     return out
 
 
-def render(site_pages: list[Page], env: Environment) -> dict[str, str]:
+def render(site_pages: list[Page], env: Environment) -> dict[str, bytes]:
     """Render each page; two pages may never claim the same path."""
-    files: dict[str, str] = {"robots.txt": "User-agent: *\nDisallow: /\n"}
+    files: dict[str, bytes] = {"robots.txt": b"User-agent: *\nDisallow: /\n"}
     for page in site_pages:
         if page.path in files:
             raise ValueError(f"two pages would be written to {page.path}")
-        files[page.path] = env.get_template(page.template).render(page.context)
+        files[page.path] = env.get_template(page.template).render(page.context).encode("utf-8")
     return files
 
 
-def write_site(out_dir: Path, files: dict[str, str], assets_dir: Path) -> int:
+def sent_messages(state: Review) -> dict[str, bytes]:
+    """The exact .eml of every message handed to a transport, to open from the site."""
+    outbox = Outbox(state.project.root / "outbox")
+    files = {}
+    for item in state.prepared:
+        path = outbox.message(item.followup.key)
+        if item.followup.state in ("sent", "check") and path.is_file():
+            files[f"messages/{path.name}"] = path.read_bytes()
+    return files
+
+
+def write_site(out_dir: Path, files: dict[str, bytes], assets_dir: Path) -> int:
     """Write the site, touching only files whose content changed; remove the rest.
 
     Returns how many files were written.
     """
-    wanted = {out_dir / name: text.encode("utf-8") for name, text in files.items()}
+    wanted = {out_dir / name: data for name, data in files.items()}
     if assets_dir.is_dir():
         for asset in sorted(assets_dir.rglob("*")):
             if asset.is_file():
@@ -122,6 +165,6 @@ def write_site(out_dir: Path, files: dict[str, str], assets_dir: Path) -> int:
     return written
 
 
-def build(project: Project, env: Environment, out_dir: Path, assets_dir: Path, as_of: date) -> int:
+def build(state: Review, env: Environment, out_dir: Path, assets_dir: Path, as_of: date) -> int:
     """Pages → rendered files → disk. Returns the number of files written."""
-    return write_site(out_dir, render(pages(project, as_of), env), assets_dir)
+    return write_site(out_dir, {**render(pages(state, as_of), env), **sent_messages(state)}, assets_dir)

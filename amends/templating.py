@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import traceback
 
@@ -23,6 +24,11 @@ def format_date(value: date | datetime | None) -> str:
     return text
 
 
+def format_local(value: datetime, tz: str) -> str:
+    """A moment as the business's clock shows it."""
+    return format_date(value.astimezone(ZoneInfo(tz)))
+
+
 def format_money(amount: Decimal | None, currency: str = "") -> str:
     """12.50 EUR, with thousands separated: 1,200.00 EUR."""
     if amount is None:
@@ -40,7 +46,7 @@ def make_env(templates_dir: Path, *, html: bool = True) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(date=format_date, money=format_money, markdown=to_html)
+    env.filters.update(date=format_date, localtime=format_local, money=format_money, markdown=to_html)
     return env
 
 

@@ -62,7 +62,10 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     r.keys(("customer",), CUSTOMER_KEYS)
 
     case_id = r.text(("id",)) or raw.stem
-    if not ID_PATTERN.fullmatch(case_id):
+    if case_id == "index":
+        r.problem(("id",) if r.present(("id",)) else (), "'index' cannot be a case id: it is the name of the list "
+                                                          "of all cases (rename the file or set 'id:')")
+    elif not ID_PATTERN.fullmatch(case_id):
         where = ("id",) if r.present(("id",)) else ()
         r.problem(where, f"'{case_id}' cannot be a case id: use letters, digits, '.', '_' and '-' only "
                          "(rename the file or set 'id:')")
@@ -153,10 +156,12 @@ def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
 def _followups(r: Reader, config: Config) -> FollowupOverrides:
     if not r.keys(("followups",), FOLLOWUP_KEYS):
         return FollowupOverrides()
+    # Calls and letters are follow-ups too, and can be skipped like the emails.
+    kinds = config.kinds + ("call", "letter")
     skip = r.text_list(("followups", "skip"))
     for index, kind in enumerate(skip):
-        if kind not in config.kinds:
-            r.problem(("followups", "skip", index), f"'{kind}' is not a follow-up kind; kinds: {', '.join(config.kinds)}")
+        if kind not in kinds:
+            r.problem(("followups", "skip", index), f"'{kind}' is not a follow-up kind; kinds: {', '.join(kinds)}")
     dates = []
     if r.keys(("followups", "dates"), config.kinds):
         mapping = r.raw(("followups", "dates"))

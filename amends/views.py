@@ -55,7 +55,7 @@ def group_by(cases: Iterable[Case], keys: Callable[[Case], Iterable[str]],
          for key, found in members.items()),
         key=lambda g: (g.name.casefold(), g.name),
     )
-    taken: set[str] = set()
+    taken = {"index"}  # each section's own list page
     for group in groups:
         slug, n = slugify(group.name), 2
         while slug in taken:

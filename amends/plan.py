@@ -1,0 +1,208 @@
+"""What is due: a pure function of the cases, the settings, the ledger and "now".
+
+Every guard lives here, each with a reason a person can read. Nothing here
+reads a file or the clock, so "what would go out on Friday?" is just a call
+with another `now`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .config import Config, Step
+from .ledger import History, key_for
+from .model import Case
+
+# Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
+BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
+TASKS = {"phone": "call", "letter": "letter"}
+
+# The states a follow-up can be in, in the order a person should look at them.
+STATES = ("check", "failed", "missed", "blocked", "due", "approval", "held", "upcoming", "sent", "done", "skipped")
+
+
+@dataclass(frozen=True)
+class Followup:
+    case: Case
+    kind: str          # a plan kind, or "call" / "letter" for the tasks
+    medium: str        # email | call | letter
+    key: str
+    state: str
+    reason: str
+    due_at: datetime
+    step: Step | None = None
+    when: datetime | None = None  # sent, or next try, as the state says
+
+    @property
+    def is_task(self) -> bool:
+        return self.medium != "email"
+
+
+def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
+              transport: str) -> list[Followup]:
+    """Every follow-up of every resolved case, with its state as of `now`."""
+    out: list[Followup] = []
+    for case in cases:
+        out += case_followups(case, config, histories, now, transport)
+    order = {kind: i for i, kind in enumerate(config.kinds + ("call", "letter"))}
+    return sorted(out, key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
+
+
+def case_followups(case: Case, config: Config, histories: dict[str, History], now: datetime,
+                   transport: str) -> list[Followup]:
+    """The follow-ups of one case (none until it has been resolved once)."""
+    if case.resolved is None:
+        return []
+    steps = [s for s in config.plan if s.only_if_given is None or any(a.kind == s.only_if_given for a in case.accommodation)]
+    task = TASKS.get(case.channel) if config.calls_and_letters else None
+    out = []
+    for step in steps:
+        key = key_for(case.id, step.kind, case.resolved)
+        out.append(_email(case, step, key, histories.get(key, History()), config, now, transport, task))
+    if task and config.plan:
+        key = key_for(case.id, task, case.resolved)
+        out.append(_task(case, task, key, histories.get(key, History()), config, now))
+    return out
+
+
+def _email(case: Case, step: Step, key: str, history: History, config: Config, now: datetime,
+           transport: str, task: str | None) -> Followup:
+    due_at = due_time(case, step, config)
+
+    def result(state: str, reason: str, when: datetime | None = None) -> Followup:
+        return Followup(case, step.kind, "email", key, state, reason, due_at, step, when)
+
+    # What already happened decides first: nothing is ever sent twice.
+    smtp_sent = history.sent_by("smtp")
+    if smtp_sent:
+        return result("sent", f"sent by SMTP, message id {smtp_sent.get('msgid', '?')}", _ts(smtp_sent))
+    if transport == "outbox" and history.sent_by("outbox"):
+        sent = history.sent_by("outbox")
+        return result("sent", "written to outbox/messages/ (transport outbox)", _ts(sent))
+    last = history.last
+    if last and last["ev"] == "done":
+        return result("done", "marked done by a person", _ts(last))
+    if last and last["ev"] == "permfail":
+        return result("failed", f"the mail server refused it: {last.get('code', '')} {last.get('reply', '')}".rstrip(), _ts(last))
+    if last and last["ev"] in ("data", "ambiguous"):
+        return result("check", "the connection ended after the message was handed over, so it may have arrived: "
+                               "check with the customer or the server, then run 'done' or 'release'", _ts(last))
+
+    guard = _guard(case, config, step.kind)
+    if guard:
+        return result(*guard)
+    if not case.customer.email:
+        if task:
+            return result("skipped", f"no email address; the {task} covers it")
+        return result("blocked", "the customer has no email address in the case file")
+    if task and not config.email_too:
+        return result("skipped", f"answered by {task} only (email_too is false)")
+    if not config.business_email:
+        return result("blocked", "amends.yaml has no business.email to send from")
+
+    if now < due_at:
+        return result("upcoming", f"due {step.delay_text} after resolution" if not _fixed(case, step.kind)
+                      else "on the date fixed in the case file", due_at)
+    released = last is not None and last["ev"] == "released"
+    late = now - due_at
+    if late > timedelta(days=config.catch_up_days) and not released:
+        return result("missed", f"was due {late.days} days ago, more than catch_up_days ({config.catch_up_days}); "
+                                "a person decides: 'release' sends it anyway, 'done' drops it")
+    if last and last["ev"] == "tempfail":
+        retry_at = _ts(last) + BACKOFF[min(history.count("tempfail"), len(BACKOFF)) - 1]
+        if now < retry_at:
+            return result("upcoming", f"retrying after a temporary failure: {last.get('code', '')} {last.get('reply', '')}".rstrip(), retry_at)
+    slot = next_slot(now, config)
+    if slot > now:
+        return result("upcoming", "waits for the send window", slot)
+    if step.approval and history.approved is None:
+        return result("approval", f"waiting for approval: python build.py approve {case.id} {step.kind}")
+    return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
+
+
+def _task(case: Case, task: str, key: str, history: History, config: Config, now: datetime) -> Followup:
+    """A call or a letter that mirrors how the complaint came in."""
+    due_at = due_time(case, config.plan[0], config)
+
+    def result(state: str, reason: str, when: datetime | None = None) -> Followup:
+        return Followup(case, task, task, key, state, reason, due_at, None, when)
+
+    last = history.last
+    if last and last["ev"] == "done":
+        return result("done", "marked done by a person", _ts(last))
+    guard = _guard(case, config, task)
+    if guard:
+        return result(*guard)
+    if now < due_at:
+        return result("upcoming", f"{'call' if task == 'call' else 'send a letter'} with the first follow-up", due_at)
+    what = "call the customer" if task == "call" else "print and post the letter"
+    return result("due", f"to do: {what}, then: python build.py done {case.id} {task}")
+
+
+def _guard(case: Case, config: Config, kind: str) -> tuple[str, str] | None:
+    """Reasons nothing goes out, whatever the date."""
+    if config.since and case.resolved < config.since:
+        return "skipped", f"resolved before followups.since ({config.since})"
+    if case.reopened:
+        return "skipped", "the case was reopened; nothing goes out until it is resolved again"
+    if case.status == "lost":
+        return "skipped", "the customer was lost"
+    if case.do_not_contact:
+        return "skipped", "do_not_contact is set in the case file"
+    if case.customer.email and case.customer.email.casefold() in config.do_not_contact:
+        return "skipped", "the customer's address is on the do_not_contact list in amends.yaml"
+    if case.followups.hold:
+        return "held", "held in the case file (followups: hold)"
+    if kind in case.followups.skip:
+        return "skipped", "skipped in the case file (followups: skip)"
+    later = [c for c in case.contacts if c.day > case.resolved]
+    if later:
+        return "held", (f"the customer got in touch again on {later[-1].day} after the case was resolved: "
+                        "a person should look (reopen it, or resolve it again with a new date)")
+    return None
+
+
+def _fixed(case: Case, kind: str) -> date | None:
+    return dict(case.followups.dates).get(kind)
+
+
+def due_time(case: Case, step: Step, config: Config) -> datetime:
+    """The first moment in the send window on or after resolution + delay."""
+    day = _fixed(case, step.kind)
+    if day is None:
+        day = add_business_days(case.resolved, step.days, config) if step.business_days \
+            else case.resolved + timedelta(days=step.days)
+    return next_slot(datetime.combine(day, config.window_start, ZoneInfo(config.timezone)), config)
+
+
+def is_business_day(day: date, config: Config) -> bool:
+    return day.weekday() in config.window_days and day not in config.holidays
+
+
+def add_business_days(day: date, n: int, config: Config) -> date:
+    while n > 0:
+        day += timedelta(days=1)
+        n -= is_business_day(day, config)
+    return day
+
+
+def next_slot(moment: datetime, config: Config) -> datetime:
+    """`moment` itself if it is inside the send window, else the window's next opening."""
+    tz = ZoneInfo(config.timezone)
+    local = moment.astimezone(tz)
+    day = local.date()
+    for _ in range(366):
+        if is_business_day(day, config):
+            start = datetime.combine(day, config.window_start, tz)
+            if local < start:
+                return start
+            if local < datetime.combine(day, config.window_end, tz):
+                return local
+        day += timedelta(days=1)
+        local = datetime.combine(day, datetime.min.time(), tz)
+    return local  # a window that never opens; config validation prevents it
+
+
+def _ts(event: dict) -> datetime:
+    return datetime.fromisoformat(event["ts"])

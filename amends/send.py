@@ -1,0 +1,174 @@
+"""One send pass, and the few commands a person uses on a follow-up.
+
+The order "record, then act" is written here and nowhere else: the ledger
+gets an `attempt` before the server is contacted, a `data` event (fsync'd)
+before the message body goes out, and the outcome after. Whatever moment a
+crash or kill happens at, the next pass can tell what may have been sent.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment
+
+from . import ledger, messages, plan
+from .messages import Prepared
+from .model import Problem
+from .project import Project, load_project
+from .templating import make_env
+from .transports import Outcome, Transport, TransportError, make_transport
+
+LEDGER = "ledger.jsonl"
+LOCK = "send.lock"
+
+
+@dataclass
+class Outbox:
+    """The files of outbox/: the ledger, the lock and the messages."""
+
+    root: Path
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / LEDGER
+
+    @property
+    def lock(self) -> Path:
+        return self.root / LOCK
+
+    def message(self, key: str) -> Path:
+        return self.root / "messages" / messages.file_name(key)
+
+    def preview(self, key: str) -> Path:
+        return self.root / "preview" / messages.file_name(key)
+
+
+@dataclass
+class Review:
+    """Everything known about the follow-ups as of one moment."""
+
+    project: Project
+    prepared: list[Prepared]
+    histories: dict[str, ledger.History]
+    problems: list[Problem]
+    transport: str
+
+
+def review(root: Path, now: datetime, transport: str | None = None, env: Environment | None = None) -> Review:
+    """Read cases and ledger, plan, and render what is still to go. Writes nothing."""
+    project = load_project(root, now)
+    events, problems = ledger.read(Outbox(root / "outbox").ledger)
+    histories = ledger.histories(events)
+    name = transport or project.config.transport
+    followups = plan.followups(project.cases, project.config, histories, now, name)
+    env = env or make_env(root / "templates" / "email")
+    prepared = messages.prepare(followups, histories, project.config, env)
+    return Review(project, prepared, histories, project.problems + problems, name)
+
+
+@dataclass
+class PassReport:
+    transport: str
+    results: list[tuple[Prepared, Outcome]] = field(default_factory=list)
+    error: str | None = None
+    review: Review | None = None
+
+    def count(self, status: str) -> int:
+        return sum(outcome.status == status for _, outcome in self.results)
+
+    @property
+    def needs_a_person(self) -> bool:
+        """Outcomes that cron or the scheduler's log must tell someone about."""
+        return bool(self.error) or self.count("ambiguous") > 0 or self.count("permfail") > 0
+
+
+def send_pass(root: Path, now: datetime, transport_name: str | None = None,
+              transport: Transport | None = None) -> PassReport:
+    """Deliver every due follow-up once. Raises ledger.Busy if another pass runs."""
+    outbox = Outbox(root / "outbox")
+    with ledger.lock(outbox.lock):
+        # Plan under the lock, so two passes can never pick the same message.
+        state = review(root, now, transport_name)
+        report = PassReport(state.transport, review=state)
+        due = [p for p in state.prepared if p.followup.state == "due" and not p.followup.is_task]
+        if not due:
+            return report
+        config = state.project.config
+        transport = transport or make_transport(state.transport, config.smtp)
+        done = 0
+        try:
+            with transport:
+                for item in due:
+                    outcome = deliver(item, transport, outbox, state, now)
+                    report.results.append((item, outcome))
+                    done += 1
+        except TransportError as error:
+            report.error = str(error)
+            if error.temporary:
+                # Not one message reached the server: all are retried later, with backoff.
+                for item in due[done:]:
+                    ledger.append(outbox.ledger, ledger.event(item.followup.key, "tempfail", now,
+                                                              transport=state.transport, reply=str(error)))
+        return report
+
+
+def deliver(item: Prepared, transport: Transport, outbox: Outbox, state: Review, now: datetime) -> Outcome:
+    """Freeze, record, send, record."""
+    config, f = state.project.config, item.followup
+    msg = messages.build(item.rendered, f.key, config, now)
+    data = msg.as_bytes()
+    details = {"transport": transport.name, "msgid": msg["Message-ID"], "sha256": hashlib.sha256(data).hexdigest()}
+    ledger.write_atomic(outbox.message(f.key), data)
+    history = state.histories.get(f.key, ledger.History())
+    ledger.append(outbox.ledger, ledger.event(f.key, "attempt", now, n=history.count("attempt") + 1, **details))
+
+    def handed_over() -> None:
+        ledger.append(outbox.ledger, ledger.event(f.key, "data", now, **details))
+
+    outcome = transport.send(data, config.business_email, item.rendered.to_addr, handed_over)
+    ledger.append(outbox.ledger, ledger.event(f.key, outcome.status, now, code=outcome.code,
+                                              reply=outcome.reply or None, **details))
+    return outcome
+
+
+def write_previews(state: Review, outbox_dir: Path, now: datetime) -> list[Path]:
+    """Write each message still to go as an .eml a person can open in a mail client."""
+    outbox = Outbox(outbox_dir)
+    written = []
+    for item in state.prepared:
+        if item.rendered is not None:
+            msg = messages.build(item.rendered, item.followup.key, state.project.config, now)
+            path = outbox.preview(item.followup.key)
+            ledger.write_atomic(path, msg.as_bytes())
+            written.append(path)
+    return written
+
+
+ACTIONS = {
+    "approve": "approved",  # the rendered text may go out (kinds with approval: required)
+    "release": "released",  # send a missed or uncertain message anyway
+    "done": "done",         # handled by hand: a call made, a letter posted, a message confirmed
+}
+
+
+def record(root: Path, now: datetime, case_id: str, kind: str, action: str) -> str:
+    """Record a person's decision about one follow-up; return what was recorded."""
+    outbox = Outbox(root / "outbox")
+    with ledger.lock(outbox.lock):
+        state = review(root, now)
+        matches = [p for p in state.prepared if p.followup.case.id == case_id and p.followup.kind == kind]
+        if not matches:
+            known = sorted({p.followup.kind for p in state.prepared if p.followup.case.id == case_id})
+            hint = f"; its follow-ups: {', '.join(known)}" if known else "; is the case id right, and is it resolved?"
+            raise LookupError(f"no follow-up '{kind}' for case '{case_id}'{hint}")
+        item = matches[0]
+        details = {}
+        if action == "approve":
+            if item.rendered is None:
+                raise LookupError(f"{case_id} {kind} is {item.followup.state} ({item.followup.reason}); nothing to approve")
+            details["sha256"] = item.rendered.digest
+        ledger.append(outbox.ledger, ledger.event(item.followup.key, ACTIONS[action], now, **details))
+        return f"{ACTIONS[action]}: {item.followup.key}"

@@ -138,10 +138,13 @@ def prepare(followups: list[Followup], histories: dict[str, History], config: Co
 
 
 def message_id(key: str, config: Config) -> str:
-    """Unique per follow-up and stable across retries, so a server can spot a repeat."""
+    """Unique per follow-up and stable across retries, so a server can spot a repeat.
+
+    Only a hash of the key shows: the customer's mail client should not reveal our case ids.
+    """
     domain = (config.business_email or "amends.invalid").rsplit("@", 1)[1]
-    digest = hashlib.sha256(f"{config.business_email}|{key}".encode()).hexdigest()[:16]
-    return f"<{re.sub(r'[^A-Za-z0-9.-]', '.', key)}.{digest}@{domain}>"
+    digest = hashlib.sha256(f"{config.business_email}|{key}".encode()).hexdigest()[:32]
+    return f"<amends.{digest}@{domain}>"
 
 
 def build(rendered: Rendered, key: str, config: Config, now: datetime) -> EmailMessage:

@@ -4,7 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check serve clean
+.PHONY: demo test check serve clean system-deps
+
+# Root installs directly; anyone else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +31,14 @@ check: $(VENV)/.app
 serve: $(VENV)/.app
 	$(BIN)/python build.py serve
 
-test: $(VENV)/.test
+# The tests drive Debian's Chromium (Playwright's own browser download does not
+# work offline) and run the Nu HTML Checker, which needs Java.
+system-deps:
+	@test -x /usr/bin/chromium && command -v java >/dev/null || { \
+	  echo "Installing Chromium and Java for the browser and HTML tests..."; \
+	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless >/dev/null; }
+
+test: $(VENV)/.test system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -111,7 +111,7 @@ def pages(state: Review, as_of: date) -> list[Page]:
     shared = {
         "business": project.config.business_name, "as_of": as_of, "links": links,
         "status_label": views.status_label, "problem_count": len(state.problems), "case_count": len(cases),
-        "message_page": message_page, "tz": project.config.timezone,
+        "message_page": message_page, "tz": project.config.timezone, "currency": project.config.currency,
     }
     for page in out:
         page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}

@@ -1,0 +1,129 @@
+"""The demo site in a real headless Chromium: nothing loads from another host, nothing errors, nothing hostile runs."""
+from __future__ import annotations
+
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from amends import cli
+from amends.serve import make_server
+
+from conftest import REPO, write_case
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+HOSTILE = """\
+---
+title: Pasted from an email
+customer:
+  name: Eve Example
+  email: eve@example.com
+channel: email
+opened: 2026-03-01
+status: open
+what_went_wrong: '<img src=x onerror="window.pwned=1">'
+---
+<script>window.pwned = 2</script>
+<img src="https://tracker.example/pixel.gif" onerror="window.pwned=3">
+<a href="javascript:window.pwned=4" id="js">click</a>
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The demo site plus one hostile case, served on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("browser")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
+    shutil.copytree(REPO / "cases", root / "cases")
+    write_case(root, "2026-03-01-hostile.md", HOSTILE)
+    assert cli.main(["--root", str(root), "--today", "2026-11-22"]) == 0
+    server = make_server(root / "site", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root / "site", f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+def open_page(browser, url: str):
+    """Open url; return the page, every request's URL, and every console error."""
+    page = browser.new_page()
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    return page, requests, errors
+
+
+def test_no_page_requests_another_host_or_logs_an_error(served, browser):
+    """Every page of the site loads only from 127.0.0.1 and the console stays clean."""
+    site, base = served
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    assert len(pages) > 50
+    for name in pages:
+        page, requests, errors = open_page(browser, f"{base}/{name}")
+        foreign = [u for u in requests if urlsplit(u).hostname != "127.0.0.1"]
+        assert foreign == [], name
+        assert errors == [], name
+        assert page.locator("h1").count() == 1, name
+        page.close()
+
+
+def test_hostile_markup_in_a_case_never_runs(served, browser):
+    """Script, onerror and javascript: links pasted into a case do nothing."""
+    _, base = served
+    page, requests, errors = open_page(browser, f"{base}/cases/2026-03-01-hostile.html")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    assert page.locator("#js").count() == 0 or page.locator("#js").get_attribute("href") is None
+    assert page.evaluate("window.pwned") is None
+    assert "onerror" in page.locator("main").inner_text()  # shown as text, not run
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
+    assert dialogs == []
+    page.close()
+
+
+def test_follow_a_link_from_home_to_a_case(served, browser):
+    """A person clicks an open case on the home page and lands on its page."""
+    _, base = served
+    page, _, _ = open_page(browser, f"{base}/index.html")
+    link = page.locator("ul.attention a").first
+    title = link.inner_text()
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == title
+    assert "/cases/" in page.url
+    page.close()
+
+
+def test_sorting_the_cases_table(served, browser):
+    """Clicking a heading sorts the table by it, and clicking again reverses it."""
+    _, base = served
+    page, _, _ = open_page(browser, f"{base}/cases/index.html")
+    dates = lambda: page.eval_on_selector_all(  # noqa: E731
+        "table.cases tbody tr td:first-child", "cells => cells.map(c => c.dataset.value)")
+    built = dates()
+    assert built == sorted(built, reverse=True)  # newest first without JavaScript
+    page.get_by_role("button", name="Opened").click()
+    assert dates() == sorted(built)
+    page.get_by_role("button", name="Opened").click()
+    assert dates() == sorted(built, reverse=True)
+    page.get_by_role("button", name="Customer").click()
+    names = page.eval_on_selector_all("table.cases tbody tr td:nth-child(3)", "cells => cells.map(c => c.innerText.toLocaleLowerCase())")
+    assert names == sorted(names, key=lambda n: n)
+    page.close()

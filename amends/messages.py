@@ -119,10 +119,13 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
 
 def prepare(followups: list[Followup], histories: dict[str, History], config: Config,
             env: Environment) -> list[Prepared]:
-    """Render every email follow-up still to go; a failure turns it into 'blocked'."""
+    """Render every email follow-up still to go (or missed, to read before a release).
+
+    A failure to render turns it into 'blocked'.
+    """
     out = []
     for f in followups:
-        if f.is_task or f.state not in ("due", "approval", "upcoming"):
+        if f.is_task or f.state not in ("due", "approval", "upcoming", "missed"):
             out.append(Prepared(f, None))
             continue
         rendered = render(f, config, env)

@@ -7,7 +7,7 @@ with another `now`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .config import Config, Step
@@ -42,6 +42,8 @@ class Followup:
 def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
               transport: str) -> list[Followup]:
     """Every follow-up of every resolved case, with its state as of `now`."""
+    # In UTC, differences are real elapsed time even across a daylight-saving change.
+    now = now.astimezone(timezone.utc)
     out: list[Followup] = []
     for case in cases:
         out += case_followups(case, config, histories, now, transport)
@@ -54,15 +56,16 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     """The follow-ups of one case (none until it has been resolved once)."""
     if case.resolved is None:
         return []
+    now = now.astimezone(timezone.utc)
     steps = [s for s in config.plan if s.only_if_given is None or any(a.kind == s.only_if_given for a in case.accommodation)]
     task = TASKS.get(case.channel) if config.calls_and_letters else None
     out = []
     for step in steps:
         key = key_for(case.id, step.kind, case.resolved)
         out.append(_email(case, step, key, histories.get(key, History()), config, now, transport, task))
-    if task and config.plan:
+    if task and steps:
         key = key_for(case.id, task, case.resolved)
-        out.append(_task(case, task, key, histories.get(key, History()), config, now))
+        out.append(_task(case, task, steps[0], key, histories.get(key, History()), config, now))
     return out
 
 
@@ -104,7 +107,8 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     if now < due_at:
         return result("upcoming", f"due {step.delay_text} after resolution" if not _fixed(case, step.kind)
                       else "on the date fixed in the case file", due_at)
-    released = last is not None and last["ev"] == "released"
+    # A person's release stands for this round, through any retries that follow it.
+    released = history.count("released") > 0
     late = now - due_at
     if late > timedelta(days=config.catch_up_days) and not released:
         return result("missed", f"was due {late.days} days ago, more than catch_up_days ({config.catch_up_days}); "
@@ -121,9 +125,9 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
 
 
-def _task(case: Case, task: str, key: str, history: History, config: Config, now: datetime) -> Followup:
-    """A call or a letter that mirrors how the complaint came in."""
-    due_at = due_time(case, config.plan[0], config)
+def _task(case: Case, task: str, first: Step, key: str, history: History, config: Config, now: datetime) -> Followup:
+    """A call or a letter that mirrors how the complaint came in, due with the first email."""
+    due_at = due_time(case, first, config)
 
     def result(state: str, reason: str, when: datetime | None = None) -> Followup:
         return Followup(case, task, task, key, state, reason, due_at, None, when)
@@ -150,7 +154,7 @@ def _guard(case: Case, config: Config, kind: str) -> tuple[str, str] | None:
         return "skipped", "the customer was lost"
     if case.do_not_contact:
         return "skipped", "do_not_contact is set in the case file"
-    if case.customer.email and case.customer.email.casefold() in config.do_not_contact:
+    if case.customer.email and case.customer.email.casefold() in {e.casefold() for e in config.do_not_contact}:
         return "skipped", "the customer's address is on the do_not_contact list in amends.yaml"
     if case.followups.hold:
         return "held", "held in the case file (followups: hold)"

@@ -109,10 +109,9 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
                       else "on the date fixed in the case file", due_at)
     # A person's release stands for this round, through any retries that follow it.
     released = history.count("released") > 0
-    late = now - due_at
-    if late > timedelta(days=config.catch_up_days) and not released:
-        return result("missed", f"was due {late.days} days ago, more than catch_up_days ({config.catch_up_days}); "
-                                "a person decides: 'release' sends it anyway, 'done' drops it")
+    if now > catch_up_deadline(due_at, config) and not released:
+        return result("missed", f"was due on {due_at:%Y-%m-%d}, more than catch_up_days ({config.catch_up_days}) "
+                                "business days ago; a person decides: 'release' sends it anyway, 'done' drops it")
     if last and last["ev"] == "tempfail":
         retry_at = _ts(last) + BACKOFF[min(history.count("tempfail"), len(BACKOFF)) - 1]
         if now < retry_at:
@@ -189,6 +188,16 @@ def add_business_days(day: date, n: int, config: Config) -> date:
         day += timedelta(days=1)
         n -= is_business_day(day, config)
     return day
+
+
+def catch_up_deadline(due_at: datetime, config: Config) -> datetime:
+    """The last moment a late follow-up may still go out: catch_up_days business days after it was due.
+
+    Business days, because a sender that was down over a weekend has lost no sending days.
+    """
+    local = due_at.astimezone(ZoneInfo(config.timezone))
+    day = add_business_days(local.date(), config.catch_up_days, config)
+    return datetime.combine(day, local.timetz())
 
 
 def next_slot(moment: datetime, config: Config) -> datetime:

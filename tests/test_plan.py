@@ -249,14 +249,23 @@ def test_upcoming_outside_window_waits_for_next_opening():
 def test_missed_after_catch_up_days():
     got = one(make_case(), "apology", at(2026, 3, 13, 9, 0, 1))
     assert got.state == "missed"
-    assert "was due 3 days ago" in got.reason
-    assert "catch_up_days (3)" in got.reason
+    assert "was due on 2026-03-10" in got.reason
+    assert "catch_up_days (3) business days" in got.reason
     assert "release" in got.reason
 
 
 def test_exactly_at_catch_up_boundary_is_still_due():
     got = one(make_case(), "apology", at(2026, 3, 13, 9, 0))
     assert got.state == "due"
+
+
+def test_catch_up_counts_business_days_so_a_weekend_outage_loses_nothing():
+    """Due Friday 09:00, sender down all weekend: still due on Tuesday, missed after Wednesday 09:00."""
+    case = make_case(resolved=date(2026, 3, 11))  # Wed + 2 business days = Fri 13 March
+    assert one(case, "apology", at(2026, 3, 13, 9, 0)).due_at == at(2026, 3, 13, 9, 0)
+    assert one(case, "apology", at(2026, 3, 16, 10, 0)).state == "due"   # Monday
+    assert one(case, "apology", at(2026, 3, 18, 9, 0)).state == "due"    # Wednesday, the last moment
+    assert one(case, "apology", at(2026, 3, 18, 9, 1)).state == "missed"
 
 
 def test_catch_up_days_from_config():

@@ -243,14 +243,14 @@ def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
 
 
 def resolve_now(args: argparse.Namespace, root: Path) -> datetime:
-    """The moment the command acts at: the clock, or --today / --now in the business's zone."""
-    if args.today is None and args.now is None:
-        return datetime.now(timezone.utc)
+    """The moment the command acts at, in the business's time zone: the clock, or --today / --now."""
     config, _ = load_config(root / CONFIG_NAME)
     tz = ZoneInfo(config.timezone)
     if args.today is not None:
         return datetime.combine(args.today, clock(12, 0), tz)
-    return args.now if args.now.tzinfo else args.now.replace(tzinfo=tz)
+    if args.now is not None:
+        return args.now if args.now.tzinfo else args.now.replace(tzinfo=tz)
+    return datetime.now(tz)
 
 
 def main(argv: list[str] | None = None) -> int:

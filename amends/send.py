@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment
-
 from . import ledger, messages, plan
 from .messages import Prepared
 from .model import Problem
@@ -57,15 +55,14 @@ class Review:
     transport: str
 
 
-def review(root: Path, now: datetime, transport: str | None = None, env: Environment | None = None) -> Review:
+def review(root: Path, now: datetime, transport: str | None = None) -> Review:
     """Read cases and ledger, plan, and render what is still to go. Writes nothing."""
     project = load_project(root, now)
     events, problems = ledger.read(Outbox(root / "outbox").ledger)
     histories = ledger.histories(events)
     name = transport or project.config.transport
     followups = plan.followups(project.cases, project.config, histories, now, name)
-    env = env or make_env(root / "templates" / "email")
-    prepared = messages.prepare(followups, histories, project.config, env)
+    prepared = messages.prepare(followups, histories, project.config, make_env(root / "templates" / "email"))
     return Review(project, prepared, histories, project.problems + problems, name)
 
 

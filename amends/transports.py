@@ -105,14 +105,14 @@ class SmtpTransport:
 
     def __init__(self, settings: Smtp, password: str | None, data_timeout: float = 600) -> None:
         self.settings = settings
-        self.password = password
+        self.credentials = password
         # RFC 5321 allows the server 10 minutes to answer the final dot; a shorter
         # wait there is a classic cause of duplicates.
         self.data_timeout = data_timeout
         self.client: yagmail.SMTP | None = None
 
     def __enter__(self) -> "SmtpTransport":
-        if self.settings.user and not self.password:
+        if self.settings.user and not self.credentials:
             raise TransportError(f"no SMTP password: set {PASSWORD_VARIABLE} or store it with "
                                  f"'keyring set {KEYRING_SERVICE} {self.settings.user}'", temporary=False)
         self._connect()
@@ -127,7 +127,7 @@ class SmtpTransport:
         extra = {"context": context} if s.security == "tls" else {}
         try:
             self.client = yagmail.SMTP(
-                user=s.user or None, password=self.password, host=s.host,
+                user=s.user or None, password=self.credentials, host=s.host,
                 port=s.port or DEFAULT_PORTS[s.security],
                 smtp_ssl=s.security == "tls",
                 smtp_starttls={"context": context} if s.security == "starttls" else False,

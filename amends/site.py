@@ -8,13 +8,16 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from . import views
+from . import charts, exports, figures, views
 from .messages import Prepared, file_name
 from .model import Case
 from .plan import STATES
 from .send import Outbox, Review
 
 ASSETS = "assets"
+# Follow-up states someone must act on; "due" only for what falls due by today.
+ATTENTION_STATES = ("due", "blocked", "missed", "failed", "check", "approval")
+DAY_BINS = [(0, 1), (2, 3), (4, 7), (8, 14), (15, 30), (31, None)]
 
 # (folder, title, title of one group, grouping function)
 SECTIONS = (
@@ -75,11 +78,33 @@ def pages(state: Review, as_of: date) -> list[Page]:
                             {"title": f"{singular}: {group.name}", "section": section, "group": group,
                              "singular": singular, "cases": group.cases}))
 
+    # Home: what someone must act on today, then this month's figures.
+    promises_due, promises_broken = views.promises_to_watch(cases, as_of)
+    attention = [i for i in state.prepared if i.followup.state in ATTENTION_STATES
+                 and (i.followup.state != "due" or i.followup.is_task or i.followup.due_at.date() <= as_of)]
     out.append(Page("index.html", "home.html", {
         "title": "Overview", "section": "home",
         "figures": views.figures(cases),
         "open_cases": views.open_cases_by_age(cases, as_of),
+        "attention_days": project.config.attention_days,
+        "promises_due": promises_due, "promises_broken": promises_broken,
+        "followups_attention": [i for i in attention if not i.followup.is_task],
+        "tasks": [i for i in state.prepared if i.followup.is_task and i.followup.state == "due"],
+        "period": period_figures(cases, "month", as_of),
         "recent": newest_first[:10],
+    }))
+    for key in figures.PERIODS:
+        period = period_figures(cases, key, as_of)
+        out.append(Page(f"figures/{key}.html", "figures.html", {
+            "title": f"Figures: {period['now'].period.label}", "section": "figures", "period": period,
+            "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,
+            "charts": period_charts(cases, period["now"].period, as_of, project.config.currency),
+        }))
+    repeats = views.repeat_failures(cases)
+    out.append(Page("lessons.html", "lessons.html", {
+        "title": "Lessons", "section": "lessons", "repeats": repeats,
+        "by_category": views.lessons(views.by_category(cases), repeats),
+        "by_team": views.lessons(views.by_team(cases), repeats),
     }))
     out.append(Page("cases/index.html", "cases.html", {"title": "All cases", "section": "cases", "cases": newest_first}))
     for case in cases:
@@ -116,6 +141,33 @@ def pages(state: Review, as_of: date) -> list[Page]:
     for page in out:
         page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
     return out
+
+
+def period_figures(cases: list[Case], key: str, as_of: date) -> dict:
+    """A period's figures beside those of the period before."""
+    now = figures.period(key, as_of)
+    before = figures.previous(now)
+    return {"key": key, "now": figures.figures(cases, now), "before": figures.figures(cases, before) if before else None}
+
+
+def period_charts(cases: list[Case], period: figures.Period, as_of: date, currency: str) -> list:
+    """The pictures of a period: flow per month, where cases come from, what they cost, how long they take."""
+    firsts = figures.months(cases, period, as_of)
+    monthly = figures.per_month(cases, firsts, currency)
+    labels = [m.strftime("%b %Y") for m in firsts]
+    inside = [c for c in cases if period.holds(c.opened)]
+    count = lambda groups: [(g.name, len(g.cases)) for g in sorted(groups, key=lambda g: (-len(g.cases), g.name))]  # noqa: E731
+    return [
+        charts.columns("chart-flow", "Cases opened and resolved per month", labels,
+                       [("Opened", monthly["opened"]), ("Resolved", monthly["resolved"])]),
+        charts.bars("chart-category", f"Cases by category, {period.label}", count(views.by_category(inside))),
+        charts.bars("chart-team", f"Cases by team, {period.label}", count(views.by_team(inside))),
+        charts.columns("chart-money", f"Compensation per month ({currency})", labels,
+                       [("Compensation", monthly["compensation"])], unit=currency),
+        charts.histogram("chart-days", f"Days to resolve, cases resolved in {period.label}",
+                         [c.days_to_resolve for c in cases if c.days_to_resolve is not None and period.holds(c.resolved)],
+                         DAY_BINS),
+    ]
 
 
 def render(site_pages: list[Page], env: Environment) -> dict[str, bytes]:
@@ -165,6 +217,18 @@ def write_site(out_dir: Path, files: dict[str, bytes], assets_dir: Path) -> int:
     return written
 
 
+def downloads(state: Review, as_of: date) -> dict[str, bytes]:
+    """The cases for spreadsheets, and a calendar to subscribe to."""
+    cases = state.project.cases
+    return {
+        "cases.csv": exports.cases_csv(cases).encode("utf-8"),
+        "cases.json": exports.cases_json(cases).encode("utf-8"),
+        "followups.ics": exports.calendar([p.followup for p in state.prepared], cases,
+                                          state.project.config.business_name, as_of),
+    }
+
+
 def build(state: Review, env: Environment, out_dir: Path, assets_dir: Path, as_of: date) -> int:
     """Pages → rendered files → disk. Returns the number of files written."""
-    return write_site(out_dir, {**render(pages(state, as_of), env), **sent_messages(state)}, assets_dir)
+    files = {**render(pages(state, as_of), env), **sent_messages(state), **downloads(state, as_of)}
+    return write_site(out_dir, files, assets_dir)

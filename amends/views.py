@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import STATUSES, Case
+from .model import STATUSES, Case, Promise
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -156,3 +156,50 @@ def open_cases_by_age(cases: list[Case], today: date) -> list[tuple[Case, int]]:
     """Open cases, oldest first, with their age in days."""
     found = [(case, (today - case.opened).days) for case in cases if case.is_open]
     return sorted(found, key=lambda pair: (-pair[1], pair[0].id))
+
+
+def promises_to_watch(cases: list[Case], as_of: date) -> tuple[list[tuple[Case, Promise]], list[tuple[Case, Promise]]]:
+    """Promises due by today and not yet kept, and promises broken, each oldest first."""
+    due, broken = [], []
+    for case in cases:
+        for promise in case.promises:
+            if promise.kept is False:
+                broken.append((case, promise))
+            elif promise.kept is None and promise.due is not None and promise.due <= as_of and case.status != "lost":
+                due.append((case, promise))
+    order = lambda pair: (pair[1].due or date.min, pair[0].id)  # noqa: E731
+    return sorted(due, key=order), sorted(broken, key=order)
+
+
+@dataclass
+class Lesson:
+    """What keeps going wrong in one category or team, most frequent first."""
+
+    name: str
+    slug: str
+    cases: list[Case]
+    # (the later case, the earlier case whose prevention did not hold)
+    repeats: list[tuple[Case, Case]] = field(default_factory=list)
+
+
+def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
+    """A case in the same category for the same team, opened after an earlier case promised a prevention."""
+    out = []
+    ordered = sorted(cases, key=lambda c: (c.opened, c.id))
+    for i, later in enumerate(ordered):
+        if not (later.category and later.team):
+            continue
+        earlier = [c for c in ordered[:i] if c.category == later.category and c.team == later.team
+                   and c.prevention and c.opened < later.opened]
+        if earlier:
+            out.append((later, earlier[-1]))
+    return out
+
+
+def lessons(groups: list[Group], repeats: list[tuple[Case, Case]]) -> list[Lesson]:
+    """Groups ordered by how often they recur, each with its repeat failures."""
+    out = []
+    for group in sorted(groups, key=lambda g: (-len(g.cases), g.name.casefold())):
+        members = {c.id for c in group.cases}
+        out.append(Lesson(group.name, group.slug, group.cases, [r for r in repeats if r[0].id in members]))
+    return out

@@ -8,7 +8,8 @@ from conftest import REPO
 # Pipeline order: a module may import only modules listed before it.
 ORDER = [
     "model", "yamlfile", "fields", "casefile", "config", "validate", "project",
-    "views", "markup", "templating", "ledger", "plan", "messages", "transports", "send",
+    "views", "figures", "charts", "markup", "templating", "ledger", "plan", "messages", "exports",
+    "transports", "send",
     "site", "newcase", "serve", "scheduler", "cli",
 ]
 

@@ -1,0 +1,183 @@
+"""The cases as CSV and JSON for other tools, and the follow-ups as an iCalendar feed.
+
+Pure functions of their arguments: nothing here reads a file or the clock, so the
+same input always gives the same text, byte for byte.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from icalendar import Calendar, Event
+
+from .model import Accommodation, Case
+from .plan import Followup
+
+# A cell starting with one of these is run as a formula by a spreadsheet (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HEAD_COLUMNS = (
+    "id", "title", "status", "reopened", "channel", "opened", "resolved", "days_to_resolve",
+    "fault", "severity", "owner", "team", "category", "tags",
+    "customer_name", "customer_email", "customer_company", "customer_phone", "customer_timezone",
+    "customer_language", "customer_value", "do_not_contact", "what_went_wrong", "how_resolved", "prevention",
+)
+# Between the two: one compensation_<CURRENCY> column per currency in the data.
+TAIL_COLUMNS = ("accommodation", "promises_total", "promises_kept", "promises_broken",
+                "contacts", "first_contact", "path")
+
+PRODID = "-//amends//customer recovery//EN"
+EMAIL_STATES = ("upcoming", "due", "approval")
+TASK_STATES = ("upcoming", "due")
+TASK_SUMMARIES = {"call": "Call {name}", "letter": "Letter to {name}"}
+EVENT_LENGTH = timedelta(minutes=15)
+
+
+def _text(value: str | None) -> str:
+    """Text for a cell, with a quote in front when a spreadsheet would read it as a formula."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _number(value: Decimal | int | None) -> str:
+    """A plain number with a dot, never in exponent notation."""
+    if value is None:
+        return ""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _oneline(text: str) -> str:
+    return " ".join(text.split())
+
+
+def totals(case: Case) -> dict[str, Decimal]:
+    """The amounts given back to the customer, summed per currency."""
+    out: dict[str, Decimal] = {}
+    for given in case.accommodation:
+        if given.amount is not None:
+            out[given.currency] = out.get(given.currency, Decimal(0)) + given.amount
+    return out
+
+
+def _given(given: Accommodation) -> str:
+    """One accommodation as words: 'refund 45.00 EUR (Delivery fee refunded)'."""
+    text = given.kind
+    if given.amount is not None:
+        text += f" {_number(given.amount)} {given.currency}"
+    if given.note:
+        text += f" ({_oneline(given.note)})"
+    return text
+
+
+def _row(case: Case, currencies: list[str]) -> list[str]:
+    """The cells of one case, in the order of the header."""
+    customer, sums = case.customer, totals(case)
+    days = [contact.day for contact in case.contacts]
+    return [
+        _text(case.id), _text(case.title), _text(case.status), _flag(case.reopened), _text(case.channel),
+        _day(case.opened), _day(case.resolved), _number(case.days_to_resolve),
+        _text(case.fault), _text(case.severity), _text(case.owner), _text(case.team), _text(case.category),
+        _text("; ".join(case.tags)),
+        _text(customer.name), _text(customer.email), _text(customer.company), _text(customer.phone),
+        _text(customer.timezone), _text(customer.language), _number(case.customer_value),
+        _flag(case.do_not_contact),
+        _text(case.what_went_wrong), _text(case.how_resolved), _text(case.prevention),
+        *(_number(sums.get(currency)) for currency in currencies),
+        _text("; ".join(_given(given) for given in case.accommodation)),
+        str(len(case.promises)),
+        str(sum(p.kept is True for p in case.promises)),
+        str(sum(p.kept is False for p in case.promises)),
+        str(len(case.contacts)),
+        _day(min(days) if days else None),
+        _text(case.path),
+    ]
+
+
+def cases_csv(cases: list[Case]) -> str:
+    """Every case field as one spreadsheet row (for Excel/LibreOffice/Numbers)."""
+    currencies = sorted({currency for case in cases for currency in totals(case)})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*HEAD_COLUMNS, *(f"compensation_{c}" for c in currencies), *TAIL_COLUMNS])
+    writer.writerows(_row(case, currencies) for case in cases)
+    return out.getvalue()
+
+
+def _plain(value: object) -> str:
+    """What json cannot write itself: exact money as strings, days and moments in ISO 8601."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot export a {type(value).__name__} as JSON")
+
+
+def cases_json(cases: list[Case]) -> str:
+    """Every case field, nested as in the case file, as JSON."""
+    doc = {"cases": [dict(dataclasses.asdict(case), reopened=case.reopened, days_to_resolve=case.days_to_resolve)
+                     for case in cases]}
+    return json.dumps(doc, default=_plain, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _entries(followups: list[Followup], cases: list[Case]) -> Iterator[tuple[date | datetime, str, str, str]]:
+    """(start, uid, summary, description) of every event: emails, tasks, then promises."""
+    for f in followups:
+        case, name = f.case, f.case.customer.name
+        if f.medium == "email" and f.state in EMAIL_STATES:
+            yield f.when or f.due_at, f"{f.key}@amends", f"{f.kind} email to {name}", f"{case.title}\n{f.reason}"
+        elif f.medium in TASK_SUMMARIES and f.state in TASK_STATES:
+            phone = f"Phone: {case.customer.phone}" if case.customer.phone else ""
+            lines = [case.title, phone, f.reason]
+            yield (f.due_at, f"{f.key}@amends", TASK_SUMMARIES[f.medium].format(name=name),
+                   "\n".join(line for line in lines if line))
+    for case in cases:
+        if case.status == "lost":
+            continue
+        for index, promise in enumerate(case.promises):
+            if promise.due is not None and promise.kept is None:
+                yield (promise.due, f"{case.id}/promise/{index}@amends",
+                       f"Promise due: {_oneline(promise.what)}", case.title)
+
+
+def _instant(start: date | datetime) -> datetime:
+    """A sort key that puts whole days (as midnight UTC) and moments on one line."""
+    if isinstance(start, datetime):
+        return start.astimezone(timezone.utc)
+    return datetime.combine(start, time(0), timezone.utc)
+
+
+def calendar(followups: list[Followup], cases: list[Case], business: str, as_of: date) -> bytes:
+    """An iCalendar feed of upcoming follow-ups, call and letter tasks, and promise due dates."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{business}: follow-ups")
+    # Stamped with the day asked about, not the clock, so the same input gives the same bytes.
+    stamp = datetime.combine(as_of, time(0), timezone.utc)
+    for start, uid, summary, description in sorted(_entries(followups, cases), key=lambda e: (_instant(e[0]), e[1])):
+        event = Event()
+        event.add("uid", uid)
+        event.add("dtstamp", stamp)
+        if isinstance(start, datetime):
+            event.add("dtstart", _instant(start))
+            event.add("dtend", _instant(start) + EVENT_LENGTH)
+        else:
+            event.add("dtstart", start)
+            event.add("dtend", start + timedelta(days=1))
+        event.add("summary", summary)
+        event.add("description", description)
+        cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,176 @@
+"""Figures for a period the reader picks, each beside the same figure for the period before.
+
+Every figure is a pure function of the cases and the period. A case counts in
+a period by the date the figure is about: opened for what came in, resolved
+for what was settled (and for what settling it cost).
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from .model import FAULTS, Case
+from .views import customer_key
+
+PERIODS = ("month", "quarter", "year", "all")
+PERIOD_NAMES = {"month": "This month", "quarter": "This quarter", "year": "This year", "all": "All time"}
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: str
+    start: date | None  # None: since the first case
+    end: date           # inclusive
+
+    def holds(self, day: date | None) -> bool:
+        return day is not None and (self.start is None or self.start <= day) and day <= self.end
+
+
+def period(key: str, as_of: date) -> Period:
+    """The period of kind `key` that contains `as_of`, up to the end of that period."""
+    if key == "month":
+        start = as_of.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return Period(key, start.strftime("%B %Y"), start, end)
+    if key == "quarter":
+        first_month = 3 * ((as_of.month - 1) // 3) + 1
+        start = date(as_of.year, first_month, 1)
+        end = (date(as_of.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1)) - timedelta(days=1)
+        return Period(key, f"Q{(first_month + 2) // 3} {as_of.year}", start, end)
+    if key == "year":
+        return Period(key, str(as_of.year), date(as_of.year, 1, 1), date(as_of.year, 12, 31))
+    return Period(key, "All time", None, as_of)
+
+
+def previous(p: Period) -> Period | None:
+    """The period just before, of the same length; all time has none."""
+    if p.start is None:
+        return None
+    return period(p.key, p.start - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Figures:
+    period: Period
+    opened: int
+    resolved: int
+    median_days_to_first_contact: float | None
+    median_days_to_resolve: float | None
+    recovered: int
+    lost: int
+    compensation: tuple[tuple[str, Decimal], ...]          # currency → total
+    compensation_by_kind: tuple[tuple[str, str, Decimal], ...]  # kind, currency, total
+    compensated_cases: int
+    repeat_customers: int
+    reopened: int
+    by_fault: tuple[tuple[str, int], ...]
+    revenue_at_risk: Decimal | None
+    revenue_kept: Decimal | None
+    recovery_cost: tuple[tuple[str, Decimal], ...]
+
+    @property
+    def recovery_rate(self) -> float | None:
+        """Recovered ÷ (recovered + lost), among cases settled in the period."""
+        settled = self.recovered + self.lost
+        return self.recovered / settled if settled else None
+
+    def per_case(self, currency: str) -> Decimal | None:
+        total = dict(self.compensation).get(currency)
+        return (total / self.compensated_cases).quantize(Decimal("0.01")) if total is not None and self.compensated_cases else None
+
+
+def first_contact_days(case: Case) -> int | None:
+    """Days from opening to the first logged contact."""
+    return (case.contacts[0].day - case.opened).days if case.contacts else None
+
+
+def _median(values: list[int]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _money(cases: list[Case]) -> tuple[dict[str, Decimal], dict[tuple[str, str], Decimal]]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    by_kind: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for case in cases:
+        for item in case.accommodation:
+            if item.amount is not None:
+                totals[item.currency] += item.amount
+                by_kind[(item.kind, item.currency)] += item.amount
+    return totals, by_kind
+
+
+def _settled_on(case: Case) -> date:
+    """The day a case's cost and outcome belong to: when it was resolved, else when it came in."""
+    return case.resolved or case.opened
+
+
+def figures(cases: list[Case], p: Period) -> Figures:
+    """Every figure of the report for one period."""
+    opened = [c for c in cases if p.holds(c.opened)]
+    resolved = [c for c in cases if c.days_to_resolve is not None and p.holds(c.resolved)]
+    settled = [c for c in cases if c.status in ("recovered", "lost") and p.holds(_settled_on(c))]
+    costly = [c for c in cases if c.accommodation and p.holds(_settled_on(c))]
+    totals, by_kind = _money(costly)
+    all_by_customer = Counter(customer_key(c) for c in cases)
+    faults = Counter(c.fault or "unclear" for c in opened)
+    at_risk = [c.customer_value for c in opened if c.is_open and c.customer_value is not None]
+    recovered = [c for c in settled if c.status == "recovered"]
+    kept = [c.customer_value for c in recovered if c.customer_value is not None]
+    cost, _ = _money(recovered)
+    return Figures(
+        period=p,
+        opened=len(opened),
+        resolved=len(resolved),
+        median_days_to_first_contact=_median([d for d in map(first_contact_days, opened) if d is not None]),
+        median_days_to_resolve=_median([c.days_to_resolve for c in resolved]),
+        recovered=len(recovered),
+        lost=len(settled) - len(recovered),
+        compensation=tuple(sorted(totals.items())),
+        compensation_by_kind=tuple(sorted((k, cur, v) for (k, cur), v in by_kind.items())),
+        compensated_cases=len(costly),
+        repeat_customers=len({customer_key(c) for c in opened if all_by_customer[customer_key(c)] > 1}),
+        reopened=sum(c.reopened for c in opened),
+        by_fault=tuple((f, faults[f]) for f in FAULTS),
+        revenue_at_risk=sum(at_risk, Decimal(0)) if at_risk else None,
+        revenue_kept=sum(kept, Decimal(0)) if kept else None,
+        recovery_cost=tuple(sorted(cost.items())),
+    )
+
+
+def months(cases: list[Case], p: Period, as_of: date) -> list[date]:
+    """The months a chart for the period shows: the year so far, all time, or else the last twelve."""
+    end = min(p.end, as_of)
+    if p.key == "year":
+        start = p.start
+    elif p.key == "all":
+        start = min((c.opened for c in cases), default=as_of)
+    else:
+        start = date(end.year - (end.month <= 11), (end.month - 12) % 12 + 1, 1)
+    out, day = [], start.replace(day=1)
+    while day <= end:
+        out.append(day)
+        day = (day + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def per_month(cases: list[Case], firsts: list[date], currency: str) -> dict[str, list[float]]:
+    """Opened, resolved and compensation (in one currency) per month, for the charts."""
+    def month(day: date | None) -> date | None:
+        return day.replace(day=1) if day else None
+
+    opened = Counter(month(c.opened) for c in cases)
+    resolved = Counter(month(c.resolved) for c in cases if c.days_to_resolve is not None)
+    paid: dict[date, Decimal] = defaultdict(Decimal)
+    for case in cases:
+        for item in case.accommodation:
+            if item.amount is not None and item.currency == currency:
+                paid[month(_settled_on(case))] += item.amount
+    return {
+        "opened": [opened[m] for m in firsts],
+        "resolved": [resolved[m] for m in firsts],
+        "compensation": [float(paid[m]) for m in firsts],
+    }

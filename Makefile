@@ -32,13 +32,18 @@ serve: $(VENV)/.app
 	$(BIN)/python build.py serve
 
 # The tests drive Debian's Chromium (Playwright's own browser download does not
-# work offline) and run the Nu HTML Checker, which needs Java.
+# work here) and run the Nu HTML Checker, which needs Java.
 system-deps:
 	@test -x /usr/bin/chromium && command -v java >/dev/null || { \
 	  echo "Installing Chromium and Java for the browser and HTML tests..."; \
 	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless >/dev/null; }
 
-test: $(VENV)/.test system-deps
+# The Nu HTML Checker and axe-core come from the npm registry (package.json).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.test node_modules/.installed system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,8 +18,15 @@ from .plan import STATES
 from .send import Outbox, Review
 
 ASSETS = "assets"
+SEARCH = "pagefind"
 # Follow-up states someone must act on; "due" only for what falls due by today.
 ATTENTION_STATES = ("due", "blocked", "missed", "failed", "check", "approval")
+# The cases table's filters: (name, label, the value a case has).
+FILTERS = (
+    ("status", "Status", views.status_label), ("team", "Team", lambda c: c.team),
+    ("category", "Category", lambda c: c.category), ("fault", "Fault", lambda c: c.fault),
+    ("severity", "Severity", lambda c: c.severity), ("channel", "Channel", lambda c: c.channel),
+)
 DAY_BINS = [(0, 1), (2, 3), (4, 7), (8, 14), (15, 30), (31, None)]
 
 # (folder, title, title of one group, grouping function)
@@ -106,7 +116,10 @@ def pages(state: Review, as_of: date) -> list[Page]:
         "by_category": views.lessons(views.by_category(cases), repeats),
         "by_team": views.lessons(views.by_team(cases), repeats),
     }))
-    out.append(Page("cases/index.html", "cases.html", {"title": "All cases", "section": "cases", "cases": newest_first}))
+    filters = [(name, label, sorted({v for v in (getter(c) for c in cases) if v}, key=str.casefold))
+               for name, label, getter in FILTERS]
+    out.append(Page("cases/index.html", "cases.html", {
+        "title": "All cases", "section": "cases", "cases": newest_first, "filters": filters}))
     for case in cases:
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "timeline": views.timeline(case),
@@ -129,6 +142,7 @@ def pages(state: Review, as_of: date) -> list[Page]:
         "by_state": {s: [i for i in state.prepared if i.followup.state == s] for s in STATES},
         "transport": state.transport,
     }))
+    out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}))
     out.append(Page("problems.html", "problems.html", {
         "title": "Problems", "section": "problems", "problems": state.problems,
     }))
@@ -191,16 +205,11 @@ def sent_messages(state: Review) -> dict[str, bytes]:
     return files
 
 
-def write_site(out_dir: Path, files: dict[str, bytes], assets_dir: Path) -> int:
-    """Write the site, touching only files whose content changed; remove the rest.
+def sync(wanted: dict[Path, bytes], folder: Path, keep: tuple[str, ...] = ()) -> int:
+    """Make `folder` hold exactly `wanted`, touching only files whose content changed.
 
-    Returns how many files were written.
+    Top-level folders named in `keep` are left alone. Returns how many files were written.
     """
-    wanted = {out_dir / name: data for name, data in files.items()}
-    if assets_dir.is_dir():
-        for asset in sorted(assets_dir.rglob("*")):
-            if asset.is_file():
-                wanted[out_dir / ASSETS / asset.relative_to(assets_dir)] = asset.read_bytes()
     written = 0
     for path, data in wanted.items():
         if path.is_file() and path.read_bytes() == data:
@@ -209,12 +218,24 @@ def write_site(out_dir: Path, files: dict[str, bytes], assets_dir: Path) -> int:
         path.write_bytes(data)
         written += 1
     # Pages of deleted cases or groups must not linger.
-    for path in sorted(out_dir.rglob("*"), reverse=True):
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.relative_to(folder).parts[0] in keep:
+            continue
         if path.is_file() and path not in wanted:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             shutil.rmtree(path)
     return written
+
+
+def write_site(out_dir: Path, files: dict[str, bytes], assets_dir: Path) -> int:
+    """Write the pages and the assets; the search index has its own writer."""
+    wanted = {out_dir / name: data for name, data in files.items()}
+    if assets_dir.is_dir():
+        for asset in sorted(assets_dir.rglob("*")):
+            if asset.is_file():
+                wanted[out_dir / ASSETS / asset.relative_to(assets_dir)] = asset.read_bytes()
+    return sync(wanted, out_dir, keep=(SEARCH,))
 
 
 def downloads(state: Review, as_of: date) -> dict[str, bytes]:
@@ -228,7 +249,20 @@ def downloads(state: Review, as_of: date) -> dict[str, bytes]:
     }
 
 
+def index_search(out_dir: Path) -> int:
+    """Build the offline full-text index of the case pages into site/pagefind/ (Pagefind, run locally)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pagefind", "--site", str(out_dir), "--output-path", tmp],
+                       check=True, capture_output=True)
+        made = {out_dir / SEARCH / p.relative_to(tmp): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
+    (out_dir / SEARCH).mkdir(exist_ok=True)
+    return sync(made, out_dir / SEARCH)
+
+
 def build(state: Review, env: Environment, out_dir: Path, assets_dir: Path, as_of: date) -> int:
-    """Pages → rendered files → disk. Returns the number of files written."""
+    """Pages → rendered files → disk → search index. Returns the number of files written."""
     files = {**render(pages(state, as_of), env), **sent_messages(state), **downloads(state, as_of)}
-    return write_site(out_dir, files, assets_dir)
+    written = write_site(out_dir, files, assets_dir)
+    if written or not (out_dir / SEARCH).is_dir():
+        written += index_search(out_dir)
+    return written

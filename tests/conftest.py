@@ -50,3 +50,14 @@ def write_case(root: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def nu_check(*paths: Path, css: bool = False):
+    """Run the Nu HTML Checker (vnu.jar from npm's vnu-jar) on files; errors only."""
+    import subprocess
+
+    command = ["java", "-jar", str(VNU), "--errors-only"] + (["--css"] if css else []) + [str(p) for p in paths]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)

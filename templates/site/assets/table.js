@@ -36,3 +36,33 @@
     });
   });
 })();
+
+// Filter the cases table by the selects and dates of form#filters. The form
+// stays hidden without JavaScript, so the whole table is what people see then.
+(function () {
+  "use strict";
+  var form = document.getElementById("filters");
+  var table = document.querySelector("table.cases");
+  if (!form || !table) { return; }
+  form.hidden = false;
+  function apply() {
+    var shown = 0;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      var keep = true;
+      Array.prototype.forEach.call(form.querySelectorAll("select"), function (select) {
+        if (select.value && row.dataset[select.name] !== select.value) { keep = false; }
+      });
+      var opened = row.dataset.opened;
+      if (form.elements.from.value && opened < form.elements.from.value) { keep = false; }
+      if (form.elements.to.value && opened > form.elements.to.value) { keep = false; }
+      row.hidden = !keep;
+      shown += keep ? 1 : 0;
+    });
+    form.elements.count.value = shown + " of " + table.tBodies[0].rows.length + " cases shown";
+  }
+  form.addEventListener("input", apply);
+  form.addEventListener("change", apply);
+  form.addEventListener("reset", function () { setTimeout(apply, 0); });
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
+  apply();
+})();

@@ -127,3 +127,75 @@ def test_sorting_the_cases_table(served, browser):
     names = page.eval_on_selector_all("table.cases tbody tr td:nth-child(3)", "cells => cells.map(c => c.innerText.toLocaleLowerCase())")
     assert names == sorted(names, key=lambda n: n)
     page.close()
+
+
+def test_filtering_the_cases_table(served, browser):
+    """Picking a status and a team hides the other rows and says how many are shown."""
+    _, base = served
+    page, _, errors = open_page(browser, f"{base}/cases/index.html")
+    rows = page.locator("table.cases tbody tr")
+    total = rows.count()
+    assert page.locator("#filters").is_visible()  # the form only shows when JavaScript runs
+    page.select_option("select[name=status]", "open")
+    visible = page.locator("table.cases tbody tr:not([hidden])")
+    statuses = visible.locator("td:nth-child(4)").all_inner_texts()
+    assert statuses and set(statuses) == {"open"}
+    page.select_option("select[name=team]", "Catering")
+    teams = visible.locator("td:nth-child(8)").all_inner_texts()
+    assert teams and set(teams) == {"Catering"}
+    assert page.locator("output[name=count]").inner_text() == f"{len(teams)} of {total} cases shown"
+    page.fill("input[name=from]", "2026-11-01")
+    assert all(d >= "2026-11-01" for d in visible.locator("td:first-child").evaluate_all(
+        "cells => cells.map(c => c.dataset.value)"))
+    page.click("button[type=reset]")
+    page.wait_for_function(f"document.querySelectorAll('table.cases tbody tr:not([hidden])').length === {total}")
+    assert errors == []
+    page.close()
+
+
+def test_search_finds_a_case_offline(served, browser):
+    """Typing in the header's search box finds the case by a word in its notes, all from 127.0.0.1."""
+    _, base = served
+    page, requests, errors = open_page(browser, f"{base}/index.html")
+    page.fill("header input[name=q]", "hairnet")
+    page.press("header input[name=q]", "Enter")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+    titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+    assert "Hair in a butter croissant posted on Instagram" in titles
+    page.locator(".pagefind-ui__result-link", has_text="Hair in a butter croissant").first.click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == "Hair in a butter croissant posted on Instagram"
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
+    assert errors == []
+    page.close()
+
+
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PAGES = ["index.html", "cases/index.html", "cases/2026-03-14-late-wedding-cake.html", "followups.html",
+             "figures/month.html", "figures/all.html", "lessons.html", "search.html?q=cake",
+             "categories/index.html", "customers/soren-odegaard.html", "problems.html",
+             "letters/2026-11-04-rude-staff-member.html"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation(served, browser, scheme):
+    """axe-core finds no serious or critical violation on the main pages, in light and dark mode."""
+    _, base = served
+    # axe is injected from outside the page, so the page's CSP (rightly) would refuse it.
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    source = AXE.read_text(encoding="utf-8")
+    found = {}
+    for name in AXE_PAGES:
+        page = context.new_page()
+        page.goto(f"{base}/{name}", wait_until="load")
+        if name.startswith("search"):
+            page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+        page.evaluate(source)
+        violations = page.evaluate("async () => (await axe.run(document)).violations"
+                                   ".filter(v => ['serious', 'critical'].includes(v.impact))"
+                                   ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))")
+        if violations:
+            found[name] = violations
+        page.close()
+    context.close()
+    assert found == {}

@@ -1,0 +1,777 @@
+"""The home page and the figures pages, checked against the case files themselves.
+
+Every expected figure is worked out here from the YAML front matter (read with
+yaml.safe_load), following the definitions in amends/figures.py, and never by
+calling amends.figures or amends.views: a wrong figure in the code must not hide
+behind the same wrong figure in the test. The only list taken from amends is the
+follow-up plan (amends.send.review), which the home page merely lists.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, datetime, time as clock, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from amends import cli, send
+
+from conftest import REPO, TODAY, write_case
+
+CONFIG = yaml.safe_load((REPO / "amends.yaml").read_text(encoding="utf-8")) or {}
+CURRENCY = CONFIG.get("currency") or "EUR"
+ATTENTION_DAYS = int(CONFIG.get("attention_days", 14))
+TZ = ZoneInfo(CONFIG.get("timezone") or "Europe/Berlin")
+NOON = datetime.combine(TODAY, clock(12, 0), TZ)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+KINDS = ("credit", "refund", "gift-card", "discount", "replacement", "other")
+FAULTS = ("ours", "customer", "shared", "unclear")
+ATTENTION_STATES = ("due", "blocked", "missed", "failed", "check", "approval")
+
+# Each period as of TODAY (2026-11-22), and the one before it (None for all time).
+PERIODS: dict[str, tuple[tuple[date | None, date], tuple[date, date] | None]] = {
+    "month": ((date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 10, 1), date(2026, 10, 31))),
+    "quarter": ((date(2026, 10, 1), date(2026, 12, 31)), (date(2026, 7, 1), date(2026, 9, 30))),
+    "year": ((date(2026, 1, 1), date(2026, 12, 31)), (date(2025, 1, 1), date(2025, 12, 31))),
+    "all": ((None, TODAY), None),
+}
+# The months the opened-vs-resolved chart of each period covers.
+CHART_MONTHS = {
+    "month": [date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 12)],
+    "quarter": [date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 12)],
+    "year": [date(2026, m, 1) for m in range(1, 12)],
+    "all": None,  # from the month of the first case to this month
+}
+
+
+# --------------------------------------------------------------------------
+# The case files, read independently of amends
+# --------------------------------------------------------------------------
+def to_day(value) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip()[:10])
+
+
+def to_amount(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return Decimal(str(value).replace("_", ""))
+
+
+def read_front_matter(path: Path) -> dict:
+    lines = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
+    assert lines[0].rstrip() == "---", path
+    end = next(i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "..."))
+    return yaml.safe_load("\n".join(lines[1:end])) or {}
+
+
+def load_cases(cases_dir: Path) -> list[dict]:
+    """Every case file as a plain dict with the fields the figures need."""
+    out = []
+    for path in sorted(cases_dir.glob("*.md")):
+        fm = read_front_matter(path)
+        customer = fm.get("customer") or {}
+        out.append({
+            "id": str(fm.get("id") or path.stem),
+            "title": str(fm["title"]),
+            "name": str(customer["name"]),
+            "phone": customer.get("phone"),
+            "key": (str(customer["email"]).lower() if customer.get("email") else str(customer["name"]).casefold()),
+            "channel": fm["channel"],
+            "opened": to_day(fm["opened"]),
+            "resolved": to_day(fm.get("resolved")),
+            "status": fm["status"],
+            "fault": fm.get("fault"),
+            "team": fm.get("team"),
+            "category": fm.get("category"),
+            "prevention": (str(fm["prevention"]).strip() if fm.get("prevention") else None),
+            "customer_value": to_amount(fm.get("customer_value")),
+            "accommodation": [(a["kind"], to_amount(a.get("amount")), (a.get("currency") or CURRENCY).upper())
+                              for a in (fm.get("accommodation") or [])],
+            "promises": [(str(p["what"]).strip(), to_day(p.get("due")), p.get("kept"))
+                         for p in (fm.get("promises") or [])],
+            "contacts": sorted(to_day(c["at"]) for c in (fm.get("contacts") or [])),
+        })
+    return out
+
+
+SAMPLE_CASES = load_cases(REPO / "cases")
+
+
+def within(day: date | None, span: tuple[date | None, date]) -> bool:
+    start, end = span
+    return day is not None and (start is None or start <= day) and day <= end
+
+
+def settle_day(case: dict) -> date:
+    return case["resolved"] or case["opened"]
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def amounts_text(totals: dict[str, Decimal]) -> str:
+    """How the page shows a set of per-currency totals (one span each, nothing between)."""
+    return "".join(money(totals[cur], cur) for cur in sorted(totals)) if totals else "—"
+
+
+def median_text(values: list[int]) -> str:
+    return "—" if not values else "%g" % statistics.median(values)
+
+
+def pct(value: float) -> str:
+    return "%.0f%%" % (value * 100)
+
+
+def sum_money(cases: list[dict]) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    by_kind: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for case in cases:
+        for kind, amount, currency in case["accommodation"]:
+            if amount is not None:
+                totals[currency] += amount
+                by_kind[kind][currency] += amount
+    return dict(totals), {k: dict(v) for k, v in by_kind.items()}
+
+
+def expected_figures(cases: list[dict], span: tuple[date | None, date]) -> tuple[dict[str, str], dict[str, dict]]:
+    """figure id → the text its cell must show, and the per-kind totals (to know which kind rows exist)."""
+    opened = [c for c in cases if within(c["opened"], span)]
+    resolved = [c for c in cases if c["status"] != "open" and c["resolved"] is not None and within(c["resolved"], span)]
+    first_contact = [(c["contacts"][0] - c["opened"]).days for c in opened if c["contacts"]]
+    settled = [c for c in cases if c["status"] in ("recovered", "lost") and within(settle_day(c), span)]
+    recovered = [c for c in settled if c["status"] == "recovered"]
+    lost = [c for c in settled if c["status"] == "lost"]
+    costly = [c for c in cases if c["accommodation"] and within(settle_day(c), span)]
+    totals, by_kind = sum_money(costly)
+    cost, _ = sum_money(recovered)
+    overall = Counter(c["key"] for c in cases)
+    faults = Counter(c["fault"] or "unclear" for c in opened)
+    at_risk = [c["customer_value"] for c in opened if c["status"] == "open" and c["customer_value"] is not None]
+    kept = [c["customer_value"] for c in recovered if c["customer_value"] is not None]
+
+    out = {
+        "opened": str(len(opened)),
+        "resolved": str(len(resolved)),
+        "first-contact": median_text(first_contact),
+        "resolve": median_text([(c["resolved"] - c["opened"]).days for c in resolved]),
+        "recovery": (f"{pct(len(recovered) / len(settled))} ({len(recovered)} of {len(settled)})" if settled
+                     else "— (0 of 0)"),
+        "compensation": amounts_text(totals),
+        "per-case": (money((totals[CURRENCY] / len(costly)).quantize(Decimal("0.01"), ROUND_HALF_EVEN), CURRENCY)
+                     if CURRENCY in totals and costly else "—"),
+        "repeat": str(len({c["key"] for c in opened if overall[c["key"]] > 1})),
+        "reopened": str(sum(1 for c in opened if c["status"] == "open" and c["resolved"] is not None)),
+        "at-risk": money(sum(at_risk, Decimal(0)), CURRENCY) if at_risk else "—",
+        "kept": money(sum(kept, Decimal(0)), CURRENCY) if kept else "—",
+        "recovery-cost": amounts_text(cost),
+    }
+    for fault in FAULTS:
+        n = faults[fault]
+        out[f"fault-{fault}"] = f"{n} ({pct(n / len(opened))})" if opened else str(n)
+    for kind in KINDS:
+        out[f"kind-{kind}"] = amounts_text(by_kind.get(kind, {}))
+    return out, by_kind
+
+
+def expected_cells(cases: list[dict], key: str) -> dict[str, str]:
+    """Every cell id of one period's table → its text; kind rows only where the table shows them."""
+    span, before = PERIODS[key]
+    now, now_kinds = expected_figures(cases, span)
+    prev, prev_kinds = expected_figures(cases, before) if before else ({}, {})
+    cells = {}
+    for figure, value in now.items():
+        if figure.startswith("kind-") and figure[5:] not in now_kinds and figure[5:] not in prev_kinds:
+            continue  # no money of this kind in either period: no row
+        cells[f"p-{key}-{figure}"] = value
+        if before:
+            cells[f"p-{key}-{figure}-prev"] = prev[figure]
+    return cells
+
+
+# --------------------------------------------------------------------------
+# Reading the pages
+# --------------------------------------------------------------------------
+def soup_of(path: Path) -> BeautifulSoup:
+    assert path.is_file(), f"{path} was not built"
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
+
+
+def text(element) -> str:
+    return " ".join(element.get_text(" ").split())
+
+
+def target(page: Path, url: str) -> Path | None:
+    """The file a relative URL on `page` points at; None for an absolute URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme or parts.netloc or url.strip().startswith("//"):
+        return None
+    if not parts.path:
+        return page
+    return (page.parent / unquote(parts.path)).resolve()
+
+
+def case_links(site: Path, page: Path, element) -> list[str]:
+    """Ids of the case pages linked from `element`, in order; each link must lead to a built file."""
+    ids = []
+    for a in element.find_all("a", href=True):
+        path = target(page, a["href"])
+        assert path is not None and path.is_file() and path.is_relative_to(site.resolve()), \
+            f"link {a['href']!r} on {page.name} leads to no file of the site"
+        if path.parent == (site / "cases").resolve() and path.name != "index.html":
+            ids.append(path.stem)
+    return ids
+
+
+def one_case(site: Path, page: Path, li) -> str:
+    ids = case_links(site, page, li)
+    assert len(ids) == 1, f"expected one case link in {text(li)!r}, found {ids}"
+    return ids[0]
+
+
+def human_date(d: date) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def build(root: Path) -> Path:
+    assert cli.main(["--root", str(root), "--today", TODAY.isoformat()]) == 0
+    return root / "site"
+
+
+def new_project(tmp_path_factory, name: str) -> Path:
+    root = tmp_path_factory.mktemp(name)
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
+    shutil.copytree(REPO / "cases", root / "cases")
+    return root
+
+
+# --------------------------------------------------------------------------
+# Fixtures: the samples, and the samples plus cases for every attention list
+# --------------------------------------------------------------------------
+PROMISE_TODAY = "2026-11-08-promise-due-today"
+LOST_BROKEN = "2026-11-07-lost-with-broken-promise"
+OPEN_15_DAYS = "2026-11-07-open-fifteen-days"
+NO_PREVENTION = "2026-11-03-explanation-without-prevention"
+PHONE_RESOLVED = "2026-11-12-phone-complaint-resolved"
+
+EXTRA_CASES = {
+    # Open exactly attention_days (14) days: listed, but not flagged; its promise falls due today.
+    PROMISE_TODAY: """\
+---
+title: Quiche tray short by two slices
+customer:
+  name: Hanna Berg
+  email: hanna.berg@example.com
+channel: email
+opened: 2026-11-08
+status: open
+fault: ours
+team: Kitchen
+category: Wrong order
+customer_value: 300
+promises:
+  - what: Call Hanna back with the kitchen's answer
+    due: 2026-11-22
+---
+A promise falls due today.
+""",
+    # A lost case: its broken promise is still listed, its overdue unkept one is not.
+    LOST_BROKEN: """\
+---
+title: Anniversary cake collapsed in the box
+customer:
+  name: Piet de Vries
+  email: piet.devries@example.com
+channel: in-person
+opened: 2026-11-07
+resolved: 2026-11-15
+status: lost
+fault: ours
+team: Kitchen
+category: Product quality
+customer_value: 450
+accommodation:
+  - kind: refund
+    amount: 42.00
+promises:
+  - what: Send photos of the replacement before delivery
+    due: 2026-11-12
+    kept: false
+  - what: Post the written apology from the decorator
+    due: 2026-11-18
+---
+Broken promise on a lost case.
+""",
+    # Open fifteen days: flagged; its promise is due tomorrow, so not listed yet.
+    OPEN_15_DAYS: """\
+---
+title: Gift box delivered to the wrong office floor
+customer:
+  name: Olu Adeyemi
+  email: olu.adeyemi@example.com
+channel: chat
+opened: 2026-11-07
+status: open
+fault: unclear
+team: Delivery
+category: Delivery problem
+customer_value: 700
+promises:
+  - what: Check the courier's scan log
+    due: 2026-11-23
+---
+Open for fifteen days.
+""",
+    # Resolved after followups.since with no prevention: the explanation cannot be written.
+    NO_PREVENTION: """\
+---
+title: Soup served cold at lunch
+customer:
+  name: Clara Jensen
+  email: clara.jensen@example.com
+channel: email
+opened: 2026-11-03
+resolved: 2026-11-16
+status: resolved
+fault: ours
+team: Front of house
+category: Service
+what_went_wrong: The soup urn was switched off after the morning clean.
+how_resolved: We served a fresh bowl and refunded the first.
+accommodation:
+  - kind: refund
+    amount: 6.50
+---
+No prevention written down.
+""",
+    # A phone complaint resolved after followups.since: a call is due with the first follow-up.
+    PHONE_RESOLVED: """\
+---
+title: Rye loaf sliced although asked whole
+customer:
+  name: Walter Koch
+  phone: "+49 40 555 0199"
+channel: phone
+opened: 2026-11-12
+resolved: 2026-11-16
+status: recovered
+fault: ours
+team: Front of house
+category: Wrong order
+customer_value: 200
+accommodation:
+  - kind: gift-card
+    amount: 10.00
+prevention: Orders for whole loaves get a sticker on the bag.
+---
+Resolved phone complaint.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """The shipped samples, built once: (project root, the cases read independently)."""
+    root = new_project(tmp_path_factory, "home-demo")
+    build(root)
+    return root, load_cases(root / "cases")
+
+
+@pytest.fixture(scope="module")
+def extra(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """The samples plus EXTRA_CASES, built once."""
+    root = new_project(tmp_path_factory, "home-extra")
+    for case_id, body in EXTRA_CASES.items():
+        write_case(root, f"{case_id}.md", body)
+    build(root)
+    return root, load_cases(root / "cases")
+
+
+# --------------------------------------------------------------------------
+# 1. Every figure of every period, now and before
+# --------------------------------------------------------------------------
+PAGES = [("index.html", "month")] + [(f"figures/{key}.html", key) for key in PERIODS]
+
+
+@pytest.mark.parametrize("project", ["demo", "extra"])
+@pytest.mark.parametrize("page,key", PAGES, ids=[p for p, _ in PAGES])
+def test_every_figure_matches_the_case_files(request, project, page, key):
+    root, cases = request.getfixturevalue(project)
+    soup = soup_of(root / "site" / page)
+    table = soup.find("table", id=f"figures-{key}")
+    assert table is not None, f"{page} has no table of {key} figures"
+    shown = {td["id"]: text(td) for td in table.find_all("td", id=True)}
+    expected = expected_cells(cases, key)
+    assert shown == expected
+    if PERIODS[key][1] is None:
+        assert not any(i.endswith("-prev") for i in shown), "all time has no period before it"
+
+
+def test_samples_exercise_the_figures():
+    """The sample data must make the figures worth checking: money, outcomes and medians in the month."""
+    month, _ = expected_figures(SAMPLE_CASES, PERIODS["month"][0])
+    assert month["opened"] != "0" and month["resolved"] != "0"
+    assert month["compensation"] != "—" and month["per-case"] != "—"
+    everything, _ = expected_figures(SAMPLE_CASES, PERIODS["all"][0])
+    assert everything["recovery"] != "— (0 of 0)" and everything["kept"] != "—"
+
+
+# --------------------------------------------------------------------------
+# 2. Home: needs attention today
+# --------------------------------------------------------------------------
+def attention_section(soup: BeautifulSoup):
+    h2 = soup.find("h2", id="attention-h")
+    assert h2 is not None and text(h2) == "Needs attention today"
+    return h2.find_parent("section")
+
+
+def check_open_cases(root: Path, cases: list[dict]) -> list[tuple[str, int]]:
+    site, page = root / "site", root / "site" / "index.html"
+    soup = soup_of(page)
+    expected = sorted(((c["id"], (TODAY - c["opened"]).days) for c in cases if c["status"] == "open"),
+                      key=lambda pair: (-pair[1], pair[0]))
+    ul = soup.find("ul", id="attention-open")
+    if not expected:
+        assert ul is None and "No open cases." in text(attention_section(soup))
+        return expected
+    assert ul is not None, "the open cases are not listed"
+    items = ul.find_all("li", recursive=False)
+    assert [one_case(site, page, li) for li in items] == [case_id for case_id, _ in expected]
+    for li, (case_id, age) in zip(items, expected):
+        assert f"for {age} day{'' if age == 1 else 's'}" in text(li), f"{case_id}: age {age} not shown in {text(li)!r}"
+        badges = [text(b) for b in li.find_all(class_="badge")]
+        if age > ATTENTION_DAYS:
+            assert badges == [f"over {ATTENTION_DAYS} days"], f"{case_id} is {age} days old but not flagged"
+        else:
+            assert badges == [], f"{case_id} is only {age} days old but flagged"
+    return expected
+
+
+def expected_promises(cases: list[dict]) -> Counter:
+    found = Counter()
+    for c in cases:
+        for what, due, kept in c["promises"]:
+            if kept is False:
+                found[(c["id"], what, "broken")] += 1
+            elif kept is None and due is not None and due <= TODAY and c["status"] != "lost":
+                found[(c["id"], what, f"due {human_date(due)}")] += 1
+    return found
+
+
+def check_promises(root: Path, cases: list[dict]) -> Counter:
+    site, page = root / "site", root / "site" / "index.html"
+    soup = soup_of(page)
+    expected = expected_promises(cases)
+    ul = soup.find("ul", id="attention-promises")
+    if not expected:
+        assert ul is None and "No promise is due or broken." in text(attention_section(soup))
+        return expected
+    assert ul is not None, "the promises due or broken are not listed"
+    shown = Counter()
+    for li in ul.find_all("li", recursive=False):
+        case_id = one_case(site, page, li)
+        state = text(li.find("span", class_="fstate"))
+        whats = [what for cid, what, _ in expected if cid == case_id and what in text(li)]
+        assert whats, f"{text(li)!r} names no promise of {case_id} that should be listed"
+        shown[(case_id, max(whats, key=len), state)] += 1
+    assert shown == expected
+    return expected
+
+
+def check_tasks(root: Path) -> list[tuple[str, str]]:
+    site, page = root / "site", root / "site" / "index.html"
+    soup = soup_of(page)
+    state = send.review(root, NOON)
+    expected = [(p.followup.kind, p.followup.case.id) for p in state.prepared
+                if p.followup.state == "due" and p.followup.medium in ("call", "letter")]
+    ul = soup.find("ul", id="attention-tasks")
+    if not expected:
+        assert ul is None and "No calls or letters to do." in text(attention_section(soup))
+        return expected
+    assert ul is not None, "the calls and letters to do are not listed"
+    shown = []
+    for li in ul.find_all("li", recursive=False):
+        words = text(li)
+        kind = "call" if words.startswith("Call ") else "letter" if words.startswith("Letter to ") else None
+        assert kind, f"task {words!r} is neither a call nor a letter"
+        case_id = one_case(site, page, li)  # also checks every link leads to a built page
+        if kind == "letter":
+            letters = [a["href"] for a in li.find_all("a", href=True) if a["href"] == f"letters/{case_id}.html"]
+            assert letters and (site / "letters" / f"{case_id}.html").is_file(), f"no printable letter for {case_id}"
+        shown.append((kind, case_id))
+    assert Counter(shown) == Counter(expected)
+    return expected
+
+
+def check_followups(root: Path) -> list[tuple[str, str, str]]:
+    site, page = root / "site", root / "site" / "index.html"
+    soup = soup_of(page)
+    state = send.review(root, NOON)
+    expected = [(p.followup.state, p.followup.kind, p.followup.case.id) for p in state.prepared
+                if not p.followup.is_task and p.followup.state in ATTENTION_STATES
+                and (p.followup.state != "due" or p.followup.due_at.astimezone(TZ).date() <= TODAY)]
+    ul = soup.find("ul", id="attention-followups")
+    if not expected:
+        assert ul is None
+        assert "Nothing due today, blocked, missed or failed." in text(attention_section(soup))
+        return expected
+    assert ul is not None, "the follow-ups to act on are not listed"
+    shown = []
+    for li in ul.find_all("li", recursive=False):
+        state_name = text(li.find("span", class_="fstate"))
+        case_id = one_case(site, page, li)
+        kinds = [k for s, k, cid in expected if cid == case_id and s == state_name and f" {k} to " in f" {text(li)}"]
+        assert kinds, f"{text(li)!r} is not a follow-up that needs attention"
+        shown.append((state_name, max(kinds, key=len), case_id))
+    assert Counter(shown) == Counter(expected)
+    return expected
+
+
+def test_home_lists_the_open_cases_oldest_first_with_their_age(demo):
+    root, cases = demo
+    expected = check_open_cases(root, cases)
+    assert expected, "the samples have open cases, so the list must not be empty"
+    assert any(age > ATTENTION_DAYS for _, age in expected) and any(age <= ATTENTION_DAYS for _, age in expected)
+
+
+def test_home_lists_exactly_the_promises_due_or_broken(demo):
+    root, cases = demo
+    expected = check_promises(root, cases)
+    assert expected, "the samples have a broken promise and one due, so the list must not be empty"
+
+
+def test_home_lists_exactly_the_calls_and_letters_to_do(demo):
+    root, _ = demo
+    check_tasks(root)
+
+
+def test_home_lists_exactly_the_followups_to_act_on(demo):
+    root, _ = demo
+    check_followups(root)
+
+
+def test_home_heading_counts_match_the_lists(demo):
+    root, cases = demo
+    soup = soup_of(root / "site" / "index.html")
+    open_count = sum(c["status"] == "open" for c in cases)
+    assert text(soup.find("h3", id="open-h")) == f"Open cases, oldest first ({open_count})"
+    assert text(soup.find("h3", id="promises-h")) == f"Promises due or broken ({sum(expected_promises(cases).values())})"
+
+
+# --------------------------------------------------------------------------
+# 3. Every attention list, with the edge cases
+# --------------------------------------------------------------------------
+def test_extra_cases_are_valid(extra):
+    root, cases = extra
+    assert {c["id"] for c in cases} >= set(EXTRA_CASES)
+    # build() asserted exit status 0: no problems, so every extra case is in the report.
+    for case_id in EXTRA_CASES:
+        assert (root / "site" / "cases" / f"{case_id}.html").is_file(), f"{case_id} was left out"
+
+
+def test_every_attention_list_is_exact_and_non_empty(extra):
+    root, cases = extra
+    assert check_open_cases(root, cases)
+    assert check_promises(root, cases)
+    assert check_tasks(root)
+    assert check_followups(root)
+
+
+def test_open_cases_are_flagged_only_when_older_than_attention_days(extra):
+    root, _ = extra
+    site, page = root / "site", root / "site" / "index.html"
+    items = {one_case(site, page, li): li for li in soup_of(page).find("ul", id="attention-open").find_all("li")}
+    assert "for 14 days" in text(items[PROMISE_TODAY]) and items[PROMISE_TODAY].find(class_="badge") is None
+    assert "for 15 days" in text(items[OPEN_15_DAYS])
+    assert text(items[OPEN_15_DAYS].find(class_="badge")) == f"over {ATTENTION_DAYS} days"
+    assert LOST_BROKEN not in items and NO_PREVENTION not in items
+
+
+def test_promise_due_today_and_broken_promise_are_listed(extra):
+    root, _ = extra
+    site, page = root / "site", root / "site" / "index.html"
+    lines = [(one_case(site, page, li), text(li)) for li in soup_of(page).find("ul", id="attention-promises").find_all("li")]
+    today = [line for cid, line in lines if cid == PROMISE_TODAY]
+    assert today == [f"due {human_date(TODAY)} Call Hanna back with the kitchen's answer — Quiche tray short by two slices"]
+    lost = [line for cid, line in lines if cid == LOST_BROKEN]
+    assert lost == ["broken Send photos of the replacement before delivery (due 12 Nov 2026) — Anniversary cake collapsed in the box"]
+    assert not any(cid == OPEN_15_DAYS for cid, _ in lines), "a promise due tomorrow is not due yet"
+    # Due promises come first, oldest first; then the broken ones.
+    states = [line.split(" ")[0] for _, line in lines]
+    assert states == sorted(states, key=lambda s: s != "due")
+
+
+def test_blocked_explanation_is_listed_with_its_reason(extra):
+    root, _ = extra
+    site, page = root / "site", root / "site" / "index.html"
+    ul = soup_of(page).find("ul", id="attention-followups")
+    assert ul is not None
+    mine = [li for li in ul.find_all("li") if one_case(site, page, li) == NO_PREVENTION]
+    assert len(mine) == 1, "exactly the explanation of the case without prevention needs a person"
+    line = text(mine[0])
+    assert line.startswith("blocked explanation to Clara Jensen"), line
+    assert "prevention" in line, "the reason should name the missing field"
+    assert (site / "cases" / f"{NO_PREVENTION}.html").is_file()
+
+
+def test_call_for_resolved_phone_complaint_is_listed(extra):
+    root, _ = extra
+    site, page = root / "site", root / "site" / "index.html"
+    ul = soup_of(page).find("ul", id="attention-tasks")
+    assert ul is not None
+    mine = [li for li in ul.find_all("li") if one_case(site, page, li) == PHONE_RESOLVED]
+    assert len(mine) == 1
+    assert text(mine[0]).startswith("Call Walter Koch on +49 40 555 0199 — Rye loaf sliced although asked whole")
+    assert (site / "cases" / f"{PHONE_RESOLVED}.html").is_file()
+
+
+# --------------------------------------------------------------------------
+# 4. Lessons
+# --------------------------------------------------------------------------
+def expected_repeats(cases: list[dict]) -> list[tuple[str, str]]:
+    ordered = sorted(cases, key=lambda c: (c["opened"], c["id"]))
+    out = []
+    for i, later in enumerate(ordered):
+        if not (later["category"] and later["team"]):
+            continue
+        earlier = [c for c in ordered[:i] if c["category"] == later["category"] and c["team"] == later["team"]
+                   and c["prevention"] and c["opened"] < later["opened"]]
+        if earlier:
+            out.append((later["id"], earlier[-1]["id"]))
+    return out
+
+
+@pytest.mark.parametrize("project", ["demo", "extra"])
+def test_lessons_list_every_repeat_failure_once(request, project):
+    root, cases = request.getfixturevalue(project)
+    site, page = root / "site", root / "site" / "lessons.html"
+    soup = soup_of(page)
+    expected = expected_repeats(cases)
+    assert expected, "the samples hold repeat failures"
+    h2 = soup.find("h2", id="repeats-h")
+    assert h2 is not None and text(h2) == f"Preventions that did not hold ({len(expected)})"
+    shown = []
+    for li in soup.find("ul", class_="repeats").find_all("li", recursive=False):
+        ids = case_links(site, page, li)
+        assert len(ids) == 2, f"a repeat must name both cases: {text(li)!r}"
+        shown.append(tuple(ids))
+    assert Counter(shown) == Counter(expected)
+    assert len(shown) == len(set(shown))
+
+
+@pytest.mark.parametrize("project", ["demo", "extra"])
+@pytest.mark.parametrize("field,section", [("category", "categories"), ("team", "teams")])
+def test_lessons_groups_are_most_frequent_first(request, project, field, section):
+    root, cases = request.getfixturevalue(project)
+    soup = soup_of(root / "site" / "lessons.html")
+    counts = Counter(c[field] for c in cases if c[field])
+    expected = [(name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))]
+    part = soup.find("h2", id=f"{section}-h").find_parent("section")
+    shown = []
+    for summary in part.find_all("summary"):
+        name = text(summary.find("strong"))
+        n = int(text(summary).split(": ", 1)[1].split(" ")[0])
+        shown.append((name, n))
+    assert shown == expected
+
+
+# --------------------------------------------------------------------------
+# 5. Charts
+# --------------------------------------------------------------------------
+def chart(soup: BeautifulSoup, chart_id: str):
+    svgs = [s for s in soup.find_all("svg") if s.get("aria-labelledby", "").split()[:1] == [f"{chart_id}-title"]]
+    assert len(svgs) == 1, f"expected one {chart_id} chart, found {len(svgs)}"
+    return svgs[0]
+
+
+@pytest.mark.parametrize("key", list(PERIODS))
+def test_figures_page_has_five_labelled_charts(demo, key):
+    root, _ = demo
+    soup = soup_of(root / "site" / "figures" / f"{key}.html")
+    figures = soup.select("div.charts > figure")
+    assert len(figures) == 5
+    for figure in figures:
+        svgs = figure.find_all("svg", recursive=False)
+        assert len(svgs) == 1 and svgs[0].get("role") == "img"
+        ids = svgs[0].get("aria-labelledby", "").split()
+        assert len(ids) == 2
+        for label_id in ids:
+            found = soup.find_all(id=label_id)
+            assert len(found) == 1 and text(found[0]), f"{label_id} is not one non-empty element of the page"
+            assert found[0] in svgs[0].descendants
+
+
+@pytest.mark.parametrize("project", ["demo", "extra"])
+def test_category_chart_has_a_bar_per_category_in_count_order(request, project):
+    root, cases = request.getfixturevalue(project)
+    soup = soup_of(root / "site" / "figures" / "all.html")
+    counts = Counter(c["category"] for c in cases if c["category"] and c["opened"] <= TODAY)
+    expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    svg = chart(soup, "chart-category")
+    bars = svg.find_all("rect", class_="bar")
+    assert len(bars) == len(expected)
+    labels = [text(bar.find_parent("g").find("title")) for bar in bars]
+    assert labels == [f"{name}: {n}" for name, n in expected]
+    widths = [float(bar["width"]) for bar in bars]
+    assert widths == sorted(widths, reverse=True)
+    for width, (_, n) in zip(widths, expected):
+        assert width == pytest.approx(widths[0] * n / expected[0][1], abs=0.15)
+    assert widths[-1] > 0
+
+
+@pytest.mark.parametrize("key", list(PERIODS))
+def test_flow_chart_desc_names_each_month_with_its_counts(demo, key):
+    root, cases = demo
+    soup = soup_of(root / "site" / "figures" / f"{key}.html")
+    firsts = CHART_MONTHS[key]
+    if firsts is None:
+        first = min(c["opened"] for c in cases).replace(day=1)
+        firsts = []
+        while first <= TODAY:
+            firsts.append(first)
+            first = (first + timedelta(days=32)).replace(day=1)
+    desc = soup.find(id="chart-flow-desc")
+    assert desc is not None and desc in chart(soup, "chart-flow").descendants
+    words = text(desc)
+    label = lambda d: f"{MONTHS[d.month - 1]} {d.year}"  # noqa: E731
+    assert f"{label(firsts[0])} to {label(firsts[-1])}" in words
+    for m in firsts:
+        opened = sum(1 for c in cases if c["opened"].replace(day=1) == m)
+        resolved = sum(1 for c in cases if c["status"] != "open" and c["resolved"] and c["resolved"].replace(day=1) == m)
+        assert f"{label(m)}: Opened {opened}, Resolved {resolved}" in words, label(m)
+
+
+# --------------------------------------------------------------------------
+# 6. Exports
+# --------------------------------------------------------------------------
+def test_exports_are_linked_and_exist(demo):
+    root, cases = demo
+    site = root / "site"
+    for page, hrefs in (("cases/index.html", ("../cases.csv", "../cases.json")), ("followups.html", ("followups.ics",))):
+        soup = soup_of(site / page)
+        links = {a["href"] for a in soup.find_all("a", href=True)}
+        for href in hrefs:
+            assert href in links, f"{page} does not link to {href}"
+            path = target(site / page, href)
+            assert path is not None and path.is_file() and path.stat().st_size > 0, f"{href} from {page} is missing"
+    ids = {c["id"] for c in cases}
+    assert {row["id"] for row in csv.DictReader(io.StringIO((site / "cases.csv").read_text(encoding="utf-8-sig")))} == ids
+    assert {c["id"] for c in json.loads((site / "cases.json").read_text(encoding="utf-8"))["cases"]} == ids
+    assert (site / "followups.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")

@@ -6,7 +6,7 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from amends import cli
 from amends.serve import make_server
@@ -148,7 +148,7 @@ def test_filtering_the_cases_table(served, browser):
     assert all(d >= "2026-11-01" for d in visible.locator("td:first-child").evaluate_all(
         "cells => cells.map(c => c.dataset.value)"))
     page.click("button[type=reset]")
-    page.wait_for_function(f"document.querySelectorAll('table.cases tbody tr:not([hidden])').length === {total}")
+    expect(page.locator("table.cases tbody tr:not([hidden])")).to_have_count(total)
     assert errors == []
     page.close()
 

@@ -127,8 +127,8 @@ def money(amount: Decimal, currency: str) -> str:
 
 
 def amounts_text(totals: dict[str, Decimal]) -> str:
-    """How the page shows a set of per-currency totals (one span each, nothing between)."""
-    return "".join(money(totals[cur], cur) for cur in sorted(totals)) if totals else "—"
+    """How the page shows per-currency totals: one block per currency (.money is display: block)."""
+    return " ".join(money(totals[cur], cur) for cur in sorted(totals)) if totals else "—"
 
 
 def median_text(values: list[int]) -> str:
@@ -270,6 +270,8 @@ LOST_BROKEN = "2026-11-07-lost-with-broken-promise"
 OPEN_15_DAYS = "2026-11-07-open-fifteen-days"
 NO_PREVENTION = "2026-11-03-explanation-without-prevention"
 PHONE_RESOLVED = "2026-11-12-phone-complaint-resolved"
+CROSS_MONTH = "2026-10-28-opened-october-settled-november"
+CROSS_QUARTER = "2026-09-25-opened-q3-lost-q4"
 
 EXTRA_CASES = {
     # Open exactly attention_days (14) days: listed, but not flagged; its promise falls due today.
@@ -382,6 +384,61 @@ accommodation:
 prevention: Orders for whole loaves get a sticker on the bag.
 ---
 Resolved phone complaint.
+""",
+    # Opened in October, settled in November: counts as opened in one month and resolved,
+    # recovered and paid for in the next. No fault (counts as unclear), money in two
+    # currencies, and its contacts typed out of order (the earliest is the first contact).
+    CROSS_MONTH: """\
+---
+title: Christmas stollen order mixed up
+customer:
+  name: Lena Vogel
+  email: lena.vogel@example.com
+channel: email
+opened: 2026-10-28
+resolved: 2026-11-03
+status: recovered
+team: Online orders
+category: Wrong order
+customer_value: 1234.50
+accommodation:
+  - kind: credit
+    amount: 12.35
+  - kind: refund
+    amount: 75
+    currency: DKK
+contacts:
+  - at: 2026-11-01
+    channel: email
+  - at: "2026-10-29 09:00"
+    channel: phone
+prevention: Stollen orders are checked against the order slip before boxing.
+---
+Crosses a month.
+""",
+    # Opened in Q3, lost in Q4; the same customer as a sample case, her address written in capitals.
+    CROSS_QUARTER: """\
+---
+title: Platters for the atelier's summer party arrived warm
+customer:
+  name: Zoé Lefèvre
+  email: Zoe.Lefevre@Example.org
+channel: email
+opened: 2026-09-25
+resolved: 2026-10-02
+status: lost
+fault: customer
+team: Catering
+category: Delivery problem
+customer_value: 800
+accommodation:
+  - kind: refund
+    amount: 20.00
+contacts:
+  - at: 2026-09-27 10:00
+    channel: phone
+---
+Crosses a quarter.
 """,
 }
 
@@ -705,7 +762,7 @@ def chart(soup: BeautifulSoup, chart_id: str):
 def test_figures_page_has_five_labelled_charts(demo, key):
     root, _ = demo
     soup = soup_of(root / "site" / "figures" / f"{key}.html")
-    figures = soup.select("div.charts > figure")
+    figures = soup.find_all("figure")
     assert len(figures) == 5
     for figure in figures:
         svgs = figure.find_all("svg", recursive=False)

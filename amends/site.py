@@ -67,48 +67,63 @@ def message_page(item: Prepared) -> str | None:
 
 def pages(state: Review, as_of: date) -> list[Page]:
     """Every page of the site and what it shows; nothing is rendered or written here."""
-    project = state.project
-    cases = project.cases
-    by_case: dict[str, list[Prepared]] = {}
-    for item in state.prepared:
-        by_case.setdefault(item.followup.case.id, []).append(item)
-    newest_first = sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)
+    config, cases = state.project.config, state.project.cases
     links = Links()
-    out: list[Page] = []
+    out = group_pages(cases, links)
+    out += home_pages(state, as_of)
+    out += case_pages(state)
+    out += followup_pages(state)
+    out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}))
+    out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
+                                                       "problems": state.problems}))
 
-    # One index and one page per group, for each way of grouping.
+    shared = {
+        "business": config.business_name, "as_of": as_of, "links": links,
+        "status_label": views.status_label, "problem_count": len(state.problems), "case_count": len(cases),
+        "message_page": message_page, "tz": config.timezone, "currency": config.currency,
+    }
+    for page in out:
+        page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
+    return out
+
+
+def group_pages(cases: list[Case], links: Links) -> list[Page]:
+    """One index and one page per group, for each way of grouping; records where each group lives."""
+    out = []
     for section, title, singular, grouping in SECTIONS:
         groups = grouping(cases)
-        keys = (lambda g: views.customer_key(g.cases[0])) if section == "customers" else (lambda g: g.name)
-        links.groups[section] = {keys(g): g.slug for g in groups}
-        out.append(Page(f"{section}/index.html", "groups.html",
-                        {"title": title, "section": section, "groups": groups}))
-        for group in groups:
-            out.append(Page(f"{section}/{group.slug}.html", "group.html",
-                            {"title": f"{singular}: {group.name}", "section": section, "group": group,
-                             "singular": singular, "cases": group.cases}))
+        key = (lambda g: views.customer_key(g.cases[0])) if section == "customers" else (lambda g: g.name)
+        links.groups[section] = {key(g): g.slug for g in groups}
+        out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups}))
+        out += [Page(f"{section}/{g.slug}.html", "group.html", {
+            "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
+        }) for g in groups]
+    return out
 
-    # Home: what someone must act on today, then this month's figures.
+
+def home_pages(state: Review, as_of: date) -> list[Page]:
+    """The overview (what to act on today, then figures), the figures per period, the lessons."""
+    config, cases = state.project.config, state.project.cases
     promises_due, promises_broken = views.promises_to_watch(cases, as_of)
-    attention = [i for i in state.prepared if i.followup.state in ATTENTION_STATES
-                 and (i.followup.state != "due" or i.followup.is_task or i.followup.due_at.date() <= as_of)]
-    out.append(Page("index.html", "home.html", {
+    # A follow-up due later today is not yet something to chase.
+    attention = [i for i in state.prepared if not i.followup.is_task and i.followup.state in ATTENTION_STATES
+                 and (i.followup.state != "due" or i.followup.due_at.date() <= as_of)]
+    out = [Page("index.html", "home.html", {
         "title": "Overview", "section": "home",
         "figures": views.figures(cases),
-        "open_cases": views.open_cases_by_age(cases, as_of),
-        "attention_days": project.config.attention_days,
+        "open_cases": views.open_cases_by_age(cases, as_of), "attention_days": config.attention_days,
         "promises_due": promises_due, "promises_broken": promises_broken,
-        "followups_attention": [i for i in attention if not i.followup.is_task],
+        "followups_attention": attention,
         "tasks": [i for i in state.prepared if i.followup.is_task and i.followup.state == "due"],
         "period": period_figures(cases, "month", as_of),
-        "recent": newest_first[:10],
-    }))
+        "recent": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)[:10],
+    })]
     for key in figures.PERIODS:
         period = period_figures(cases, key, as_of)
         out.append(Page(f"figures/{key}.html", "figures.html", {
             "title": f"Figures: {period['now'].period.label}", "section": "figures", "period": period,
             "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,
-            "charts": period_charts(cases, period["now"].period, as_of, project.config.currency),
+            "charts": period_charts(cases, period["now"].period, as_of, config.currency),
         }))
     repeats = views.repeat_failures(cases)
     out.append(Page("lessons.html", "lessons.html", {
@@ -116,44 +131,45 @@ def pages(state: Review, as_of: date) -> list[Page]:
         "by_category": views.lessons(views.by_category(cases), repeats),
         "by_team": views.lessons(views.by_team(cases), repeats),
     }))
-    filters = [(name, label, sorted({v for v in (getter(c) for c in cases) if v}, key=str.casefold))
-               for name, label, getter in FILTERS]
-    out.append(Page("cases/index.html", "cases.html", {
-        "title": "All cases", "section": "cases", "cases": newest_first, "filters": filters}))
-    for case in cases:
-        out.append(Page(f"cases/{case.id}.html", "case.html", {
-            "title": case.title, "section": "cases", "case": case, "timeline": views.timeline(case),
-            "followups": by_case.get(case.id, []),
-        }))
-        if any(item.followup.kind == "letter" for item in by_case.get(case.id, [])):
-            out.append(Page(f"letters/{case.id}.html", "letter.html", {
-                "title": f"Letter: {case.title}", "section": "followups", "case": case,
-                "signature": project.config.signature, "business_phone": project.config.business_phone,
-                "business_email": project.config.business_email,
-            }))
+    return out
+
+
+def case_pages(state: Review) -> list[Page]:
+    """The table of all cases, a page per case, and a printable letter where one is due."""
+    config, cases = state.project.config, state.project.cases
+    by_case: dict[str, list[Prepared]] = {}
     for item in state.prepared:
-        if item.rendered is not None:
-            out.append(Page(message_page(item), "message.html", {
-                "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
-                "item": item, "message": item.rendered,
+        by_case.setdefault(item.followup.case.id, []).append(item)
+    filters = [(name, label, sorted({v for v in map(value, cases) if v}, key=str.casefold))
+               for name, label, value in FILTERS]
+    out = [Page("cases/index.html", "cases.html", {
+        "title": "All cases", "section": "cases", "filters": filters,
+        "cases": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True),
+    })]
+    for case in cases:
+        mine = by_case.get(case.id, [])
+        out.append(Page(f"cases/{case.id}.html", "case.html", {
+            "title": case.title, "section": "cases", "case": case, "timeline": views.timeline(case), "followups": mine,
+        }))
+        if any(item.followup.kind == "letter" for item in mine):
+            out.append(Page(f"letters/{case.id}.html", "letter.html", {
+                "title": f"Letter: {case.title}", "section": "followups", "case": case, "signature": config.signature,
+                "business_phone": config.business_phone, "business_email": config.business_email,
             }))
+    return out
+
+
+def followup_pages(state: Review) -> list[Page]:
+    """Every follow-up by state, and each message still to go, readable."""
+    out = [Page(message_page(item), "message.html", {
+        "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
+        "item": item, "message": item.rendered,
+    }) for item in state.prepared if item.rendered is not None]
     out.append(Page("followups.html", "followups.html", {
         "title": "Follow-ups", "section": "followups", "states": STATES,
         "by_state": {s: [i for i in state.prepared if i.followup.state == s] for s in STATES},
         "transport": state.transport,
     }))
-    out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}))
-    out.append(Page("problems.html", "problems.html", {
-        "title": "Problems", "section": "problems", "problems": state.problems,
-    }))
-
-    shared = {
-        "business": project.config.business_name, "as_of": as_of, "links": links,
-        "status_label": views.status_label, "problem_count": len(state.problems), "case_count": len(cases),
-        "message_page": message_page, "tz": project.config.timezone, "currency": project.config.currency,
-    }
-    for page in out:
-        page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
     return out
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 import threading
 import time
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import TemplateError
 
-from . import ledger, scheduler, send, site
+from . import demo, ledger, scheduler, send, site
 from .config import CONFIG_NAME, load_config
 from .model import CHANNELS, Problem
 from .newcase import case_text, write_new_case
@@ -65,6 +66,10 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--email", help="the customer's email address")
     n.add_argument("--phone", help="the customer's phone number")
     n.add_argument("--channel", choices=CHANNELS, default="email", help="how the complaint came in (default email)")
+    d = sub.add_parser("demo", help="write a project of N generated, varied cases (for trying amends out, or benchmarks)")
+    d.add_argument("--cases", type=int, default=1000, help="how many cases (default 1000)")
+    d.add_argument("--out", type=Path, required=True, help="the folder for the new project")
+    d.add_argument("--seed", type=int, default=1, help="the same seed gives the same cases (default 1)")
     sub.add_parser("followups", help="list every follow-up and write the due ones to outbox/preview/")
     t = sub.add_parser("send", help="deliver every due follow-up once")
     t.add_argument("--transport", choices=("outbox", "smtp"), help="override amends.yaml for this pass")
@@ -182,6 +187,23 @@ def followups_table(state: send.Review, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
+    cases = args.out / "cases"
+    if cases.is_dir() and any(cases.glob("*.md")):
+        print(f"error: {cases} already holds case files; choose an empty folder", file=sys.stderr)
+        return ExitStatus.USAGE
+    cases.mkdir(parents=True, exist_ok=True)
+    # The new project gets this project's settings and templates, so it builds as it is.
+    if not (args.out / CONFIG_NAME).exists() and (root / CONFIG_NAME).exists():
+        shutil.copy(root / CONFIG_NAME, args.out / CONFIG_NAME)
+    if not (args.out / "templates").exists():
+        shutil.copytree(root / "templates", args.out / "templates")
+    for name, text in demo.generate(args.cases, args.seed, today):
+        (cases / name).write_text(text, encoding="utf-8")
+    print(f"Wrote {plural(args.cases, 'case')} to {cases}; build them with: python build.py --root {args.out}")
+    return ExitStatus.OK
+
+
 def cmd_followups(root: Path, now: datetime) -> ExitStatus:
     state = send.review(root, now)
     print_problems(state.problems)
@@ -269,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_new(root, now.date(), args)
         if args.command == "serve":
             return cmd_serve(root, now, args.port)
+        if args.command == "demo":
+            return cmd_demo(root, now.date(), args)
         if args.command == "followups":
             return cmd_followups(root, now)
         if args.command == "send":

@@ -156,3 +156,17 @@ def test_build_py_check_with_misspelled_key(demo_root):
     assert result.returncode == 1
     assert f"cases/{sample.name}:2: unknown key 'statsu'; did you mean 'status'?" in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
+
+
+def test_demo_writes_a_project_that_builds_and_never_overwrites(root, tmp_path):
+    """`demo` writes N valid cases plus settings and templates; a second run into the same folder is refused."""
+    from amends.cli import main
+
+    out = tmp_path / "demo"
+    assert main(["--root", str(root), "--today", "2026-11-22", "demo", "--cases", "40", "--out", str(out)]) == 0
+    files = sorted((out / "cases").glob("*.md"))
+    assert len(files) == 40 and (out / "amends.yaml").is_file() and (out / "templates" / "site").is_dir()
+    before = {f: f.read_bytes() for f in files}
+    assert main(["--root", str(root), "--today", "2026-11-22", "demo", "--cases", "5", "--out", str(out)]) == 2
+    assert {f: f.read_bytes() for f in sorted((out / "cases").glob("*.md"))} == before
+    assert main(["--root", str(out), "--today", "2026-11-22", "check"]) == 0

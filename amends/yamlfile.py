@@ -37,26 +37,94 @@ class _Refused(Exception):
         self.mark = mark
 
 
-class _GuardedLoader(yaml.BaseLoader):
-    """The pure-Python loader with every value a string, and limits."""
+# libyaml's event parser when PyYAML has it (fast, and it keeps its own stack, so
+# deep nesting cannot crash it); PyYAML's pure-Python parser otherwise.
+_PARSER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_FRAMING = (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)
 
-    depth = 0
 
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise _Refused("aliases (*name) are not allowed; write the value out", event.start_mark)
-        if getattr(event, "anchor", None):
-            raise _Refused("anchors (&name) are not allowed; write the value out", event.start_mark)
-        if getattr(event, "tag", None) not in (None, "!"):
-            raise _Refused(f"YAML tags like '{event.tag}' are not allowed", event.start_mark)
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Refused(f"values are nested more than {MAX_DEPTH} levels deep", event.start_mark)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+@dataclass
+class _Open:
+    """A mapping or list being filled while the events stream past."""
+
+    value: dict | list
+    keypath: KeyPath
+    key: str | None = None       # a mapping's key waiting for its value
+    skip: bool = False           # that key was a duplicate: drop its value
+
+
+def _build(text: str, doc: Document, problems: list[Problem], first_line: int):
+    """Build plain dicts, lists and strings from parser events, refusing what is not allowed.
+
+    Iterative, not recursive: how deep a document nests can never exhaust a stack,
+    and the depth limit stops reading at once.
+    """
+    loader = _PARSER(text)
+    stack: list[_Open] = []
+    root = None
+    documents = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _FRAMING):
+                documents += isinstance(event, yaml.DocumentStartEvent)
+                if documents > 1:
+                    raise _Refused("only one YAML document is allowed here", event.start_mark)
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                raise _Refused("aliases (*name) are not allowed; write the value out", event.start_mark)
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                done = stack.pop()
+                if stack:
+                    _attach(stack[-1], done.value)
+                else:
+                    root = done.value
+                continue
+            if event.anchor:
+                raise _Refused("anchors (&name) are not allowed; write the value out", event.start_mark)
+            if event.tag not in (None, "!"):
+                raise _Refused(f"YAML tags like '{event.tag}' are not allowed", event.start_mark)
+            line = event.start_mark.line + first_line
+            parent = stack[-1] if stack else None
+            if parent is not None and isinstance(parent.value, dict) and parent.key is None:
+                if not isinstance(event, yaml.ScalarEvent):
+                    raise _Refused("a key must be a plain word, not a list or mapping", event.start_mark)
+                keypath = parent.keypath + (event.value,)
+                parent.key, parent.skip = event.value, event.value in parent.value
+                if parent.skip:
+                    problems.append(Problem(doc.path, line, f"duplicate key '{dotted(keypath)}' (first given on "
+                                                            f"line {doc.lines[keypath]})", dotted(keypath)))
+                else:
+                    doc.lines[keypath] = line
+                continue
+            if parent is None:
+                keypath = ()
+            elif isinstance(parent.value, list):
+                keypath = parent.keypath + (len(parent.value),)
+                doc.lines[keypath] = line
+            else:
+                keypath = parent.keypath + (parent.key if not parent.skip else "\0duplicate",)
+            if isinstance(event, yaml.ScalarEvent):
+                if parent is None:
+                    root = event.value
+                else:
+                    _attach(parent, event.value)
+                continue
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(f"values are nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            stack.append(_Open({} if isinstance(event, yaml.MappingStartEvent) else [], keypath))
+    finally:
+        loader.dispose()
+    return root
+
+
+def _attach(parent: _Open, value) -> None:
+    if isinstance(parent.value, list):
+        parent.value.append(value)
+        return
+    if not parent.skip:
+        parent.value[parent.key] = value
+    parent.key, parent.skip = None, False
 
 
 def parse_mapping(text: str, path: str, first_line: int = 1) -> tuple[Document | None, list[Problem]]:
@@ -67,26 +135,20 @@ def parse_mapping(text: str, path: str, first_line: int = 1) -> tuple[Document |
     """
     if len(text.encode("utf-8")) > MAX_BYTES:
         return None, [Problem(path, first_line, f"the YAML is larger than {MAX_BYTES // 1024} KiB; is a closing '---' missing?")]
+    doc = Document(path, {})
+    problems: list[Problem] = []
     try:
-        loader = _GuardedLoader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        data = _build(text, doc, problems, first_line)
     except _Refused as refused:
         return None, [Problem(path, refused.mark.line + first_line, str(refused))]
     except yaml.YAMLError as error:
         return None, [_syntax_problem(error, text, path, first_line)]
-    except RecursionError:
-        return None, [Problem(path, first_line, "values are nested too deeply")]
 
-    if node is None:
+    if data is None or data == "":
         return None, [Problem(path, first_line, "there is no YAML here; expected 'key: value' lines")]
-    if not isinstance(node, yaml.MappingNode):
-        return None, [Problem(path, node.start_mark.line + first_line, "expected 'key: value' lines at the top level")]
-    doc = Document(path, {})
-    problems: list[Problem] = []
-    doc.data = _plain(node, (), doc, problems, first_line)
+    if not isinstance(data, dict):
+        return None, [Problem(path, first_line, "expected 'key: value' lines at the top level")]
+    doc.data = data
     return doc, problems
 
 
@@ -105,32 +167,6 @@ def _syntax_problem(error: yaml.YAMLError, text: str, path: str, first_line: int
     if "mapping values are not allowed" in message:
         message += "; put quotes around a value that contains ': '"
     return Problem(path, line, message)
-
-
-def _plain(node, keypath: KeyPath, doc: Document, problems: list[Problem], first_line: int):
-    """Turn a node into str/list/dict, recording lines and refusing duplicate keys."""
-    if isinstance(node, yaml.ScalarNode):
-        return node.value
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            doc.lines[keypath + (index,)] = item.start_mark.line + first_line
-            items.append(_plain(item, keypath + (index,), doc, problems, first_line))
-        return items
-    mapping: dict = {}
-    for key_node, value_node in node.value:
-        line = key_node.start_mark.line + first_line
-        if not isinstance(key_node, yaml.ScalarNode):
-            problems.append(Problem(doc.path, line, "a key must be a plain word, not a list or mapping"))
-            continue
-        key = key_node.value
-        if key in mapping:
-            first = doc.lines[keypath + (key,)]
-            problems.append(Problem(doc.path, line, f"duplicate key '{dotted(keypath + (key,))}' (first given on line {first})", dotted(keypath + (key,))))
-            continue
-        doc.lines[keypath + (key,)] = line
-        mapping[key] = _plain(value_node, keypath + (key,), doc, problems, first_line)
-    return mapping
 
 
 def dotted(keypath: KeyPath) -> str:

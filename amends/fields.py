@@ -25,6 +25,8 @@ _FALSE = ("false", "no", "off")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|Z)?")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # tabs and newlines are fine
 
 
 def closest(word: str, known: Sequence[str]) -> str | None:
@@ -106,8 +108,7 @@ class Reader:
     def text(self, keypath: KeyPath, required: bool = False, multiline: bool = False) -> str | None:
         """Text; a one-line field refuses line breaks, which could forge email headers."""
         value = self._scalar(keypath, required)
-        allowed = "\n\t" if multiline else ""
-        if value is not None and any(ord(c) < 32 and c not in allowed or c in "\x7f\x85\u2028\u2029" for c in value):
+        if value is not None and (_CONTROL_IN_TEXT if multiline else CONTROL).search(value):
             what = "control characters" if multiline else "line breaks or control characters"
             self.problem(keypath, f"'{dotted(keypath)}' must not contain {what}")
             return None

@@ -22,11 +22,11 @@ from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, TemplateError, TemplateNotFound, UndefinedError
 
 from .config import Config
+from .fields import CONTROL
 from .ledger import History
 from .model import Case
 from .plan import Followup
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 MAX_SUBJECT = 200
 
 
@@ -102,7 +102,7 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     except TemplateError as error:
         return f"the {name} template has an error: {error}"
     subject = subject.strip()
-    if not subject or _CONTROL.search(subject) or len(subject) > MAX_SUBJECT:
+    if not subject or CONTROL.search(subject) or len(subject) > MAX_SUBJECT:
         return f"the subject must be one line of 1 to {MAX_SUBJECT} characters"
     if any("{{" in part or "{%" in part for part in (subject, text, html)):
         return "the rendered message still contains template markup"
@@ -112,7 +112,7 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
         return f"the customer's address cannot be used: {error}"
     if not address.ascii_email:
         return "the customer's address needs an SMTPUTF8 mail server, which amends does not use"
-    if _CONTROL.search(case.customer.name):
+    if CONTROL.search(case.customer.name):
         return "the customer's name contains a line break"
     return Rendered(subject, text, html, case.customer.name, address.ascii_email)
 

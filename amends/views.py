@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import statistics
 import unicodedata
@@ -185,14 +186,17 @@ class Lesson:
 def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
     """A case in the same category for the same team, opened after an earlier case promised a prevention."""
     out = []
-    ordered = sorted(cases, key=lambda c: (c.opened, c.id))
-    for i, later in enumerate(ordered):
-        if not (later.category and later.team):
-            continue
-        earlier = [c for c in ordered[:i] if c.category == later.category and c.team == later.team
-                   and c.prevention and c.opened < later.opened]
-        if earlier:
-            out.append((later, earlier[-1]))
+    promised: dict[tuple[str, str], Case] = {}  # (category, team) → latest earlier case with a prevention
+    for day, same_day in itertools.groupby(sorted(cases, key=lambda c: (c.opened, c.id)), key=lambda c: c.opened):
+        same_day = list(same_day)
+        # Cases opened the same day cannot have learned from each other.
+        for later in same_day:
+            earlier = promised.get((later.category, later.team))
+            if later.category and later.team and earlier:
+                out.append((later, earlier))
+        for case in same_day:
+            if case.category and case.team and case.prevention:
+                promised[(case.category, case.team)] = case
     return out
 
 

@@ -31,6 +31,11 @@ def read_case(path: Path, name: str) -> tuple[RawCase | None, list[Problem]]:
         data = path.read_bytes()
     except OSError as error:
         return None, [Problem(name, None, f"cannot read the file: {error.strerror}")]
+    return parse_case(data, path.stem, name)
+
+
+def parse_case(data: bytes, stem: str, name: str) -> tuple[RawCase | None, list[Problem]]:
+    """Decode and split the bytes of a case file."""
     if len(data) > MAX_FILE_BYTES:
         return None, [Problem(name, None, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")]
     try:
@@ -39,7 +44,7 @@ def read_case(path: Path, name: str) -> tuple[RawCase | None, list[Problem]]:
         line = data[: error.start].count(b"\n") + 1
         return None, [Problem(name, line, f"the file is not UTF-8 (byte 0x{data[error.start]:02x}); "
                                           "save it as UTF-8 in your editor")]
-    return split_case(text, path.stem, name)
+    return split_case(text, stem, name)
 
 
 def split_case(text: str, stem: str, name: str) -> tuple[RawCase | None, list[Problem]]:

@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from jinja2 import TemplateError
 
 from . import demo, ledger, scheduler, send, site
+from .cache import FOLDER as CACHE_FOLDER, Cache
 from .config import CONFIG_NAME, load_config
 from .model import CHANNELS, Problem
 from .newcase import case_text, write_new_case
@@ -56,7 +57,8 @@ def parser() -> argparse.ArgumentParser:
     when.add_argument("--today", type=_day, help="act as if today were DATE (YYYY-MM-DD), at noon")
     when.add_argument("--now", type=_moment, help="act as if it were DATETIME (YYYY-MM-DDTHH:MM, business time zone)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("build", help="build site/ from cases/ (the default)")
+    b = sub.add_parser("build", help="build site/ from cases/ (the default)")
+    b.add_argument("--clean", action="store_true", help=f"forget the cache in {CACHE_FOLDER}/ and do all the work")
     sub.add_parser("check", help="validate every case file and amends.yaml, and render every follow-up")
     s = sub.add_parser("serve", help="serve site/ on 127.0.0.1, rebuilding when a file changes")
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
@@ -110,14 +112,17 @@ def build(root: Path, now: datetime) -> tuple[send.Review, int]:
     config, _ = load_config(root / CONFIG_NAME)
     tz = ZoneInfo(config.timezone)
     as_of = now.astimezone(tz).date()
-    state = send.review(root, datetime.combine(as_of, clock(12, 0), tz))
+    cache = Cache(root / CACHE_FOLDER)
+    state = send.review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache)
     written = site.build(state, make_env(root / "templates" / "site"), root / "site",
-                         root / "templates" / "site" / "assets", as_of)
+                         root / "templates" / "site" / "assets", as_of, cache)
     return state, written
 
 
-def cmd_build(root: Path, now: datetime) -> ExitStatus:
+def cmd_build(root: Path, now: datetime, clean: bool = False) -> ExitStatus:
     started = time.perf_counter()
+    if clean:
+        shutil.rmtree(root / CACHE_FOLDER, ignore_errors=True)
     try:
         state, written = build(root, now)
     except TemplateError as error:
@@ -137,7 +142,7 @@ def followup_problems(state: send.Review) -> list[Problem]:
 
 
 def cmd_check(root: Path, now: datetime) -> ExitStatus:
-    state = send.review(root, now)
+    state = send.review(root, now, cache=Cache(root / CACHE_FOLDER))
     problems = state.problems + followup_problems(state)
     print_problems(problems)
     print(summary(state.project) + ("." if problems else ". All good."))
@@ -205,7 +210,7 @@ def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 
 def cmd_followups(root: Path, now: datetime) -> ExitStatus:
-    state = send.review(root, now)
+    state = send.review(root, now, cache=Cache(root / CACHE_FOLDER))
     print_problems(state.problems)
     tz = ZoneInfo(state.project.config.timezone)
     print(followups_table(state, tz))
@@ -301,6 +306,6 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_schedule(root, args.transport)
         if args.command in send.ACTIONS:
             return cmd_record(root, now, args.command, args.case, args.kind)
-        return cmd_build(root, now)
+        return cmd_build(root, now, clean=getattr(args, "clean", False))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED

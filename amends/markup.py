@@ -7,6 +7,9 @@ frames or images (an image could load from a remote host).
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
+
 import markdown
 import nh3
 from markupsafe import Markup
@@ -17,6 +20,8 @@ _TAGS = {
 }
 _ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
 _EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
+# Below this many texts, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
 
 
 def to_html(text: str) -> Markup:
@@ -30,3 +35,12 @@ def to_html(text: str) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)
+
+
+def to_html_many(texts: list[str]) -> list[str]:
+    """Render many texts, on every core when there are enough to pay for starting processes."""
+    workers = os.cpu_count() or 1
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        return [str(to_html(text)) for text in texts]
+    with ProcessPoolExecutor(workers) as pool:
+        return [str(html) for html in pool.map(to_html, texts, chunksize=64)]

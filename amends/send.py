@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import ledger, messages, plan
 from .messages import Prepared
+from .cache import NO_CACHE, Cache
 from .model import Problem
 from .project import Project, load_project
 from .templating import make_env
@@ -55,9 +56,9 @@ class Review:
     transport: str
 
 
-def review(root: Path, now: datetime, transport: str | None = None) -> Review:
-    """Read cases and ledger, plan, and render what is still to go. Writes nothing."""
-    project = load_project(root, now)
+def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE) -> Review:
+    """Read cases and ledger, plan, and render what is still to go. Writes nothing but the cache."""
+    project = load_project(root, now, cache)
     events, problems = ledger.read(Outbox(root / "outbox").ledger)
     histories = ledger.histories(events)
     name = transport or project.config.transport

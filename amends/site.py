@@ -10,8 +10,11 @@ from datetime import date
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from . import charts, exports, figures, views
+from .cache import NO_CACHE, Cache, digest
+from .markup import to_html_many
 from .messages import Prepared, file_name
 from .model import Case
 from .plan import STATES
@@ -65,13 +68,16 @@ def message_page(item: Prepared) -> str | None:
     return "messages/" + file_name(item.followup.key).removesuffix(".eml") + ".html"
 
 
-def pages(state: Review, as_of: date) -> list[Page]:
-    """Every page of the site and what it shows; nothing is rendered or written here."""
+def pages(state: Review, as_of: date, bodies: dict[str, Markup]) -> list[Page]:
+    """Every page of the site and what it shows; nothing is rendered or written here.
+
+    `bodies` holds each case's notes as sanitized HTML, by case id.
+    """
     config, cases = state.project.config, state.project.cases
     links = Links()
     out = group_pages(cases, links)
     out += home_pages(state, as_of)
-    out += case_pages(state)
+    out += case_pages(state, bodies)
     out += followup_pages(state)
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
@@ -134,7 +140,7 @@ def home_pages(state: Review, as_of: date) -> list[Page]:
     return out
 
 
-def case_pages(state: Review) -> list[Page]:
+def case_pages(state: Review, bodies: dict[str, Markup]) -> list[Page]:
     """The table of all cases, a page per case, and a printable letter where one is due."""
     config, cases = state.project.config, state.project.cases
     by_case: dict[str, list[Prepared]] = {}
@@ -150,6 +156,7 @@ def case_pages(state: Review) -> list[Page]:
         mine = by_case.get(case.id, [])
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "timeline": views.timeline(case), "followups": mine,
+            "body_html": bodies[case.id],
         }))
         if any(item.followup.kind == "letter" for item in mine):
             out.append(Page(f"letters/{case.id}.html", "letter.html", {
@@ -275,9 +282,25 @@ def index_search(out_dir: Path) -> int:
     return sync(made, out_dir / SEARCH)
 
 
-def build(state: Review, env: Environment, out_dir: Path, assets_dir: Path, as_of: date) -> int:
+def notes_html(cases: list[Case], cache: Cache) -> dict[str, Markup]:
+    """Each case's Markdown notes as safe HTML, rendering only notes not rendered before."""
+    known = cache.load("markdown", "notes") or {}
+    keys = {case.id: digest(case.body) for case in cases}
+    missing = sorted({key for key in keys.values() if key not in known})
+    if missing:
+        texts = {keys[case.id]: case.body for case in cases}
+        known.update(zip(missing, to_html_many([texts[key] for key in missing])))
+    used = {key: known[key] for key in set(keys.values())}
+    if missing or len(used) != len(known):
+        cache.save("markdown", "notes", used)
+    return {case_id: Markup(used[key]) for case_id, key in keys.items()}
+
+
+def build(state: Review, env: Environment, out_dir: Path, assets_dir: Path, as_of: date,
+          cache: Cache = NO_CACHE) -> int:
     """Pages → rendered files → disk → search index. Returns the number of files written."""
-    files = {**render(pages(state, as_of), env), **sent_messages(state), **downloads(state, as_of)}
+    bodies = notes_html(state.project.cases, cache)
+    files = {**render(pages(state, as_of, bodies), env), **sent_messages(state), **downloads(state, as_of)}
     written = write_site(out_dir, files, assets_dir)
     if written or not (out_dir / SEARCH).is_dir():
         written += index_search(out_dir)

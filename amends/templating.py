@@ -10,7 +10,6 @@ import traceback
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
 
-from .markup import to_html
 from .model import Problem
 
 
@@ -46,7 +45,7 @@ def make_env(templates_dir: Path, *, html: bool = True) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(date=format_date, localtime=format_local, money=format_money, markdown=to_html)
+    env.filters.update(date=format_date, localtime=format_local, money=format_money)
     return env
 
 

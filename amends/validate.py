@@ -31,28 +31,29 @@ FOLLOWUP_KEYS = ("hold", "skip", "dates")
 
 def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list[Case], list[Problem]]:
     """Validate every raw case; return the valid ones (sorted by id) and all problems."""
-    cases: list[Case] = []
-    problems: list[Problem] = []
-    id_lines: dict[str, int] = {}
-    for raw in raws:
-        case, found = to_case(raw, config, today)
-        problems += found
-        if case is not None:
-            cases.append(case)
-            id_lines[case.path] = raw.doc.lines.get(("id",), 1)
+    checked = [(to_case(raw, config, today), id_line(raw)) for raw in raws]
+    cases, problems = unique([(case, line) for (case, _), line in checked if case is not None])
+    return cases, [p for (_, found), _ in checked for p in found] + problems
 
+
+def id_line(raw: RawCase) -> int:
+    """Where the case's id comes from: its `id:` line, or the top of the file for a file name."""
+    return raw.doc.lines.get(("id",), 1)
+
+
+def unique(cases: list[tuple[Case, int]]) -> tuple[list[Case], list[Problem]]:
+    """Cases sorted by id, less those whose id another case shares, and a problem for each of those."""
     # An id names a page and a ledger key, so two cases may never share one.
-    by_id: dict[str, list[Case]] = defaultdict(list)
-    for case in cases:
-        by_id[case.id].append(case)
-    duplicated = {case_id for case_id, same in by_id.items() if len(same) > 1}
-    for case_id in sorted(duplicated):
-        paths = [c.path for c in by_id[case_id]]
-        for case in by_id[case_id]:
+    by_id: dict[str, list[tuple[Case, int]]] = defaultdict(list)
+    for case, line in cases:
+        by_id[case.id].append((case, line))
+    problems = []
+    for case_id in sorted(i for i, same in by_id.items() if len(same) > 1):
+        paths = [c.path for c, _ in by_id[case_id]]
+        for case, line in by_id[case_id]:
             others = ", ".join(p for p in paths if p != case.path)
-            problems.append(Problem(case.path, id_lines[case.path], f"the case id '{case_id}' is also used by {others}; ids must be unique", "id"))
-    cases = sorted((c for c in cases if c.id not in duplicated), key=lambda c: c.id)
-    return cases, problems
+            problems.append(Problem(case.path, line, f"the case id '{case_id}' is also used by {others}; ids must be unique", "id"))
+    return sorted((same[0][0] for same in by_id.values() if len(same) == 1), key=lambda c: c.id), problems
 
 
 def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem]]:

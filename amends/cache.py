@@ -1,0 +1,83 @@
+"""A cache of work already done, in .amends-cache/, that can never make a site wrong.
+
+Every entry carries the key it was made for (which includes the version of
+amends' own code) and a checksum of its contents. An entry whose key differs,
+whose checksum fails, or that cannot be read at all is treated as absent, so
+the work is simply done again. The folder is local and git-ignored; delete it
+(or build with --clean) at any time.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FOLDER = ".amends-cache"
+
+
+def digest(*parts: bytes | str) -> str:
+    """A hex SHA-256 over the parts, kept apart so that ("ab", "c") differs from ("a", "bc")."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _code_version() -> str:
+    """A digest of amends' own source: new code never trusts what old code cached."""
+    package = Path(__file__).resolve().parent
+    return digest(*(p.read_bytes() for p in sorted(package.glob("*.py"))))
+
+
+CODE_VERSION = _code_version()
+
+
+class Cache:
+    """Named entries, each a pickled value stored with its key and checksum."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def load(self, name: str, key: str):
+        """The value stored under `name` for exactly `key`, or None."""
+        if self.folder is None:
+            return None
+        path = self.folder / f"{name}.pickle"
+        try:
+            with path.open("rb") as f:
+                stored_key = f.readline().decode("ascii").strip()
+                checksum = f.readline().decode("ascii").strip()
+                payload = f.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if stored_key != digest(CODE_VERSION, key):
+            return None
+        if checksum != digest(payload):
+            log.warning("the cache entry %s is damaged; doing the work again", path)
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:  # any damage that passed the checksum: rebuild rather than guess
+            log.warning("the cache entry %s cannot be read; doing the work again", path)
+            return None
+
+    def save(self, name: str, key: str, value) -> None:
+        """Store value under `name` for `key`; a crash mid-write leaves the old entry or none."""
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+        with tmp.open("wb") as f:
+            f.write(f"{digest(CODE_VERSION, key)}\n{digest(payload)}\n".encode("ascii"))
+            f.write(payload)
+        os.replace(tmp, self.folder / f"{name}.pickle")
+
+
+NO_CACHE = Cache(None)

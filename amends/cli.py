@@ -23,7 +23,7 @@ from .newcase import case_text, write_new_case
 from .plan import STATES
 from .project import Project
 from .serve import serve
-from .templating import make_env, template_problem
+from .templating import template_problem
 
 log = logging.getLogger("amends")
 
@@ -103,20 +103,27 @@ def summary(project: Project) -> str:
     return text
 
 
-def build(root: Path, now: datetime) -> tuple[send.Review, int]:
-    """Read, validate, plan and write the site; return the review and files written.
+def build(root: Path, now: datetime) -> tuple[str, list[Problem], int]:
+    """Read, validate, plan and write the site; return a summary, the problems and the files written.
 
     The site shows the follow-ups as of noon on the day, so that two builds on
-    the same day from the same files are identical, whatever the time.
+    the same day from the same files are identical, whatever the time. When no
+    input changed since the last build and site/ is as that build left it,
+    nothing is read or written at all.
     """
     config, _ = load_config(root / CONFIG_NAME)
     tz = ZoneInfo(config.timezone)
     as_of = now.astimezone(tz).date()
-    cache = Cache(root / CACHE_FOLDER)
+    cache, out = Cache(root / CACHE_FOLDER), root / "site"
+    inputs = site.fingerprint(root, as_of)
+    last = cache.load("build", inputs)
+    if last is not None and site.manifest(out) == last["manifest"]:
+        return last["summary"], last["problems"], 0
     state = send.review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache)
-    written = site.build(state, make_env(root / "templates" / "site"), root / "site",
-                         root / "templates" / "site" / "assets", as_of, cache)
-    return state, written
+    written = site.build(state, root / "templates" / "site", out, as_of, cache)
+    result = summary(state.project), state.problems
+    cache.save("build", inputs, {"manifest": site.manifest(out), "summary": result[0], "problems": result[1]})
+    return *result, written
 
 
 def cmd_build(root: Path, now: datetime, clean: bool = False) -> ExitStatus:
@@ -124,15 +131,15 @@ def cmd_build(root: Path, now: datetime, clean: bool = False) -> ExitStatus:
     if clean:
         shutil.rmtree(root / CACHE_FOLDER, ignore_errors=True)
     try:
-        state, written = build(root, now)
+        text, problems, written = build(root, now)
     except TemplateError as error:
         print(template_problem(error, root / "templates" / "site"), file=sys.stderr)
         print("The site was not built: fix the template and build again.", file=sys.stderr)
         return ExitStatus.PROBLEMS
-    print_problems(state.problems)
-    print(f"{summary(state.project)}. Built site/ in {time.perf_counter() - started:.2f}s ({written} files changed).")
+    print_problems(problems)
+    print(f"{text}. Built site/ in {time.perf_counter() - started:.2f}s ({written} files changed).")
     print(f"Open {(root / 'site' / 'index.html').resolve().as_uri()} or run: python build.py serve")
-    return ExitStatus.PROBLEMS if state.problems else ExitStatus.OK
+    return ExitStatus.PROBLEMS if problems else ExitStatus.OK
 
 
 def followup_problems(state: send.Review) -> list[Problem]:

@@ -1,6 +1,7 @@
 """Build the report site: decide the pages (pure), render them, write them."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from .messages import Prepared, file_name
 from .model import Case
 from .plan import STATES
 from .send import Outbox, Review
+from .templating import make_env
 
 ASSETS = "assets"
 SEARCH = "pagefind"
@@ -46,6 +48,8 @@ class Page:
     path: str
     template: str
     context: dict = field(default_factory=dict)
+    # A digest of everything the page shows beyond what every page shares; None: always render.
+    key: str | None = None
 
 
 @dataclass
@@ -75,7 +79,7 @@ def pages(state: Review, as_of: date, bodies: dict[str, Markup]) -> list[Page]:
     """
     config, cases = state.project.config, state.project.cases
     links = Links()
-    out = group_pages(cases, links)
+    out = group_pages(cases, links, state.project.digests)
     out += home_pages(state, as_of)
     out += case_pages(state, bodies)
     out += followup_pages(state)
@@ -85,7 +89,7 @@ def pages(state: Review, as_of: date, bodies: dict[str, Markup]) -> list[Page]:
 
     shared = {
         "business": config.business_name, "as_of": as_of, "links": links,
-        "status_label": views.status_label, "problem_count": len(state.problems), "case_count": len(cases),
+        "status_label": views.status_label, "problem_count": len(state.problems),
         "message_page": message_page, "tz": config.timezone, "currency": config.currency,
     }
     for page in out:
@@ -93,7 +97,7 @@ def pages(state: Review, as_of: date, bodies: dict[str, Markup]) -> list[Page]:
     return out
 
 
-def group_pages(cases: list[Case], links: Links) -> list[Page]:
+def group_pages(cases: list[Case], links: Links, inputs: dict[str, str]) -> list[Page]:
     """One index and one page per group, for each way of grouping; records where each group lives."""
     out = []
     for section, title, singular, grouping in SECTIONS:
@@ -103,7 +107,7 @@ def group_pages(cases: list[Case], links: Links) -> list[Page]:
         out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups}))
         out += [Page(f"{section}/{g.slug}.html", "group.html", {
             "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
-        }) for g in groups]
+        }, key=digest(section, g.name, *(inputs[c.path] for c in g.cases))) for g in groups]
     return out
 
 
@@ -154,15 +158,16 @@ def case_pages(state: Review, bodies: dict[str, Markup]) -> list[Page]:
     })]
     for case in cases:
         mine = by_case.get(case.id, [])
+        file = state.project.digests[case.path]
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "timeline": views.timeline(case), "followups": mine,
             "body_html": bodies[case.id],
-        }))
+        }, key=digest(file, *map(followup_digest, mine))))
         if any(item.followup.kind == "letter" for item in mine):
             out.append(Page(f"letters/{case.id}.html", "letter.html", {
                 "title": f"Letter: {case.title}", "section": "followups", "case": case, "signature": config.signature,
                 "business_phone": config.business_phone, "business_email": config.business_email,
-            }))
+            }, key=file))
     return out
 
 
@@ -171,7 +176,7 @@ def followup_pages(state: Review) -> list[Page]:
     out = [Page(message_page(item), "message.html", {
         "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
         "item": item, "message": item.rendered,
-    }) for item in state.prepared if item.rendered is not None]
+    }, key=followup_digest(item)) for item in state.prepared if item.rendered is not None]
     out.append(Page("followups.html", "followups.html", {
         "title": "Follow-ups", "section": "followups", "states": STATES,
         "by_state": {s: [i for i in state.prepared if i.followup.state == s] for s in STATES},
@@ -207,12 +212,25 @@ def period_charts(cases: list[Case], period: figures.Period, as_of: date, curren
     ]
 
 
-def render(site_pages: list[Page], env: Environment) -> dict[str, bytes]:
-    """Render each page; two pages may never claim the same path."""
-    files: dict[str, bytes] = {"robots.txt": b"User-agent: *\nDisallow: /\n"}
+def followup_digest(item: Prepared) -> str:
+    """What a follow-up shows: its state and times, and the words of its message."""
+    f = item.followup
+    return digest(f.key, f.state, f.reason, str(f.due_at), str(f.when), item.rendered.digest if item.rendered else "")
+
+
+def render(site_pages: list[Page], env: Environment, done: dict[str, str] | None = None) -> dict[str, bytes | None]:
+    """Render each page; two pages may never claim the same path.
+
+    A page whose key is in `done` (path → key) is already on disk as rendered
+    from the same inputs: it maps to None instead of being rendered again.
+    """
+    files: dict[str, bytes | None] = {"robots.txt": b"User-agent: *\nDisallow: /\n"}
     for page in site_pages:
         if page.path in files:
             raise ValueError(f"two pages would be written to {page.path}")
+        if page.key is not None and done and done.get(page.path) == page.key:
+            files[page.path] = None
+            continue
         files[page.path] = env.get_template(page.template).render(page.context).encode("utf-8")
     return files
 
@@ -228,14 +246,15 @@ def sent_messages(state: Review) -> dict[str, bytes]:
     return files
 
 
-def sync(wanted: dict[Path, bytes], folder: Path, keep: tuple[str, ...] = ()) -> int:
+def sync(wanted: dict[Path, bytes | None], folder: Path, keep: tuple[str, ...] = ()) -> int:
     """Make `folder` hold exactly `wanted`, touching only files whose content changed.
 
-    Top-level folders named in `keep` are left alone. Returns how many files were written.
+    None means the file on disk is already right. Top-level folders named in
+    `keep` are left alone. Returns how many files were written.
     """
     written = 0
     for path, data in wanted.items():
-        if path.is_file() and path.read_bytes() == data:
+        if data is None or (path.is_file() and path.read_bytes() == data):
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -251,7 +270,7 @@ def sync(wanted: dict[Path, bytes], folder: Path, keep: tuple[str, ...] = ()) ->
     return written
 
 
-def write_site(out_dir: Path, files: dict[str, bytes], assets_dir: Path) -> int:
+def write_site(out_dir: Path, files: dict[str, bytes | None], assets_dir: Path) -> int:
     """Write the pages and the assets; the search index has its own writer."""
     wanted = {out_dir / name: data for name, data in files.items()}
     if assets_dir.is_dir():
@@ -296,12 +315,77 @@ def notes_html(cases: list[Case], cache: Cache) -> dict[str, Markup]:
     return {case_id: Markup(used[key]) for case_id, key in keys.items()}
 
 
-def build(state: Review, env: Environment, out_dir: Path, assets_dir: Path, as_of: date,
-          cache: Cache = NO_CACHE) -> int:
-    """Pages → rendered files → disk → search index. Returns the number of files written."""
+def fingerprint(root: Path, as_of: date) -> str:
+    """A digest of every input of the site (case files, templates, settings, ledger, sent messages) and the day.
+
+    It reads each file's size and change times, not its bytes: any write to a
+    file moves its ctime, which no tool can set back, so a change cannot hide.
+    """
+    parts = [as_of.isoformat()]
+    for folder in (root / "cases", root / "templates" / "site", root / "outbox"):
+        parts += [f"{name}:{size}:{mtime}:{ctime}" for name, (size, mtime, ctime) in sorted(_files(folder).items())
+                  if folder.name != "outbox" or name == "ledger.jsonl" or name.startswith("messages/")]
+    config = root / "amends.yaml"
+    parts.append(config.read_bytes() if config.is_file() else b"")
+    return digest(*parts)
+
+
+def _files(folder: Path, prefix: str = "") -> dict[str, tuple[int, int, int]]:
+    """Every file below folder: relative name → (size, mtime, ctime), from one directory scan each."""
+    found: dict[str, tuple[int, int, int]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            found.update(_files(Path(entry.path), f"{prefix}{entry.name}/"))
+        else:
+            stat = entry.stat(follow_symlinks=False)
+            found[prefix + entry.name] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    return found
+
+
+def manifest(out_dir: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file of the built site with its size and change times: enough to notice any change to it."""
+    return _files(out_dir)
+
+
+def unchanged_pages(out_dir: Path, recorded: dict[str, tuple[str, int]]) -> dict[str, str]:
+    """Pages on disk that are still as recorded (same size): path → the key they were rendered from."""
+    done = {}
+    for path, (key, size) in recorded.items():
+        try:
+            if (out_dir / path).stat().st_size == size:
+                done[path] = key
+        except OSError:
+            pass  # gone: render it again
+    return done
+
+
+def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache: Cache = NO_CACHE) -> int:
+    """Pages → rendered files → disk → search index. Returns the number of files written.
+
+    Only pages whose inputs changed since the last build are rendered: every
+    page's key joins its own inputs to what all pages share (templates,
+    settings, the day, the code), and a page is reused only if the file on disk
+    is the one that key produced.
+    """
     bodies = notes_html(state.project.cases, cache)
-    files = {**render(pages(state, as_of, bodies), env), **sent_messages(state), **downloads(state, as_of)}
-    written = write_site(out_dir, files, assets_dir)
+    site_pages = pages(state, as_of, bodies)
+    shared = digest(*(p.read_bytes() for p in sorted(templates_dir.rglob("*.html"))),
+                    state.project.digests.get("amends.yaml", ""), as_of.isoformat(), state.transport,
+                    repr(sorted((k, sorted(v.items())) for k, v in site_pages[0].context["links"].groups.items())),
+                    str(len(state.problems)))
+    for page in site_pages:
+        page.key = digest(shared, page.key) if page.key is not None else None
+    recorded = cache.load("pages", str(out_dir.resolve())) or {}
+    files = render(site_pages, make_env(templates_dir), unchanged_pages(out_dir, recorded))
+    files.update(sent_messages(state))
+    files.update(downloads(state, as_of))
+    written = write_site(out_dir, files, templates_dir / ASSETS)
+    cache.save("pages", str(out_dir.resolve()), {
+        page.path: (page.key, (out_dir / page.path).stat().st_size) for page in site_pages if page.key is not None})
     if written or not (out_dir / SEARCH).is_dir():
         written += index_search(out_dir)
     return written

@@ -280,6 +280,9 @@ def write_site(out_dir: Path, files: dict[str, bytes | None], assets_dir: Path) 
     return sync(wanted, out_dir, keep=(SEARCH,))
 
 
+DOWNLOADS = ("cases.csv", "cases.json", "followups.ics")
+
+
 def downloads(state: Review, as_of: date) -> dict[str, bytes]:
     """The cases for spreadsheets, and a calendar to subscribe to."""
     cases = state.project.cases
@@ -380,12 +383,22 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     for page in site_pages:
         page.key = digest(shared, page.key) if page.key is not None else None
     recorded = cache.load("pages", str(out_dir.resolve())) or {}
-    files = render(site_pages, make_env(templates_dir), unchanged_pages(out_dir, recorded))
+    done = unchanged_pages(out_dir, recorded)
+    files = render(site_pages, make_env(templates_dir), done)
     files.update(sent_messages(state))
-    files.update(downloads(state, as_of))
+    # The downloads hold every case and follow-up: made again only when any of those changed.
+    every = digest(shared, *sorted(state.project.digests.values()), *map(followup_digest, state.prepared))
+    keys = {page.path: page.key for page in site_pages if page.key is not None}
+    if all(done.get(name) == every for name in DOWNLOADS):
+        files.update(dict.fromkeys(DOWNLOADS))
+    else:
+        files.update(downloads(state, as_of))
+    keys.update(dict.fromkeys(DOWNLOADS, every))
     written = write_site(out_dir, files, templates_dir / ASSETS)
-    cache.save("pages", str(out_dir.resolve()), {
-        page.path: (page.key, (out_dir / page.path).stat().st_size) for page in site_pages if page.key is not None})
-    if written or not (out_dir / SEARCH).is_dir():
+    cache.save("pages", str(out_dir.resolve()), {path: (key, (out_dir / path).stat().st_size) for path, key in keys.items()})
+    # The index is made again whenever a case page changed, or when the last indexing did not finish.
+    indexed = digest(*(keys[path] for path in sorted(keys) if path.startswith("cases/")))
+    if cache.load("search", str(out_dir.resolve())) != indexed or not (out_dir / SEARCH).is_dir():
         written += index_search(out_dir)
+        cache.save("search", str(out_dir.resolve()), indexed)
     return written

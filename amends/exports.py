@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from icalendar import Calendar, Event
 
 from .model import Accommodation, Case
 from .plan import Followup
@@ -161,6 +160,8 @@ def _instant(start: date | datetime) -> datetime:
 
 def calendar(followups: list[Followup], cases: list[Case], business: str, as_of: date) -> bytes:
     """An iCalendar feed of upcoming follow-ups, call and letter tasks, and promise due dates."""
+    from icalendar import Calendar, Event  # here: a build that changes nothing never needs it
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

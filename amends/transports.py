@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import yagmail
-
 from .config import Smtp
 
 PASSWORD_VARIABLE = "AMENDS_SMTP_PASSWORD"
@@ -109,7 +107,7 @@ class SmtpTransport:
         # RFC 5321 allows the server 10 minutes to answer the final dot; a shorter
         # wait there is a classic cause of duplicates.
         self.data_timeout = data_timeout
-        self.client: yagmail.SMTP | None = None
+        self.client = None  # a yagmail.SMTP while connected
 
     def __enter__(self) -> "SmtpTransport":
         if self.settings.user and not self.credentials:
@@ -125,6 +123,8 @@ class SmtpTransport:
         s = self.settings
         context = ssl.create_default_context()  # smtplib would not verify certificates otherwise
         extra = {"context": context} if s.security == "tls" else {}
+        import yagmail  # here, not at the top: only SMTP passes pay for loading it (and keyring)
+
         try:
             self.client = yagmail.SMTP(
                 user=s.user or None, password=self.credentials, host=s.host,

@@ -613,6 +613,8 @@ def main() -> int:
     except KeyboardInterrupt:
         say(f"\nInterrupted; the work folder is kept: {work}")
         return 130
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     print()
     print("\n".join(machine_lines(hugo)))
     print(f"load:    {load_before} at the start, {load_average()} at the end (1, 5, 15 min; other work on the machine skews the times)")
@@ -625,10 +627,7 @@ def main() -> int:
     print(f"Total run time: {time.perf_counter() - started:.0f} s")
     if args.keep:
         print(f"Work folder kept: {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

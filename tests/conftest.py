@@ -61,3 +61,15 @@ def nu_check(*paths: Path, css: bool = False):
 
     command = ["java", "-jar", str(VNU), "--errors-only"] + (["--css"] if css else []) + [str(p) for p in paths]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def link_target(page: Path, url: str) -> Path | None:
+    """The file a relative URL on `page` points at; None for an absolute URL."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme or parts.netloc or url.strip().startswith("//"):
+        return None
+    if not parts.path:
+        return page
+    return (page.parent / unquote(parts.path)).resolve()

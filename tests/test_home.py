@@ -17,7 +17,6 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, time as clock, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +25,7 @@ from bs4 import BeautifulSoup
 
 from amends import cli, send
 
-from conftest import REPO, TODAY, write_case
+from conftest import link_target, REPO, TODAY, write_case
 
 CONFIG = yaml.safe_load((REPO / "amends.yaml").read_text(encoding="utf-8")) or {}
 CURRENCY = CONFIG.get("currency") or "EUR"
@@ -217,21 +216,13 @@ def text(element) -> str:
     return " ".join(element.get_text(" ").split())
 
 
-def target(page: Path, url: str) -> Path | None:
-    """The file a relative URL on `page` points at; None for an absolute URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme or parts.netloc or url.strip().startswith("//"):
-        return None
-    if not parts.path:
-        return page
-    return (page.parent / unquote(parts.path)).resolve()
 
 
 def case_links(site: Path, page: Path, element) -> list[str]:
     """Ids of the case pages linked from `element`, in order; each link must lead to a built file."""
     ids = []
     for a in element.find_all("a", href=True):
-        path = target(page, a["href"])
+        path = link_target(page, a["href"])
         assert path is not None and path.is_file() and path.is_relative_to(site.resolve()), \
             f"link {a['href']!r} on {page.name} leads to no file of the site"
         if path.parent == (site / "cases").resolve() and path.name != "index.html":
@@ -826,7 +817,7 @@ def test_exports_are_linked_and_exist(demo):
         links = {a["href"] for a in soup.find_all("a", href=True)}
         for href in hrefs:
             assert href in links, f"{page} does not link to {href}"
-            path = target(site / page, href)
+            path = link_target(site / page, href)
             assert path is not None and path.is_file() and path.stat().st_size > 0, f"{href} from {page} is missing"
     ids = {c["id"] for c in cases}
     assert {row["id"] for row in csv.DictReader(io.StringIO((site / "cases.csv").read_text(encoding="utf-8-sig")))} == ids

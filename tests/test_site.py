@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import jinja2
 import pytest
@@ -27,7 +27,7 @@ from bs4 import BeautifulSoup
 
 from amends import cli, serve
 
-from conftest import MINIMAL_CASE, REPO, TODAY, nu_check, write_case
+from conftest import link_target, MINIMAL_CASE, REPO, TODAY, nu_check, write_case
 
 TODAY_ARG = TODAY.isoformat()
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -93,14 +93,6 @@ def html_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
-def target(site: Path, page: Path, url: str) -> Path | None:
-    """The file a relative URL on `page` points at; None for an absolute URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme or parts.netloc or url.strip().startswith("//"):
-        return None
-    if not parts.path:
-        return page
-    return (page.parent / unquote(parts.path)).resolve()
 
 
 def is_site_file(site: Path, path: Path | None) -> bool:
@@ -127,7 +119,7 @@ def linked_case_ids(site: Path, page: Path, container) -> list[str]:
     """Ids of the case pages linked from `container`, in order (case index excluded)."""
     ids = []
     for a in container.find_all("a", href=True):
-        path = target(site, page, a["href"])
+        path = link_target(page, a["href"])
         if path is not None and path.parent == (site / "cases").resolve() and path.name != "index.html":
             ids.append(path.stem)
     return ids
@@ -239,7 +231,7 @@ def test_cases_table_lists_every_case_once_with_a_working_link(demo_site):
     assert sorted(ids) == sorted(SAMPLES)
     assert len(ids) == len(set(ids)) == len(tables[0].find("tbody").find_all("tr"))
     for a in tables[0].find_all("a", href=True):
-        path = target(demo_site, page, a["href"])
+        path = link_target(page, a["href"])
         assert is_site_file(demo_site, path), a["href"]
         if path.parent == (demo_site / "cases").resolve():
             # The link text is the case title, and it leads to that case's page.
@@ -269,7 +261,7 @@ def test_rich_case_page_shows_every_field(demo_site):
 
     # Customer
     assert text(f["Name"]) == "Søren Ødegaard"
-    assert is_site_file(demo_site, target(demo_site, page, f["Name"].find("a")["href"]))
+    assert is_site_file(demo_site, link_target(page, f["Name"].find("a")["href"]))
     assert text(f["Email"]) == "soren.odegaard@example.com"
     assert text(f["Phone"]) == "+45 31 42 77 10"
     assert text(f["Company"]) == "Ødegaard Kaffebar"
@@ -288,7 +280,7 @@ def test_rich_case_page_shows_every_field(demo_site):
     assert [text(a) for a in f["Tags"].find_all("a")] == ["wholesale", "bread", "standing-order"]
     for label in ("Team", "Category", "Tags"):
         for a in f[label].find_all("a"):
-            assert is_site_file(demo_site, target(demo_site, page, a["href"])), a["href"]
+            assert is_site_file(demo_site, link_target(page, a["href"])), a["href"]
 
     # Given back
     rows = [[text(td) for td in tr.find_all("td")] for tr in section(soup, "Given back").find("tbody").find_all("tr")]
@@ -459,7 +451,7 @@ def test_every_group_has_a_page_listing_exactly_its_cases(demo_site, section_nam
     for tr in rows:
         cells = tr.find_all("td")
         a = cells[0].find("a")
-        path = target(demo_site, index, a["href"])
+        path = link_target(index, a["href"])
         assert is_site_file(demo_site, path), a["href"]
         listed[text(a)] = path
         assert int(text(cells[1])) == len(expected[text(a)])
@@ -482,7 +474,7 @@ def test_case_pages_link_to_their_group_pages(demo_site):
         f = facts(soup_of(page))
         for label, section_name in (("Team", "teams"), ("Category", "categories"), ("Tags", "tags")):
             for a in f[label].find_all("a"):
-                path = target(demo_site, page, a["href"])
+                path = link_target(page, a["href"])
                 assert is_site_file(demo_site, path)
                 assert path.parent == (demo_site / section_name).resolve()
                 assert case_id in linked_case_ids(demo_site, path, soup_of(path).find("main"))
@@ -498,7 +490,7 @@ def test_every_customer_has_a_page_and_the_repeat_customer_is_flagged(demo_site)
     assert len(links) == len(by_customer)
     repeat_pages = []
     for a in links:
-        path = target(demo_site, index, a["href"])
+        path = link_target(index, a["href"])
         assert is_site_file(demo_site, path), a["href"]
         page = soup_of(path)
         ids = linked_case_ids(demo_site, path, page.find("main"))
@@ -523,7 +515,7 @@ def test_non_ascii_customer_names_have_working_links(demo_site):
         page = demo_site / "cases" / f"{case_id}.html"
         a = facts(soup_of(page))["Name"].find("a")
         assert a is not None and text(a) == name
-        path = target(demo_site, page, a["href"])
+        path = link_target(page, a["href"])
         assert is_site_file(demo_site, path), a["href"]
         assert text(soup_of(path).find("h1")) == f"Customer: {name}"
 
@@ -544,7 +536,7 @@ def test_names_without_latin_letters_and_clashing_slugs_get_separate_pages(root)
         for label, heading in (("Name", f"Customer: {name}"), ("Category", f"Category: {name}"), ("Tags", f"Tag: {name}")):
             a = f[label].find("a")
             assert a is not None and text(a) == name
-            path = target(site, page, a["href"])
+            path = link_target(page, a["href"])
             assert is_site_file(site, path), a["href"]
             assert path not in seen
             seen.add(path)
@@ -564,7 +556,7 @@ def test_a_group_called_index_does_not_clash_with_the_section_index(root, field)
     index = root / "site" / section_name / "index.html"
     soup = soup_of(index)
     assert text(soup.find("h1")) == section_name.capitalize()
-    links = {text(a): target(root / "site", index, a["href"]) for a in soup.find("tbody").find_all("a")}
+    links = {text(a): link_target(index, a["href"]) for a in soup.find("tbody").find_all("a")}
     assert set(links) == {"index", "other"}
     for name, case_id in (("index", "a"), ("other", "b")):
         assert is_site_file(root / "site", links[name])
@@ -580,8 +572,8 @@ def test_a_case_called_index_does_not_replace_the_cases_list(root):
     listing = site / "cases" / "index.html"
     soup = soup_of(listing)
     assert text(soup.find("h1")) == "All cases"
-    titles = {text(a): target(site, listing, a["href"]) for a in soup.find("tbody").find_all("a")
-              if target(site, listing, a["href"]).parent == (site / "cases").resolve()}
+    titles = {text(a): link_target(listing, a["href"]) for a in soup.find("tbody").find_all("a")
+              if link_target(listing, a["href"]).parent == (site / "cases").resolve()}
     assert "Other case" in titles
     problems = text(soup_of(site / "problems.html").find("main"))
     if "Cake delivered late" in titles:
@@ -703,7 +695,7 @@ def check_safe(site: Path) -> None:
         own = {(site / "assets" / "table.js").resolve()}
         if path == site / "search.html":
             own |= {(site / "assets" / "search.js").resolve(), (site / "pagefind" / "pagefind-ui.js").resolve()}
-        assert {target(site, path, script.get("src", "")) for script in scripts} == own, path
+        assert {link_target(path, script.get("src", "")) for script in scripts} == own, path
         assert len(scripts) == len(own), path
         assert not any(script.get_text().strip() for script in scripts), path
         for element in soup.find_all(True):
@@ -747,7 +739,7 @@ def test_hostile_case_is_sanitized_and_shown_literally(root):
     listing = site / "cases" / "index.html"
     rows = case_rows(site, listing, soup_of(listing))
     assert text(rows["evil"].find("a")) == HOSTILE + " title"
-    customer = target(site, page, f["Name"].find("a")["href"])
+    customer = link_target(page, f["Name"].find("a")["href"])
     assert is_site_file(site, customer)
     assert text(soup_of(customer).find("h1")) == f"Customer: {HOSTILE} name"
 
@@ -825,7 +817,7 @@ def test_no_broken_internal_link(demo_site):
         soup = soup_of(page)
         for element, attr in [(a, "href") for a in soup.find_all(["a", "link"], href=True)] + \
                              [(s, "src") for s in soup.find_all("script", src=True)]:
-            path = target(demo_site, page, element[attr])
+            path = link_target(page, element[attr])
             if path is None:
                 continue
             if not is_site_file(demo_site, path):
@@ -841,7 +833,7 @@ def test_every_page_is_reachable_from_the_home_page(demo_site):
             continue
         seen.add(page)
         for a in soup_of(page).find_all("a", href=True):
-            path = target(demo_site, page, a["href"])
+            path = link_target(page, a["href"])
             if is_site_file(demo_site, path) and path.suffix == ".html":
                 todo.append(path)
     assert {p.resolve() for p in html_pages(demo_site)} - seen == set()
@@ -869,7 +861,7 @@ def test_invalid_cases_are_reported_and_left_out(root):
 
     for page in (site / "index.html", site / "cases" / "good.html", site / "problems.html"):
         nav = soup_of(page).find("nav")
-        link = next(a for a in nav.find_all("a") if target(site, page, a["href"]) == (site / "problems.html").resolve())
+        link = next(a for a in nav.find_all("a") if link_target(page, a["href"]) == (site / "problems.html").resolve())
         assert text(link) == "Problems 2", page
     home = soup_of(site / "index.html")
     assert "2 problems" in text(home.find("main"))
@@ -911,9 +903,9 @@ def test_deleted_case_loses_its_pages_and_other_files_are_left_alone(demo_root):
     assert only_here  # "children" and "nuts" are used by this case alone
     tag_pages = {}
     for a in facts(page_for(site, gone))["Tags"].find_all("a"):
-        tag_pages[text(a)] = target(site, site / "cases" / f"{gone}.html", a["href"])
+        tag_pages[text(a)] = link_target(site / "cases" / f"{gone}.html", a["href"])
     assert all(tag_pages[t].is_file() for t in only_here)
-    customer_page = target(site, site / "cases" / f"{gone}.html", facts(page_for(site, gone))["Name"].find("a")["href"])
+    customer_page = link_target(site / "cases" / f"{gone}.html", facts(page_for(site, gone))["Name"].find("a")["href"])
     assert customer_page.is_file()
 
     (demo_root / "cases" / f"{gone}.md").unlink()

@@ -221,9 +221,9 @@ def cmd_followups(root: Path, now: datetime) -> ExitStatus:
     print_problems(state.problems)
     tz = ZoneInfo(state.project.config.timezone)
     print(followups_table(state, tz))
-    previews = send.write_previews(state, root / "outbox", now)
+    previews = send.write_previews(state, root / "outbox", now, Cache(root / CACHE_FOLDER))
     if previews:
-        print(f"{plural(len(previews), 'message')} still to go written to outbox/preview/ for review.")
+        print(f"{plural(previews, 'message')} still to go, each in outbox/preview/ for review.")
     return ExitStatus.OK
 
 

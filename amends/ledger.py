@@ -120,15 +120,18 @@ def lock(path: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that it is either whole or absent, even after a crash."""
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write a file so that it is either whole or absent; `durable` also makes it survive a power cut."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
+    if not durable:
+        return
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

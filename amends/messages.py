@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -117,8 +118,8 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     return Rendered(subject, text, html, case.customer.name, address.ascii_email)
 
 
-def prepare(followups: list[Followup], histories: dict[str, History], config: Config,
-            env: Environment) -> list[Prepared]:
+def prepare(followups: list[Followup], histories: dict[str, History],
+            render_one: Callable[[Followup], Rendered | str]) -> list[Prepared]:
     """Render every email follow-up still to go (or missed, to read before a release).
 
     A failure to render turns it into 'blocked'.
@@ -128,7 +129,7 @@ def prepare(followups: list[Followup], histories: dict[str, History], config: Co
         if f.is_task or f.state not in ("due", "approval", "upcoming", "missed"):
             out.append(Prepared(f, None))
             continue
-        rendered = render(f, config, env)
+        rendered = render_one(f)
         if isinstance(rendered, str):
             out.append(Prepared(dataclasses.replace(f, state="blocked", reason=rendered), None))
             continue

@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from . import ledger, messages, plan
+from .cache import NO_CACHE, Cache, digest
+from .config import CONFIG_NAME
 from .messages import Prepared
-from .cache import NO_CACHE, Cache
 from .model import Problem
 from .project import Project, load_project
 from .templating import make_env
@@ -63,8 +64,36 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     histories = ledger.histories(events)
     name = transport or project.config.transport
     followups = plan.followups(project.cases, project.config, histories, now, name)
-    prepared = messages.prepare(followups, histories, project.config, make_env(root / "templates" / "email"))
+    render_one = Renderer(root, project, cache)
+    prepared = messages.prepare(followups, histories, render_one)
+    render_one.save()
     return Review(project, prepared, histories, project.problems + problems, name)
+
+
+class Renderer:
+    """messages.render, remembering each result by the case file, the kind, the templates and the settings."""
+
+    def __init__(self, root: Path, project: Project, cache: Cache) -> None:
+        templates = root / "templates" / "email"
+        self.project, self.cache, self.env = project, cache, make_env(templates)
+        self.key = digest(project.digests.get(CONFIG_NAME, ""),
+                          *(p.relative_to(templates).as_posix() if p.is_dir() else p.read_bytes()
+                            for p in sorted(templates.rglob("*"))))
+        self.known = cache.load("messages", self.key) or {}
+        self.used: dict[str, messages.Rendered | str] = {}
+        self.fresh = False
+
+    def __call__(self, f: plan.Followup) -> messages.Rendered | str:
+        name = digest(self.project.digests[f.case.path], f.step.kind, f.step.template)
+        if name not in self.known:
+            self.known[name], self.fresh = messages.render(f, self.project.config, self.env), True
+        self.used[name] = self.known[name]
+        return self.used[name]
+
+    def save(self) -> None:
+        """Keep what this review used, if that is not what was kept already."""
+        if self.fresh or len(self.used) != len(self.known):
+            self.cache.save("messages", self.key, self.used)
 
 
 @dataclass
@@ -132,17 +161,29 @@ def deliver(item: Prepared, transport: Transport, outbox: Outbox, state: Review,
     return outcome
 
 
-def write_previews(state: Review, outbox_dir: Path, now: datetime) -> list[Path]:
-    """Write each message still to go as an .eml a person can open in a mail client."""
+def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache = NO_CACHE) -> int:
+    """Keep outbox/preview/ holding each message still to go as an .eml a person can open in a mail client.
+
+    A preview whose words have not changed is left as it is; previews of messages
+    no longer to go are removed. Returns how many previews there are.
+    """
     outbox = Outbox(outbox_dir)
-    written = []
+    known = cache.load("previews", str(outbox_dir.resolve())) or {}
+    current = {}
     for item in state.prepared:
-        if item.rendered is not None:
+        if item.rendered is None:
+            continue
+        path = outbox.preview(item.followup.key)
+        current[path.name] = item.rendered.digest
+        if known.get(path.name) != item.rendered.digest or not path.is_file():
             msg = messages.build(item.rendered, item.followup.key, state.project.config, now)
-            path = outbox.preview(item.followup.key)
-            ledger.write_atomic(path, msg.as_bytes())
-            written.append(path)
-    return written
+            ledger.write_atomic(path, msg.as_bytes(), durable=False)
+    folder = outbox_dir / "preview"
+    for stale in (folder.glob("*.eml") if folder.is_dir() else ()):
+        if stale.name not in current:
+            stale.unlink()
+    cache.save("previews", str(outbox_dir.resolve()), current)
+    return len(current)
 
 
 ACTIONS = {

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from . import charts, exports, figures, views
 from .cache import NO_CACHE, Cache, digest
+from .config import CONFIG_NAME
 from .markup import to_html_many
 from .messages import Prepared, file_name
 from .model import Case
@@ -72,13 +73,13 @@ def message_page(item: Prepared) -> str | None:
     return "messages/" + file_name(item.followup.key).removesuffix(".eml") + ".html"
 
 
-def pages(state: Review, as_of: date, bodies: dict[str, Markup]) -> list[Page]:
+def pages(state: Review, as_of: date, bodies: dict[str, Markup], links: Links) -> list[Page]:
     """Every page of the site and what it shows; nothing is rendered or written here.
 
-    `bodies` holds each case's notes as sanitized HTML, by case id.
+    `bodies` holds each case's notes as sanitized HTML, by case id; `links` is
+    filled with where each group's page is.
     """
     config, cases = state.project.config, state.project.cases
-    links = Links()
     out = group_pages(cases, links, state.project.digests)
     out += home_pages(state, as_of)
     out += case_pages(state, bodies)
@@ -120,7 +121,8 @@ def home_pages(state: Review, as_of: date) -> list[Page]:
                  and (i.followup.state != "due" or i.followup.due_at.date() <= as_of)]
     out = [Page("index.html", "home.html", {
         "title": "Overview", "section": "home",
-        "figures": views.figures(cases),
+        "figures": figures.figures(cases, figures.period("all", as_of)), "per_status": views.status_counts(cases),
+        "case_count": len(cases),
         "open_cases": views.open_cases_by_age(cases, as_of), "attention_days": config.attention_days,
         "promises_due": promises_due, "promises_broken": promises_broken,
         "followups_attention": attention,
@@ -328,7 +330,7 @@ def fingerprint(root: Path, as_of: date) -> str:
     for folder in (root / "cases", root / "templates" / "site", root / "outbox"):
         parts += [f"{name}:{size}:{mtime}:{ctime}" for name, (size, mtime, ctime) in sorted(_files(folder).items())
                   if folder.name != "outbox" or name == "ledger.jsonl" or name.startswith("messages/")]
-    config = root / "amends.yaml"
+    config = root / CONFIG_NAME
     parts.append(config.read_bytes() if config.is_file() else b"")
     return digest(*parts)
 
@@ -375,11 +377,11 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     is the one that key produced.
     """
     bodies = notes_html(state.project.cases, cache)
-    site_pages = pages(state, as_of, bodies)
+    links = Links()
+    site_pages = pages(state, as_of, bodies, links)
     shared = digest(*(p.read_bytes() for p in sorted(templates_dir.rglob("*.html"))),
-                    state.project.digests.get("amends.yaml", ""), as_of.isoformat(), state.transport,
-                    repr(sorted((k, sorted(v.items())) for k, v in site_pages[0].context["links"].groups.items())),
-                    str(len(state.problems)))
+                    state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat(), state.transport,
+                    repr(sorted((k, sorted(v.items())) for k, v in links.groups.items())), str(len(state.problems)))
     for page in site_pages:
         page.key = digest(shared, page.key) if page.key is not None else None
     recorded = cache.load("pages", str(out_dir.resolve())) or {}

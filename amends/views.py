@@ -4,13 +4,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import statistics
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 
 from .model import STATUSES, Case, Promise
 
@@ -88,39 +86,12 @@ def by_customer(cases: Iterable[Case]) -> list[Group]:
     return group_by(cases, lambda c: [customer_key(c)], name=lambda found: max(found, key=lambda c: (c.opened, c.id)).customer.name)
 
 
-@dataclass(frozen=True)
-class Figures:
-    total: int
-    open: int
-    reopened: int
-    per_status: tuple[tuple[str, int], ...]
-    median_days_to_resolve: float | None
-    compensation: tuple[tuple[str, Decimal], ...]
-    compensated_cases: int
-    repeat_customers: int
-
-
-def figures(cases: list[Case]) -> Figures:
-    """The headline figures of the home page."""
+def status_counts(cases: list[Case]) -> tuple[tuple[str, int], ...]:
+    """How many cases are in each status, every status listed."""
     counts = {status: 0 for status in STATUSES}
     for case in cases:
         counts[case.status] += 1
-    days = [case.days_to_resolve for case in cases if case.days_to_resolve is not None]
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for case in cases:
-        for item in case.accommodation:
-            if item.amount is not None:
-                totals[item.currency] += item.amount
-    return Figures(
-        total=len(cases),
-        open=counts["open"],
-        reopened=sum(case.reopened for case in cases),
-        per_status=tuple(counts.items()),
-        median_days_to_resolve=statistics.median(days) if days else None,
-        compensation=tuple(sorted(totals.items())),
-        compensated_cases=sum(bool(case.accommodation) for case in cases),
-        repeat_customers=sum(len(g.cases) > 1 for g in by_customer(cases)),
-    )
+    return tuple(counts.items())
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Build the report site: decide the pages (pure), render them, write them."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -22,6 +23,8 @@ from .model import Case
 from .plan import STATES
 from .send import Outbox, Review
 from .templating import make_env
+
+log = logging.getLogger(__name__)
 
 ASSETS = "assets"
 SEARCH = "pagefind"
@@ -401,6 +404,12 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     # The index is made again whenever a case page changed, or when the last indexing did not finish.
     indexed = digest(*(keys[path] for path in sorted(keys) if path.startswith("cases/")))
     if cache.load("search", str(out_dir.resolve())) != indexed or not (out_dir / SEARCH).is_dir():
-        written += index_search(out_dir)
-        cache.save("search", str(out_dir.resolve()), indexed)
+        try:
+            written += index_search(out_dir)
+            cache.save("search", str(out_dir.resolve()), indexed)
+        except (OSError, subprocess.CalledProcessError) as error:
+            # The pages are right; only search lags. The next build tries again.
+            detail = getattr(error, "stderr", b"") or b""
+            log.warning("the search index could not be updated (%s); the next build tries again",
+                        detail.decode("utf-8", "replace").strip() or error)
     return written

@@ -156,7 +156,6 @@ def expected_figures(cases: list[dict], span: tuple[date | None, date]) -> tuple
     first_contact = [(c["contacts"][0] - c["opened"]).days for c in opened if c["contacts"]]
     settled = [c for c in cases if c["status"] in ("recovered", "lost") and within(settle_day(c), span)]
     recovered = [c for c in settled if c["status"] == "recovered"]
-    lost = [c for c in settled if c["status"] == "lost"]
     costly = [c for c in cases if c["accommodation"] and within(settle_day(c), span)]
     totals, by_kind = sum_money(costly)
     cost, _ = sum_money(recovered)

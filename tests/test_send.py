@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import json
 import os
 import signal
 import socket
@@ -24,9 +23,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from amends import ledger, messages, plan
+from amends import ledger, messages
 from amends.cli import main
-from amends.config import Smtp, load_config
+from amends.config import load_config
 from amends.messages import Rendered
 from amends.send import review, send_pass
 from amends.transports import SmtpTransport

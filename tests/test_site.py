@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.request

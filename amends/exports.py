@@ -105,13 +105,27 @@ def _row(case: Case, currencies: list[str]) -> list[str]:
     ]
 
 
-def cases_csv(cases: list[Case]) -> str:
-    """Every case field as one spreadsheet row (for Excel/LibreOffice/Numbers)."""
-    currencies = sorted({currency for case in cases for currency in totals(case)})
+def currencies(cases: list[Case]) -> list[str]:
+    """Every currency anything was given back in: one compensation column each."""
+    return sorted({currency for case in cases for currency in totals(case)})
+
+
+def csv_line(case: Case, columns: list[str]) -> str:
+    """One case's row of cases.csv, as text, for the compensation `columns` given."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*HEAD_COLUMNS, *(f"compensation_{c}" for c in currencies), *TAIL_COLUMNS])
-    writer.writerows(_row(case, currencies) for case in cases)
+    csv.writer(out, lineterminator="\r\n").writerow(_row(case, columns))
+    return out.getvalue()
+
+
+def cases_csv(cases: list[Case], lines: list[str] | None = None) -> str:
+    """Every case field as one spreadsheet row (for Excel/LibreOffice/Numbers).
+
+    `lines` may hold each case's `csv_line` already made, in the order of `cases`.
+    """
+    columns = currencies(cases)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([*HEAD_COLUMNS, *(f"compensation_{c}" for c in columns), *TAIL_COLUMNS])
+    out.writelines(lines if lines is not None else (csv_line(case, columns) for case in cases))
     return out.getvalue()
 
 
@@ -124,11 +138,31 @@ def _plain(value: object) -> str:
     raise TypeError(f"cannot export a {type(value).__name__} as JSON")
 
 
-def cases_json(cases: list[Case]) -> str:
-    """Every case field, nested as in the case file, as JSON."""
-    doc = {"cases": [dict(dataclasses.asdict(case), reopened=case.reopened, days_to_resolve=case.days_to_resolve)
-                     for case in cases]}
-    return json.dumps(doc, default=_plain, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+def _plain_tree(value: object) -> object:
+    """A model value as dicts and lists (dataclasses.asdict, without its deep copies)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain_tree(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain_tree(item) for item in value]
+    return value
+
+
+def json_record(case: Case) -> str:
+    """One case as it stands in cases.json, indented for its place in the list."""
+    record = dict(_plain_tree(case), reopened=case.reopened, days_to_resolve=case.days_to_resolve)
+    text = json.dumps(record, default=_plain, ensure_ascii=False, indent=2, sort_keys=True)
+    return "    " + text.replace("\n", "\n    ")
+
+
+def cases_json(cases: list[Case], records: list[str] | None = None) -> str:
+    """Every case field, nested as in the case file, as JSON.
+
+    `records` may hold each case's `json_record` already made, in the order of `cases`.
+    """
+    if not cases:
+        return '{\n  "cases": []\n}\n'
+    records = records if records is not None else [json_record(case) for case in cases]
+    return '{\n  "cases": [\n' + ",\n".join(records) + "\n  ]\n}\n"
 
 
 def _entries(followups: list[Followup], cases: list[Case]) -> Iterator[tuple[date | datetime, str, str, str]]:
@@ -158,27 +192,42 @@ def _instant(start: date | datetime) -> datetime:
     return datetime.combine(start, time(0), timezone.utc)
 
 
-def calendar(followups: list[Followup], cases: list[Case], business: str, as_of: date) -> bytes:
-    """An iCalendar feed of upcoming follow-ups, call and letter tasks, and promise due dates."""
-    from icalendar import Calendar, Event  # here: a build that changes nothing never needs it
+def calendar(followups: list[Followup], cases: list[Case], business: str, as_of: date,
+             known: dict[tuple, bytes] | None = None) -> bytes:
+    """An iCalendar feed of upcoming follow-ups, call and letter tasks, and promise due dates.
+
+    `known` maps events already written (by what they say) to their text; new ones are added to it.
+    """
+    from icalendar import Calendar  # here: a build that changes nothing never needs it
 
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{business}: follow-ups")
+    known = {} if known is None else known
+    events = []
+    for entry in sorted(_entries(followups, cases), key=lambda e: (_instant(e[0]), e[1])):
+        if (entry, as_of) not in known:
+            known[entry, as_of] = _event(*entry, as_of)
+        events.append(known[entry, as_of])
+    # The calendar's own lines, then its events, as Calendar.to_ical() lays them out.
+    head, end = cal.to_ical().split(b"END:VCALENDAR\r\n")
+    return head + b"".join(events) + b"END:VCALENDAR\r\n" + end
+
+
+def _event(start: date | datetime, uid: str, summary: str, description: str, as_of: date) -> bytes:
+    from icalendar import Event
+
+    event = Event()
+    event.add("uid", uid)
     # Stamped with the day asked about, not the clock, so the same input gives the same bytes.
-    stamp = datetime.combine(as_of, time(0), timezone.utc)
-    for start, uid, summary, description in sorted(_entries(followups, cases), key=lambda e: (_instant(e[0]), e[1])):
-        event = Event()
-        event.add("uid", uid)
-        event.add("dtstamp", stamp)
-        if isinstance(start, datetime):
-            event.add("dtstart", _instant(start))
-            event.add("dtend", _instant(start) + EVENT_LENGTH)
-        else:
-            event.add("dtstart", start)
-            event.add("dtend", start + timedelta(days=1))
-        event.add("summary", summary)
-        event.add("description", description)
-        cal.add_component(event)
-    return cal.to_ical()
+    event.add("dtstamp", datetime.combine(as_of, time(0), timezone.utc))
+    if isinstance(start, datetime):
+        event.add("dtstart", _instant(start))
+        event.add("dtend", _instant(start) + EVENT_LENGTH)
+    else:
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", description)
+    return event.to_ical()

@@ -1,6 +1,10 @@
 """Read and validate a whole project: the one call every command starts with."""
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +31,12 @@ class Project:
 
 def case_paths(root: Path) -> list[Path]:
     """The case files, in a stable order."""
-    return sorted((root / "cases").glob("*.md"))
+    folder = root / "cases"
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".md") and entry.is_file())
+    except OSError:
+        return []
+    return [folder / name for name in names]
 
 
 def check_file(data: bytes, path: Path, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem]]:
@@ -39,11 +48,33 @@ def check_file(data: bytes, path: Path, name: str, config: Config, today: date) 
     return (case if not problems else None), id_line(raw), problems + found
 
 
+# A file changed this recently (in ns) is read again next time, whatever its times say.
+RACY_NS = 2_000_000_000
+# Below this many files to check, starting worker processes costs more than it saves.
+PARALLEL_FROM = 500
+
+
+def check_files(todo: list[tuple[bytes, Path, str]], config: Config, today: date) -> list[tuple]:
+    """check_file for each (bytes, path, name), on every core when there are enough files to pay for it."""
+    workers = os.cpu_count() or 1
+    args = [(data, path, name, config, today) for data, path, name in todo]
+    if len(todo) < PARALLEL_FROM or workers < 2:
+        return [check_file(*a) for a in args]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_check, args, chunksize=100))
+
+
+def _check(args: tuple) -> tuple:
+    return check_file(*args)
+
+
 def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) -> Project:
     """Read amends.yaml and every case file; collect every problem.
 
     `today` may be a moment, which is then read in the business's time zone. A
-    file whose bytes, settings and day are as last time is not parsed again.
+    file whose bytes, settings and day are as last time is not parsed again,
+    and one whose size, inode and change times are as last time is not even
+    read (its ctime moves with any write, and nothing can set it back).
     """
     config, problems = load_config(root / CONFIG_NAME)
     if isinstance(today, datetime):
@@ -52,24 +83,45 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     digests = {CONFIG_NAME: digest(config_file.read_bytes() if config_file.exists() else b"")}
     key = digest(digests[CONFIG_NAME], today.isoformat())
     known = cache.load("cases", key) or {}
+    seen_before = cache.load("stats", "") or {}
+    seen: dict[str, tuple] = {}
     checked: dict[str, tuple] = {}
-    reused = 0
+    todo: list[tuple[bytes, Path, str]] = []
+    started = time.time_ns()
     paths = case_paths(root)
     for path in paths:
         name = path.relative_to(root).as_posix()
         try:
-            data = path.read_bytes()
+            stat = path.stat()
+            times = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            old, data = seen_before.get(name), None
+            if old and old[0] == times:
+                digests[name] = old[1]
+            else:
+                data = path.read_bytes()
+                digests[name] = digest(data)
+            hit = known.get(name)
+            reuse = hit is not None and hit[0] == digests[name]
+            if not reuse and data is None:
+                data = path.read_bytes()
+                digests[name] = digest(data)
         except OSError as error:
             problems.append(Problem(name, None, f"cannot read the file: {error.strerror}"))
             continue
-        digests[name] = digest(data)
-        hit = known.get(name)
-        if hit and hit[0] == digests[name]:
-            checked[name], reused = hit, reused + 1
+        # File times tick coarsely: a file changed just now could change again without them moving.
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) < started - RACY_NS:
+            seen[name] = (times, digests[name])
+        if reuse:
+            checked[name] = hit
         else:
-            checked[name] = (digests[name], *check_file(data, path, name, config, today))
-    if reused != len(checked) or len(known) != len(checked):
+            checked[name] = None  # keeps the files' order
+            todo.append((data, path, name))
+    for (_, _, name), result in zip(todo, check_files(todo, config, today)):
+        checked[name] = (digests[name], *result)
+    if todo or len(known) != len(checked):
         cache.save("cases", key, checked)
+    if seen != seen_before:
+        cache.save("stats", "", seen)
 
     cases, found = unique([(case, line) for _, case, line, _ in checked.values() if case is not None])
     problems += [p for _, _, _, mine in checked.values() for p in mine] + found

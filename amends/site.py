@@ -1,33 +1,32 @@
 """Build the report site: decide the pages (pure), render them, write them."""
 from __future__ import annotations
 
-import logging
+import multiprocessing
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from jinja2 import Environment
 from markupsafe import Markup
 
-from . import charts, exports, figures, views
+from . import charts, exports, figures, search, views
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME
-from .markup import to_html_many
+from .markup import to_html
 from .messages import Prepared, file_name
 from .model import Case
 from .plan import STATES
+from .project import RACY_NS
 from .send import Outbox, Review
 from .templating import make_env
 
-log = logging.getLogger(__name__)
-
 ASSETS = "assets"
-SEARCH = "pagefind"
+T = TypeVar("T")
 # Follow-up states someone must act on; "due" only for what falls due by today.
 ATTENTION_STATES = ("due", "blocked", "missed", "failed", "check", "approval")
 # The cases table's filters: (name, label, the value a case has).
@@ -69,6 +68,28 @@ class Links:
         return self.group("customers", views.customer_key(case))
 
 
+class Rows:
+    """Each case's row of the cases tables, rendered once for all the tables that show it.
+
+    The tables of all cases and of each group show the same row for a case;
+    at ten thousand cases, rendering it once instead of on every page is most
+    of the work of those pages. Rows for pages one folder down (where every
+    table but the home page's is) come ready-made from `made`.
+    """
+
+    TEMPLATE = "_case_row.html"
+
+    def __init__(self, env: Environment, shared: dict, made: dict[str, str] | None = None) -> None:
+        self.template, self.shared, self.made = env.get_template(self.TEMPLATE), shared, made or {}
+
+    def render(self, case: Case, root: str) -> str:
+        return self.template.render({**self.shared, "root": root, "case": case})
+
+    def __call__(self, case: Case, root: str) -> Markup:
+        made = self.made.get(case.id) if root == "../" else None
+        return Markup(made if made is not None else self.render(case, root))
+
+
 def message_page(item: Prepared) -> str | None:
     """Where the site shows a follow-up's message, if it has one to show."""
     if item.rendered is None:
@@ -82,23 +103,28 @@ def pages(state: Review, as_of: date, bodies: dict[str, Markup], links: Links) -
     `bodies` holds each case's notes as sanitized HTML, by case id; `links` is
     filled with where each group's page is.
     """
-    config, cases = state.project.config, state.project.cases
-    out = group_pages(cases, links, state.project.digests)
+    out = group_pages(state.project.cases, links, state.project.digests)
     out += home_pages(state, as_of)
     out += case_pages(state, bodies)
     out += followup_pages(state)
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
                                                        "problems": state.problems}))
+    shared = shared_context(state, as_of, links)
+    for page in out:
+        page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
+    return out
 
-    shared = {
+
+def shared_context(state: Review, as_of: date, links: Links) -> dict:
+    """What every page can show."""
+    config = state.project.config
+    return {
         "business": config.business_name, "as_of": as_of, "links": links,
         "status_label": views.status_label, "problem_count": len(state.problems),
         "message_page": message_page, "tz": config.timezone, "currency": config.currency,
     }
-    for page in out:
-        page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
-    return out
+
 
 
 def group_pages(cases: list[Case], links: Links, inputs: dict[str, str]) -> list[Page]:
@@ -223,21 +249,40 @@ def followup_digest(item: Prepared) -> str:
     return digest(f.key, f.state, f.reason, str(f.due_at), str(f.when), item.rendered.digest if item.rendered else "")
 
 
-def render(site_pages: list[Page], env: Environment, done: dict[str, str] | None = None) -> dict[str, bytes | None]:
-    """Render each page; two pages may never claim the same path.
+def render(site_pages: list[Page], env: Environment) -> Iterator[tuple[str, bytes]]:
+    """Each page's path and bytes, in order; on every core when there are enough pages to pay for it.
 
-    A page whose key is in `done` (path → key) is already on disk as rendered
-    from the same inputs: it maps to None instead of being rendered again.
+    Workers are forked, so they start with the pages and templates already in
+    memory; each renders a slice of the list, and the slices come back in order.
     """
-    files: dict[str, bytes | None] = {"robots.txt": b"User-agent: *\nDisallow: /\n"}
-    for page in site_pages:
-        if page.path in files:
-            raise ValueError(f"two pages would be written to {page.path}")
-        if page.key is not None and done and done.get(page.path) == page.key:
-            files[page.path] = None
-            continue
-        files[page.path] = env.get_template(page.template).render(page.context).encode("utf-8")
-    return files
+    global _work
+    workers = os.cpu_count() or 1
+    if len(site_pages) < PARALLEL_FROM or workers < 2:
+        yield from ((page.path, _render_page(env, page)) for page in site_pages)
+        return
+    _work = (site_pages, env)
+    try:
+        step = max(1, len(site_pages) // (workers * 16))
+        starts = range(0, len(site_pages), step)
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for start, rendered in zip(starts, pool.imap(_render_slice, [(i, i + step) for i in starts])):
+                yield from zip((page.path for page in site_pages[start:start + step]), rendered)
+    finally:
+        _work = None
+
+
+# Below this many pages, starting worker processes costs more than it saves.
+PARALLEL_FROM = 400
+_work: tuple[list[Page], Environment] | None = None
+
+
+def _render_page(env: Environment, page: Page) -> bytes:
+    return env.get_template(page.template).render(page.context).encode("utf-8")
+
+
+def _render_slice(bounds: tuple[int, int]) -> list[bytes]:
+    site_pages, env = _work
+    return [_render_page(env, page) for page in site_pages[bounds[0]:bounds[1]]]
 
 
 def sent_messages(state: Review) -> dict[str, bytes]:
@@ -251,62 +296,95 @@ def sent_messages(state: Review) -> dict[str, bytes]:
     return files
 
 
-def sync(wanted: dict[Path, bytes | None], folder: Path, keep: tuple[str, ...] = ()) -> int:
-    """Make `folder` hold exactly `wanted`, touching only files whose content changed.
+class Writer:
+    """Puts files into a folder, touching only those whose content changed; then removes the rest."""
 
-    None means the file on disk is already right. Top-level folders named in
-    `keep` are left alone. Returns how many files were written.
-    """
-    written = 0
-    for path, data in wanted.items():
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.kept, self.written = folder, set(), 0
+
+    def put(self, name: str, data: bytes | None) -> None:
+        """Write a file; None means the file on disk is already right. No two files may share a name."""
+        path = self.folder / name
+        if path in self.kept:
+            raise ValueError(f"two pages would be written to {name}")
+        self.kept.add(path)
         if data is None or (path.is_file() and path.read_bytes() == data):
-            continue
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        written += 1
-    # Pages of deleted cases or groups must not linger.
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.relative_to(folder).parts[0] in keep:
-            continue
-        if path.is_file() and path not in wanted:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            shutil.rmtree(path)
-    return written
+        self.written += 1
+
+    def remove_rest(self) -> None:
+        """Files and folders put there by no one this time: pages of deleted cases or groups must not linger."""
+        for path in sorted(self.folder.rglob("*"), reverse=True):
+            if path.is_file() and path not in self.kept:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                shutil.rmtree(path)
 
 
-def write_site(out_dir: Path, files: dict[str, bytes | None], assets_dir: Path) -> int:
-    """Write the pages and the assets; the search index has its own writer."""
-    wanted = {out_dir / name: data for name, data in files.items()}
+def assets(assets_dir: Path) -> Iterator[tuple[str, bytes]]:
+    """The stylesheet, scripts and icon, copied as they are."""
     if assets_dir.is_dir():
         for asset in sorted(assets_dir.rglob("*")):
             if asset.is_file():
-                wanted[out_dir / ASSETS / asset.relative_to(assets_dir)] = asset.read_bytes()
-    return sync(wanted, out_dir, keep=(SEARCH,))
+                yield f"{ASSETS}/{asset.relative_to(assets_dir).as_posix()}", asset.read_bytes()
 
 
 DOWNLOADS = ("cases.csv", "cases.json", "followups.ics")
 
 
-def downloads(state: Review, as_of: date) -> dict[str, bytes]:
-    """The cases for spreadsheets, and a calendar to subscribe to."""
-    cases = state.project.cases
+def downloads(state: Review, as_of: date, cache: Cache = NO_CACHE) -> dict[str, bytes]:
+    """The cases for spreadsheets, and a calendar to subscribe to; each case's part made only when it changed."""
+    cases, inputs = state.project.cases, state.project.digests
+    columns = exports.currencies(cases)
+    parts = per_case(cache, "exports", digest(model_key(state, as_of), *columns), cases, inputs,
+                     lambda case: (exports.csv_line(case, columns), exports.json_record(case)))
+    events = cache.load("calendar", as_of.isoformat()) or {}
+    count = len(events)
+    calendar = exports.calendar([p.followup for p in state.prepared], cases,
+                                state.project.config.business_name, as_of, events)
+    if len(events) != count:
+        cache.save("calendar", as_of.isoformat(), events)
     return {
-        "cases.csv": exports.cases_csv(cases).encode("utf-8"),
-        "cases.json": exports.cases_json(cases).encode("utf-8"),
-        "followups.ics": exports.calendar([p.followup for p in state.prepared], cases,
-                                          state.project.config.business_name, as_of),
+        "cases.csv": exports.cases_csv(cases, [parts[c.id][1][0] for c in cases]).encode("utf-8"),
+        "cases.json": exports.cases_json(cases, [parts[c.id][1][1] for c in cases]).encode("utf-8"),
+        "followups.ics": calendar,
     }
 
 
-def index_search(out_dir: Path) -> int:
-    """Build the offline full-text index of the case pages into site/pagefind/ (Pagefind, run locally)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pagefind", "--site", str(out_dir), "--output-path", tmp],
-                       check=True, capture_output=True)
-        made = {out_dir / SEARCH / p.relative_to(tmp): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
-    (out_dir / SEARCH).mkdir(exist_ok=True)
-    return sync(made, out_dir / SEARCH)
+def model_key(state: Review, as_of: date) -> str:
+    """Beyond its own file, what a case's model depends on: the settings (defaults) and the day."""
+    return digest(state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat())
+
+
+def per_case(cache: Cache, name: str, key: str, cases: list[Case], inputs: dict[str, str],
+             make: Callable[[Case], T]) -> dict[str, tuple[str, T]]:
+    """make(case) for every case, by id, beside the digest of its file.
+
+    What was made for the same `key` from the same file is reused; `key` must
+    name everything else the result depends on.
+    """
+    known = cache.load(name, key) or {}
+    made = {}
+    for case in cases:
+        old = known.get(case.id)
+        made[case.id] = old if old and old[0] == inputs[case.path] else (inputs[case.path], make(case))
+    if made != known:
+        cache.save(name, key, made)
+    return made
+
+
+def search_index(state: Review, as_of: date, bodies: dict[str, Markup], cache: Cache) -> dict[str, bytes]:
+    """The search index's files by path in the site, reading the words only of cases that changed."""
+    cases = state.project.cases
+    before = cache.load("search", "index")
+    found = per_case(cache, "words", model_key(state, as_of), cases, state.project.digests,
+                     lambda case: search.case_words(case, bodies[case.id]))
+    made = search.index(cases, found, before)
+    if before is None or (made.order, made.words, made.files) != (before.order, before.words, before.files):
+        cache.save("search", "index", made)
+    return {f"{search.FOLDER}/{name}": data for name, data in made.files.items()}
 
 
 def notes_html(cases: list[Case], cache: Cache) -> dict[str, Markup]:
@@ -316,7 +394,7 @@ def notes_html(cases: list[Case], cache: Cache) -> dict[str, Markup]:
     missing = sorted({key for key in keys.values() if key not in known})
     if missing:
         texts = {keys[case.id]: case.body for case in cases}
-        known.update(zip(missing, to_html_many([texts[key] for key in missing])))
+        known.update((key, str(to_html(texts[key]))) for key in missing)
     used = {key: known[key] for key in set(keys.values())}
     if missing or len(used) != len(known):
         cache.save("markdown", "notes", used)
@@ -328,13 +406,20 @@ def fingerprint(root: Path, as_of: date) -> str:
 
     It reads each file's size and change times, not its bytes: any write to a
     file moves its ctime, which no tool can set back, so a change cannot hide.
+    Only a file changed in the last moments is not trusted by its times.
     """
-    parts = [as_of.isoformat()]
+    parts, newest = [as_of.isoformat()], 0
     for folder in (root / "cases", root / "templates" / "site", root / "outbox"):
-        parts += [f"{name}:{size}:{mtime}:{ctime}" for name, (size, mtime, ctime) in sorted(_files(folder).items())
-                  if folder.name != "outbox" or name == "ledger.jsonl" or name.startswith("messages/")]
+        for name, (size, mtime, ctime) in sorted(_files(folder).items()):
+            if folder.name != "outbox" or name == "ledger.jsonl" or name.startswith("messages/"):
+                parts.append(f"{name}:{size}:{mtime}:{ctime}")
+                newest = max(newest, mtime, ctime)
     config = root / CONFIG_NAME
     parts.append(config.read_bytes() if config.is_file() else b"")
+    # Times tick coarsely: a file changed just now could change again unseen, so such a fingerprint never matches.
+    now = time.time_ns()
+    if newest >= now - RACY_NS:
+        parts.append(str(now))
     return digest(*parts)
 
 
@@ -372,7 +457,7 @@ def unchanged_pages(out_dir: Path, recorded: dict[str, tuple[str, int]]) -> dict
 
 
 def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache: Cache = NO_CACHE) -> int:
-    """Pages → rendered files → disk → search index. Returns the number of files written.
+    """Pages and search index → rendered files → disk. Returns the number of files written.
 
     Only pages whose inputs changed since the last build are rendered: every
     page's key joins its own inputs to what all pages share (templates,
@@ -389,27 +474,38 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
         page.key = digest(shared, page.key) if page.key is not None else None
     recorded = cache.load("pages", str(out_dir.resolve())) or {}
     done = unchanged_pages(out_dir, recorded)
-    files = render(site_pages, make_env(templates_dir), done)
-    files.update(sent_messages(state))
+    # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
+    cache.save("pages", str(out_dir.resolve()), {})
+    out = Writer(out_dir)
+    out.put("robots.txt", b"User-agent: *\nDisallow: /\n")
+    for page in site_pages:
+        if page.key is not None and done.get(page.path) == page.key:
+            out.put(page.path, None)
+    env = make_env(templates_dir)
+    todo = [p for p in site_pages if p.key is None or done.get(p.path) != p.key]
+    if todo:
+        rows = Rows(env, shared_context(state, as_of, links))
+        made = per_case(cache, "rows", shared, state.project.cases, state.project.digests, lambda c: rows.render(c, "../"))
+        rows.made = {case_id: row for case_id, (_, row) in made.items()}
+        for page in todo:
+            page.context["case_row"] = rows
+    for path, data in render(todo, env):
+        out.put(path, data)
+    for path, data in sent_messages(state).items():
+        out.put(path, data)
     # The downloads hold every case and follow-up: made again only when any of those changed.
-    every = digest(shared, *sorted(state.project.digests.values()), *map(followup_digest, state.prepared))
+    every = digest(*(page.key for page in site_pages if page.template == "case.html"))
     keys = {page.path: page.key for page in site_pages if page.key is not None}
-    if all(done.get(name) == every for name in DOWNLOADS):
-        files.update(dict.fromkeys(DOWNLOADS))
-    else:
-        files.update(downloads(state, as_of))
-    keys.update(dict.fromkeys(DOWNLOADS, every))
-    written = write_site(out_dir, files, templates_dir / ASSETS)
+    made = {} if all(done.get(name) == every for name in DOWNLOADS) else downloads(state, as_of, cache)
+    for name in DOWNLOADS:
+        keys[name] = every
+        out.put(name, made.get(name))
+    # The search files are small and many: each is written only when its bytes changed.
+    for path, data in search_index(state, as_of, bodies, cache).items():
+        keys[path] = digest(data)
+        out.put(path, None if done.get(path) == keys[path] else data)
+    for path, data in assets(templates_dir / ASSETS):
+        out.put(path, data)
+    out.remove_rest()
     cache.save("pages", str(out_dir.resolve()), {path: (key, (out_dir / path).stat().st_size) for path, key in keys.items()})
-    # The index is made again whenever a case page changed, or when the last indexing did not finish.
-    indexed = digest(*(keys[path] for path in sorted(keys) if path.startswith("cases/")))
-    if cache.load("search", str(out_dir.resolve())) != indexed or not (out_dir / SEARCH).is_dir():
-        try:
-            written += index_search(out_dir)
-            cache.save("search", str(out_dir.resolve()), indexed)
-        except (OSError, subprocess.CalledProcessError) as error:
-            # The pages are right; only search lags. The next build tries again.
-            detail = getattr(error, "stderr", b"") or b""
-            log.warning("the search index could not be updated (%s); the next build tries again",
-                        detail.decode("utf-8", "replace").strip() or error)
-    return written
+    return out.written

@@ -1,6 +1,7 @@
 """The one place a Jinja environment is built, with amends' filters."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from .model import Problem
 
 
+@functools.lru_cache(maxsize=8192)  # a big site shows the same few hundred days tens of thousands of times
 def format_date(value: date | datetime | None) -> str:
     """14 Mar 2026, the same on every machine whatever its locale."""
     if value is None:

@@ -1,17 +1,19 @@
 """The demo site in a real headless Chromium: nothing loads from another host, nothing errors, nothing hostile runs."""
 from __future__ import annotations
 
+import json
 import shutil
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from amends import cli
+from amends import search as search_index
 from amends.serve import make_server
 
-from conftest import REPO, write_case
+from conftest import MINIMAL_CASE, REPO, write_case
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,10 +45,15 @@ def served(tmp_path_factory):
     shutil.copytree(REPO / "cases", root / "cases")
     write_case(root, "2026-03-01-hostile.md", HOSTILE)
     assert cli.main(["--root", str(root), "--today", "2026-11-22"]) == 0
-    server = make_server(root / "site", 0)
+    yield from serving(root / "site")
+
+
+def serving(site):
+    """Serve a built site on 127.0.0.1 for as long as the fixture lasts: (site, base URL)."""
+    server = make_server(site, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield root / "site", f"http://127.0.0.1:{server.server_address[1]}"
+    yield site, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
@@ -159,10 +166,10 @@ def test_search_finds_a_case_offline(served, browser):
     page, requests, errors = open_page(browser, f"{base}/index.html")
     page.fill("header input[name=q]", "hairnet")
     page.press("header input[name=q]", "Enter")
-    page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
-    titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+    page.wait_for_selector("#search-results a", timeout=15000)
+    titles = page.locator("#search-results a").all_inner_texts()
     assert "Hair in a butter croissant posted on Instagram" in titles
-    page.locator(".pagefind-ui__result-link", has_text="Hair in a butter croissant").first.click()
+    page.locator("#search-results a", has_text="Hair in a butter croissant").first.click()
     page.wait_for_load_state("load")
     assert page.locator("h1").inner_text() == "Hair in a butter croissant posted on Instagram"
     assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
@@ -189,7 +196,7 @@ def test_no_serious_accessibility_violation(served, browser, scheme):
         page = context.new_page()
         page.goto(f"{base}/{name}", wait_until="load")
         if name.startswith("search"):
-            page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+            page.wait_for_selector("#search-results a", timeout=15000)
         page.evaluate(source)
         violations = page.evaluate("async () => (await axe.run(document)).violations"
                                    ".filter(v => ['serious', 'critical'].includes(v.impact))"
@@ -199,3 +206,216 @@ def test_no_serious_accessibility_violation(served, browser, scheme):
         page.close()
     context.close()
     assert found == {}
+
+
+# =====================================================================================================================
+# The search page: amends/search.py's index read by assets/search.js, in the real browser.
+# Expected results are worked out in Python from the built site/search/ files, never hard-coded.
+# =====================================================================================================================
+
+
+SHOWN = 100  # search.js shows at most this many results
+
+
+def expected_hits(site, query: str) -> list[str] | None:
+    """The ids of the cases a query must find, newest first, read from site/search/ (None: too short to search)."""
+    folder = site / search_index.FOLDER
+    listing = json.loads((folder / "cases.json").read_bytes())
+    typed = [w for w in search_index.words(query) if len(w) >= 2]
+    if not typed:
+        return None
+    found = None
+    for word in typed:
+        shard = folder / f"{search_index.shard_name(word)}.json"
+        postings = json.loads(shard.read_bytes()) if shard.is_file() else {}
+        numbers = {n for indexed, ns in postings.items() if indexed.startswith(word) for n in ns}
+        found = numbers if found is None else found & numbers
+    return [listing["cases"][n][0] for n in sorted(found)]
+
+
+def titles_of(site, ids: list[str]) -> list[str]:
+    cases = {doc[0]: doc for doc in json.loads((site / search_index.FOLDER / "cases.json").read_bytes())["cases"]}
+    return [cases[i][1] for i in ids]
+
+
+def status_for(hits: list[str]) -> str:
+    n = len(hits)
+    if n == 0:
+        return "No case matches."
+    if n == 1:
+        return "1 case matches."
+    return f"{n} cases match" + (f", the newest {SHOWN} shown." if n > SHOWN else ", newest first.")
+
+
+def open_search(browser, base: str, query: str | None = None):
+    """The search page (with ?q= when given), recording requests, console errors and dialogs."""
+    page = browser.new_page()
+    requests, errors, dialogs = [], [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{base}/search.html" + (f"?q={quote(query)}" if query is not None else ""), wait_until="load")
+    return page, requests, errors, dialogs
+
+
+def shows_exactly(page, site, hits: list[str]) -> None:
+    """The status says how many match, and the links are those cases, newest first, at most SHOWN."""
+    expect(page.locator("#search-status")).to_have_text(status_for(hits), timeout=15000)
+    links = page.locator("#search-results a")
+    titles = titles_of(site, hits[:SHOWN])
+    # The status may already read right for the query before (same count): wait for these very results.
+    if titles:
+        expect(links).to_have_text(titles)
+    expect(links).to_have_count(len(titles))
+    assert links.all_inner_texts() == titles
+    hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == [f"cases/{i}.html" for i in hits[:SHOWN]]
+    for href in hrefs:
+        assert (site / href).is_file(), href
+
+
+def stayed_local_and_quiet(requests, errors) -> None:
+    assert [u for u in requests if urlsplit(u).hostname != "127.0.0.1"] == []
+    assert errors == []
+
+
+@pytest.mark.parametrize("query, customer", [("nunez", "José Núñez"), ("lefevre", "Zoé Lefèvre"),
+                                             ("ZOE Lefevre", "Zoé Lefèvre"), ("jose", "José Núñez")])
+def test_search_finds_an_accented_name_typed_without_accents(served, browser, query, customer):
+    site, base = served
+    hits = expected_hits(site, query)
+    listing = json.loads((site / "search" / "cases.json").read_bytes())["cases"]
+    theirs = [doc[0] for doc in listing if doc[2] == customer]
+    assert theirs and set(theirs) <= set(hits)
+    page, requests, errors, _ = open_search(browser, base, query)
+    shows_exactly(page, site, hits)
+    hints = page.locator("#search-results .hint").all_inner_texts()
+    assert sum(customer in h for h in hints) >= len(theirs)
+    stayed_local_and_quiet(requests, errors)
+    page.close()
+
+
+def test_search_finds_a_prefix_while_typing(served, browser):
+    """Typing "croiss" letter by letter finds the croissant case without pressing Enter."""
+    site, base = served
+    shard = json.loads((site / "search" / f"{search_index.shard_name('croiss')}.json").read_bytes())
+    assert "croiss" not in shard and "croissant" in shard  # only a prefix of an indexed word
+    hits = expected_hits(site, "croiss")
+    page, requests, errors, _ = open_search(browser, base)
+    page.locator("#q").press_sequentially("croiss", delay=40)
+    shows_exactly(page, site, hits)
+    assert "Hair in a butter croissant posted on Instagram" in page.locator("#search-results a").all_inner_texts()
+    assert "?q=" not in page.url  # found while typing, not by submitting
+    stayed_local_and_quiet(requests, errors)
+    page.close()
+
+
+@pytest.mark.parametrize("first, second", [("catering", "late"), ("email", "refund")])
+def test_search_words_must_all_match(served, browser, first, second):
+    site, base = served
+    one, two, both = expected_hits(site, first), expected_hits(site, second), expected_hits(site, f"{first} {second}")
+    assert both == [i for i in one if i in two]
+    assert 0 < len(both) < min(len(one), len(two))  # the pair narrows the search
+    page, requests, errors, _ = open_search(browser, base, f"{first}, {second.upper()}")
+    shows_exactly(page, site, both)
+    stayed_local_and_quiet(requests, errors)
+    page.close()
+
+
+@pytest.mark.parametrize("query", ["zzqxnothing", "croissant zzqxnothing", "qqqq"])
+def test_search_for_what_no_case_holds(served, browser, query):
+    site, base = served
+    assert expected_hits(site, query) == []
+    page, requests, errors, _ = open_search(browser, base, query)
+    expect(page.locator("#search-status")).to_have_text("No case matches.", timeout=15000)
+    assert page.locator("#search-results li").count() == 0
+    stayed_local_and_quiet(requests, errors)
+    page.close()
+
+
+def test_search_status_and_results_agree_as_the_query_changes(served, browser):
+    """One page, several searches in turn: each time the status counts exactly the links shown, and none linger."""
+    site, base = served
+    page, requests, errors, _ = open_search(browser, base)
+    box = page.locator("#q")
+    for query in ["cake", "the", "late cake", "zzqxnothing", "hairnet", "wedding", "a", "Ødegaard"]:
+        box.fill(query)
+        hits = expected_hits(site, query)
+        if hits is None:
+            expect(page.locator("#search-status")).to_have_text("Type at least two letters of a word.")
+            expect(page.locator("#search-results li")).to_have_count(0)
+            continue
+        shows_exactly(page, site, hits)
+        shown = page.locator("#search-results a").count()
+        status = page.locator("#search-status").inner_text()
+        assert (status == "No case matches." and shown == 0) or status.startswith(f"{shown} case"), (query, status)
+    page.locator("#q").fill("")
+    expect(page.locator("#search-status")).to_have_text("")
+    stayed_local_and_quiet(requests, errors)
+    page.close()
+
+
+HOSTILE_TITLE = "<img src=x onerror=alert(1)>"
+ASTRAL_CASE = MINIMAL_CASE.replace("title: Cake delivered late", "title: Wrong name piped on a birthday cake").replace(
+    "name: Ann Example", "name: 𠮷田 花子").replace("The cake was late.", "The cake said 吉田 instead of 𠮷田.")
+
+
+@pytest.fixture(scope="module")
+def search_served(tmp_path_factory):
+    """A generated project with more than a hundred valid cases, a case titled with markup, and a name beyond the BMP."""
+    root = tmp_path_factory.mktemp("search-browser") / "project"
+    assert cli.main(["demo", "--cases", "130", "--out", str(root)]) == 0
+    shutil.rmtree(root / "templates")
+    shutil.copytree(REPO / "templates", root / "templates")  # the templates under test
+    write_case(root, "2026-11-20-markup-title.md",
+               MINIMAL_CASE.replace("title: Cake delivered late", f"title: '{HOSTILE_TITLE}'")
+               .replace("opened: 2026-03-01", "opened: 2026-11-20").replace("resolved: 2026-03-04", "resolved: 2026-11-21"))
+    write_case(root, "2026-11-21-astral-name.md", ASTRAL_CASE.replace("opened: 2026-03-01", "opened: 2026-11-21")
+               .replace("resolved: 2026-03-04", "resolved: 2026-11-21"))
+    cli.main(["--root", str(root), "--today", "2026-11-22"])  # the generated project holds some invalid cases on purpose
+    listing = json.loads((root / "site" / "search" / "cases.json").read_bytes())["cases"]
+    assert len(listing) > SHOWN + 10
+    assert {"2026-11-20-markup-title", "2026-11-21-astral-name"} <= {doc[0] for doc in listing}
+    yield from serving(root / "site")
+
+
+def test_search_shows_a_title_with_markup_as_text(search_served, browser):
+    site, base = search_served
+    hits = expected_hits(site, "onerror alert")
+    assert "2026-11-20-markup-title" in hits
+    page, requests, errors, dialogs = open_search(browser, base, "onerror alert")
+    shows_exactly(page, site, hits)
+    link = page.locator("#search-results a", has_text="onerror")
+    assert link.inner_text() == HOSTILE_TITLE
+    assert page.locator("#search-results img").count() == 0
+    assert page.locator("#search-results a").first.evaluate("a => a.children.length") == 0
+    page.wait_for_timeout(300)  # an onerror would have fired by now
+    assert dialogs == []
+    assert not [u for u in requests if urlsplit(u).path.endswith("/x")]
+    stayed_local_and_quiet(requests, errors)
+    page.close()
+
+
+def test_search_shows_only_the_newest_hundred_of_many(search_served, browser):
+    site, base = search_served
+    hits = expected_hits(site, "the")
+    assert len(hits) > SHOWN
+    page, requests, errors, _ = open_search(browser, base, "the")
+    shows_exactly(page, site, hits)
+    dates = page.locator("#search-results .hint").all_inner_texts()
+    opened = [d.rsplit("opened ", 1)[1] for d in dates]
+    assert opened == sorted(opened, reverse=True)
+    stayed_local_and_quiet(requests, errors)
+    page.close()
+
+
+def test_search_finds_a_name_written_beyond_the_bmp(search_served, browser):
+    """𠮷 (U+20BB7, the 吉 of many Japanese family names) is one letter but two UTF-16 code units."""
+    site, base = search_served
+    hits = expected_hits(site, "𠮷田")
+    assert hits == ["2026-11-21-astral-name"]
+    page, requests, errors, _ = open_search(browser, base, "𠮷田")
+    shows_exactly(page, site, hits)
+    stayed_local_and_quiet(requests, errors)
+    page.close()

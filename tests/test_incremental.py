@@ -129,8 +129,8 @@ def cases_linked(root: Path, page: str) -> set[str]:
 
 
 def html_pages(files: dict[str, bytes]) -> list[str]:
-    """The pages amends renders itself (not the search index's files, not the copied assets)."""
-    return [k for k in files if k.endswith(".html") and k.split("/")[0] not in ("pagefind", "assets")]
+    """The pages amends renders itself (not the copied assets)."""
+    return [k for k in files if k.endswith(".html") and k.split("/")[0] != "assets"]
 
 
 def set_front_matter_line(path: Path, key: str, value: str) -> None:

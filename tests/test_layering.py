@@ -10,7 +10,7 @@ ORDER = [
     "model", "demo", "cache", "yamlfile", "fields", "casefile", "config", "validate", "project",
     "views", "figures", "charts", "markup", "templating", "ledger", "plan", "messages", "exports",
     "transports", "send",
-    "site", "newcase", "serve", "scheduler", "cli",
+    "search", "site", "newcase", "serve", "scheduler", "cli",
 ]
 
 

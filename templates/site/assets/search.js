@@ -1,13 +1,96 @@
-// Start Pagefind's search box, filled with ?q= from the search field in the header.
-window.addEventListener("DOMContentLoaded", function () {
+// Offline search over the index amends writes to search/ (see amends/search.py).
+// Words are split and folded exactly as there; a typed word matches every
+// indexed word it starts, and a case must match every typed word.
+(function () {
   "use strict";
-  var ui = new PagefindUI({ element: "#search", showSubResults: true, showImages: false, resetStyles: false });
-  // Pagefind's input has only a placeholder; screen readers need a name for it.
-  var label = function () {
-    var input = document.querySelector("#search input");
-    if (input) { input.setAttribute("aria-label", "Search the cases"); } else { window.requestAnimationFrame(label); }
-  };
-  label();
+  var SHOWN = 100;
+  var form = document.getElementById("search");
+  var input = document.getElementById("q");
+  var status = document.getElementById("search-status");
+  var list = document.getElementById("search-results");
+  var loaded = {};  // file name → promise of its JSON
+
+  function load(name) {
+    if (!loaded[name]) {
+      loaded[name] = fetch("search/" + name + ".json").then(function (r) {
+        if (!r.ok) { throw new Error("search/" + name + ".json: " + r.status); }
+        return r.json();
+      });
+    }
+    return loaded[name];
+  }
+  function words(text) {
+    var folded = text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+    return folded.match(/[\p{L}\p{N}]+/gu) || [];
+  }
+  function shard(word) {
+    // Two letters, not two UTF-16 units: a letter beyond U+FFFF takes two of those.
+    return Array.prototype.map.call(new TextEncoder().encode(Array.from(word).slice(0, 2).join("")), function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+  }
+  // The cases holding a word that starts with `typed`, as a set of positions in cases.json.
+  function matches(index, typed) {
+    var name = shard(typed);
+    if (index.shards.indexOf(name) < 0) { return Promise.resolve(new Set()); }  // no word starts so
+    return load(name).then(function (postings) {
+      var found = new Set();
+      Object.keys(postings).forEach(function (word) {
+        if (word.indexOf(typed) === 0) { postings[word].forEach(function (n) { found.add(n); }); }
+      });
+      return found;
+    });
+  }
+  function show(text) { status.textContent = text; }
+
+  function run(query) {
+    var typed = words(query).filter(function (w) { return Array.from(w).length >= 2; });
+    list.textContent = "";
+    if (!typed.length) { show(query.trim() ? "Type at least two letters of a word." : ""); return; }
+    show("Searching…");
+    load("cases").then(function (index) {
+      return Promise.all(typed.map(function (w) { return matches(index, w); })).then(function (sets) {
+        return [index.cases, sets];
+      });
+    }).then(function (found) {
+      var cases = found[0], sets = found[1];
+      if (input.value !== query) { return; }  // a newer search is on its way
+      var hits = [];
+      for (var n = 0; n < cases.length; n++) {
+        if (sets.every(function (s) { return s.has(n); })) { hits.push(cases[n]); }
+      }
+      show(hits.length === 0 ? "No case matches." : hits.length === 1 ? "1 case matches." :
+        hits.length + " cases match" + (hits.length > SHOWN ? ", the newest " + SHOWN + " shown." : ", newest first."));
+      hits.slice(0, SHOWN).forEach(function (c) {
+        // [id, title, customer, status, opened], written as text: never parsed as HTML.
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = "cases/" + encodeURIComponent(c[0]) + ".html";
+        link.className = "search-result";
+        link.textContent = c[1];
+        var about = document.createElement("span");
+        about.className = "hint";
+        about.textContent = " " + c[2] + " · " + c[3] + " · opened " + c[4];
+        item.appendChild(link);
+        item.appendChild(about);
+        list.appendChild(item);
+      });
+    }).catch(function (error) {
+      show("The search index could not be read (" + error.message + "). Build the site again.");
+    });
+  }
+
+  var timer;
+  input.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () { run(input.value); }, 150);
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    history.replaceState(null, "", "?q=" + encodeURIComponent(input.value));
+    run(input.value);
+  });
   var query = new URLSearchParams(window.location.search).get("q");
-  if (query) { ui.triggerSearch(query); }
-});
+  if (query) { input.value = query; run(query); }
+  input.focus();
+})();

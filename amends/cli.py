@@ -72,7 +72,8 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--cases", type=int, default=1000, help="how many cases (default 1000)")
     d.add_argument("--out", type=Path, required=True, help="the folder for the new project")
     d.add_argument("--seed", type=int, default=1, help="the same seed gives the same cases (default 1)")
-    sub.add_parser("followups", help="list every follow-up and write the due ones to outbox/preview/")
+    f = sub.add_parser("followups", help="list the follow-ups to act on or still to go, and write those to outbox/preview/")
+    f.add_argument("--all", action="store_true", help="also list the sent, done and skipped ones")
     t = sub.add_parser("send", help="deliver every due follow-up once")
     t.add_argument("--transport", choices=("outbox", "smtp"), help="override amends.yaml for this pass")
     sc = sub.add_parser("schedule", help="run a send pass and a site build every few minutes, until Ctrl-C")
@@ -185,17 +186,27 @@ def cmd_serve(root: Path, now: datetime, port: int) -> ExitStatus:
     return ExitStatus.OK
 
 
-def followups_table(state: send.Review, tz: ZoneInfo) -> str:
-    """One line per follow-up, what needs a person first."""
+# Follow-ups that are history: listed only with --all, counted always.
+SETTLED = ("sent", "done", "skipped")
+
+
+def followups_table(state: send.Review, tz: ZoneInfo, everything: bool = False) -> str:
+    """One line per follow-up, what needs a person first; sent, done and skipped ones only when asked."""
     order = {s: i for i, s in enumerate(STATES)}
-    rows = sorted(state.prepared, key=lambda p: (order[p.followup.state], p.followup.due_at, p.followup.case.id))
+    shown = [p for p in state.prepared if everything or p.followup.state not in SETTLED]
+    rows = sorted(shown, key=lambda p: (order[p.followup.state], p.followup.due_at, p.followup.case.id))
     lines = [f"{'STATE':<9} {'WHEN':<16} {'CASE':<42} {'KIND':<12} REASON"]
     for p in rows:
         f = p.followup
         when = (f.when or f.due_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
         lines.append(f"{f.state:<9} {when:<16} {f.case.id:<42} {f.kind:<12} {f.reason}")
-    counts = {s: sum(p.followup.state == s for p in state.prepared) for s in STATES}
+    counts = dict.fromkeys(STATES, 0)
+    for p in state.prepared:
+        counts[p.followup.state] += 1
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "No follow-ups: no case has been resolved yet.")
+    hidden = len(state.prepared) - len(shown)
+    if hidden:
+        lines.append(f"({plural(hidden, 'sent, done or skipped follow-up')} not listed: 'followups --all' lists them.)")
     return "\n".join(lines)
 
 
@@ -216,11 +227,11 @@ def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.OK
 
 
-def cmd_followups(root: Path, now: datetime) -> ExitStatus:
+def cmd_followups(root: Path, now: datetime, everything: bool = False) -> ExitStatus:
     state = send.review(root, now, cache=Cache(root / CACHE_FOLDER))
     print_problems(state.problems)
     tz = ZoneInfo(state.project.config.timezone)
-    print(followups_table(state, tz))
+    print(followups_table(state, tz, everything))
     previews = send.write_previews(state, root / "outbox", now, Cache(root / CACHE_FOLDER))
     if previews:
         print(f"{plural(previews, 'message')} still to go, each in outbox/preview/ for review.")
@@ -306,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return cmd_demo(root, now.date(), args)
         if args.command == "followups":
-            return cmd_followups(root, now)
+            return cmd_followups(root, now, args.all)
         if args.command == "send":
             return cmd_send(root, now, args.transport)
         if args.command == "schedule":

@@ -571,6 +571,8 @@ def main() -> int:
     p.add_argument("--cases", type=int, nargs="+", default=[1000, 10000], metavar="N", help="case counts (default 1000 10000)")
     p.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is shown (default 3)")
     p.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temporary folder, removed)")
+    p.add_argument("--amends-only", action="store_true",
+                   help="skip Hugo, Pelican and the send pass (for large N, e.g. --cases 100000 --runs 1)")
     args = p.parse_args()
     if args.runs < 1 or any(n < 1 for n in args.cases):
         p.error("--runs and --cases must be at least 1")
@@ -592,21 +594,23 @@ def main() -> int:
     try:
         for n in args.cases:
             results = bench_amends(runner, work, n, args.runs)
-            hugo_result = bench_hugo(runner, work, n, args.runs, hugo)
-            pelican_result = bench_pelican(runner, work, n, args.runs)
+            if not args.amends_only:
+                hugo_result = bench_hugo(runner, work, n, args.runs, hugo)
+                pelican_result = bench_pelican(runner, work, n, args.runs)
             for row in ROWS:
                 r = results[row]
                 cells = [f"{n:,}", row, f"{r.seconds:.2f}", f"{r.peak_mb:.0f}", f"{r.largest_mb:.0f}"]
-                if row == CLEAN:
+                if row == CLEAN and not args.amends_only:
                     cells += [f"{hugo_result.seconds:.2f}", f"{hugo_result.peak_mb:.0f}",
                               f"{pelican_result.seconds:.2f}", f"{pelican_result.peak_mb:.0f}",
                               f"{r.seconds / hugo_result.seconds:.2f}", f"{r.seconds / pelican_result.seconds:.2f}"]
                 else:
                     cells += [DASH] * 6
                 rows.append(cells)
-        send = bench_send(runner, work, args.runs)
-        rows.append([DASH, f"{SEND_ROW}: {SEND_MESSAGES / send.seconds:,.0f} messages/s",
-                     f"{send.seconds:.2f}", f"{send.peak_mb:.0f}", f"{send.largest_mb:.0f}", *[DASH] * 6])
+        if not args.amends_only:
+            send = bench_send(runner, work, args.runs)
+            rows.append([DASH, f"{SEND_ROW}: {SEND_MESSAGES / send.seconds:,.0f} messages/s",
+                         f"{send.seconds:.2f}", f"{send.peak_mb:.0f}", f"{send.largest_mb:.0f}", *[DASH] * 6])
     except BenchError as error:
         say(f"\nFAILED: {error}\nThe work folder is kept: {work}")
         return 1

@@ -39,16 +39,41 @@ CODE_VERSION = _code_version()
 
 
 class Cache:
-    """Named entries, each a pickled value stored with its key and checksum."""
+    """Named entries, each a pickled value stored with its key and checksum.
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
+    With `memory` (a dict the caller keeps), a long-running command such as
+    `serve` or `schedule` also keeps each entry it loaded or saved as the value
+    itself, and uses that instead of reading the file again as long as the file
+    is the one it saw (same size, change time and inode): no unpickling of ten
+    thousand cases on every rebuild. Values handed out are shared, so callers
+    never change one without saving it.
+    """
+
+    def __init__(self, folder: Path | None, memory: dict | None = None) -> None:
+        self.folder, self.memory = folder, memory
+
+    def _seen(self, path: Path) -> tuple[int, int, int] | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return stat.st_size, stat.st_ctime_ns, stat.st_ino
 
     def load(self, name: str, key: str):
         """The value stored under `name` for exactly `key`, or None."""
         if self.folder is None:
             return None
         path = self.folder / f"{name}.pickle"
+        if self.memory is not None and name in self.memory:
+            kept_key, seen, value = self.memory[name]
+            if seen is not None and seen == self._seen(path):
+                return value if kept_key == key else None
+        value = self._read(path, key)
+        if value is not None and self.memory is not None:
+            self.memory[name] = (key, self._seen(path), value)
+        return value
+
+    def _read(self, path: Path, key: str):
         try:
             with path.open("rb") as f:
                 stored_key = f.readline().decode("ascii").strip()
@@ -78,6 +103,8 @@ class Cache:
             f.write(f"{digest(CODE_VERSION, key)}\n{digest(payload)}\n".encode("ascii"))
             f.write(payload)
         os.replace(tmp, self.folder / f"{name}.pickle")
+        if self.memory is not None:
+            self.memory[name] = (key, self._seen(self.folder / f"{name}.pickle"), value)
 
 
 NO_CACHE = Cache(None)

@@ -104,18 +104,19 @@ def summary(project: Project) -> str:
     return text
 
 
-def build(root: Path, now: datetime) -> tuple[str, list[Problem], int]:
+def build(root: Path, now: datetime, memory: dict | None = None) -> tuple[str, list[Problem], int]:
     """Read, validate, plan and write the site; return a summary, the problems and the files written.
 
     The site shows the follow-ups as of noon on the day, so that two builds on
     the same day from the same files are identical, whatever the time. When no
     input changed since the last build and site/ is as that build left it,
-    nothing is read or written at all.
+    nothing is read or written at all. `memory` keeps the cache's entries
+    between builds of one long-running command (see Cache).
     """
     config, _ = load_config(root / CONFIG_NAME)
     tz = ZoneInfo(config.timezone)
     as_of = now.astimezone(tz).date()
-    cache, out = Cache(root / CACHE_FOLDER), root / "site"
+    cache, out = Cache(root / CACHE_FOLDER, memory), root / "site"
     inputs = site.fingerprint(root, as_of)
     last = cache.load("build", inputs)
     if last is not None and site.manifest(out) == last["manifest"]:
@@ -127,12 +128,12 @@ def build(root: Path, now: datetime) -> tuple[str, list[Problem], int]:
     return *result, written
 
 
-def cmd_build(root: Path, now: datetime, clean: bool = False) -> ExitStatus:
+def cmd_build(root: Path, now: datetime, clean: bool = False, memory: dict | None = None) -> ExitStatus:
     started = time.perf_counter()
     if clean:
         shutil.rmtree(root / CACHE_FOLDER, ignore_errors=True)
     try:
-        text, problems, written = build(root, now)
+        text, problems, written = build(root, now, memory)
     except TemplateError as error:
         print(template_problem(error, root / "templates" / "site"), file=sys.stderr)
         print("The site was not built: fix the template and build again.", file=sys.stderr)
@@ -176,10 +177,11 @@ def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 
 def cmd_serve(root: Path, now: datetime, port: int) -> ExitStatus:
-    cmd_build(root, now)
+    memory: dict = {}  # the model and rendered parts stay in memory between rebuilds
+    cmd_build(root, now, memory=memory)
     watched = [root / "cases", root / "templates", root / CONFIG_NAME, root / "outbox" / send.LEDGER]
     try:
-        serve(root / "site", port, watched, lambda: cmd_build(root, datetime.now(timezone.utc)))
+        serve(root / "site", port, watched, lambda: cmd_build(root, datetime.now(timezone.utc), memory=memory))
     except OSError as error:
         print(f"error: cannot listen on 127.0.0.1:{port}: {error.strerror}; try --port", file=sys.stderr)
         return ExitStatus.USAGE
@@ -271,11 +273,12 @@ def cmd_record(root: Path, now: datetime, action: str, case_id: str, kind: str) 
 
 def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
     config, _ = load_config(root / CONFIG_NAME)
+    memory: dict = {}  # the model and rendered parts stay in memory between passes
 
     def tick() -> None:
         now = datetime.now(timezone.utc)
         status = cmd_send(root, now, transport)
-        cmd_build(root, now)
+        cmd_build(root, now, memory=memory)
         log.info("pass done at %s (exit %d); next in %d minutes", now.isoformat(timespec="seconds"),
                  status, config.every_minutes)
 

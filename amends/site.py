@@ -35,6 +35,8 @@ FILTERS = (
     ("category", "Category", lambda c: c.category), ("fault", "Fault", lambda c: c.fault),
     ("severity", "Severity", lambda c: c.severity), ("channel", "Channel", lambda c: c.channel),
 )
+# The lessons page shows this many of each group's most recent cases; the group's page has them all.
+LESSON_ROWS = 20
 DAY_BINS = [(0, 1), (2, 3), (4, 7), (8, 14), (15, 30), (31, None)]
 
 # (folder, title, title of one group, grouping function)
@@ -69,25 +71,35 @@ class Links:
 
 
 class Rows:
-    """Each case's row of the cases tables, rendered once for all the tables that show it.
+    """Table rows rendered once for every page that shows them, and reused from the last build.
 
-    The tables of all cases and of each group show the same row for a case;
-    at ten thousand cases, rendering it once instead of on every page is most
-    of the work of those pages. Rows for pages one folder down (where every
-    table but the home page's is) come ready-made from `made`.
+    At ten thousand cases the tables of all cases, of each group and of all
+    follow-ups hold tens of thousands of rows; rendering each row once instead
+    of on every page is most of the work of those pages. `cases` holds rows
+    for pages one folder down (where every cases table but the home page's is),
+    `followups` those of the follow-ups page (at the top, with the case shown),
+    by follow-up key. Any other row is rendered when asked for.
     """
 
-    TEMPLATE = "_case_row.html"
+    def __init__(self, env: Environment, shared: dict) -> None:
+        self.case_template, self.followup_template = env.get_template("_case_row.html"), env.get_template("_followup_row.html")
+        self.shared = shared
+        self.cases: dict[str, str] = {}
+        self.followups: dict[str, str] = {}
 
-    def __init__(self, env: Environment, shared: dict, made: dict[str, str] | None = None) -> None:
-        self.template, self.shared, self.made = env.get_template(self.TEMPLATE), shared, made or {}
+    def render_case(self, case: Case, root: str) -> str:
+        return self.case_template.render({**self.shared, "root": root, "case": case})
 
-    def render(self, case: Case, root: str) -> str:
-        return self.template.render({**self.shared, "root": root, "case": case})
+    def render_followup(self, item: Prepared, root: str, show_case: bool) -> str:
+        return self.followup_template.render({**self.shared, "root": root, "item": item, "show_case": show_case})
 
-    def __call__(self, case: Case, root: str) -> Markup:
-        made = self.made.get(case.id) if root == "../" else None
-        return Markup(made if made is not None else self.render(case, root))
+    def case_row(self, case: Case, root: str) -> Markup:
+        made = self.cases.get(case.id) if root == "../" else None
+        return Markup(made if made is not None else self.render_case(case, root))
+
+    def followup_row(self, item: Prepared, root: str, show_case: bool) -> Markup:
+        made = self.followups.get(item.followup.key) if root == "" and show_case else None
+        return Markup(made if made is not None else self.render_followup(item, root, show_case))
 
 
 def message_page(item: Prepared) -> str | None:
@@ -123,6 +135,7 @@ def shared_context(state: Review, as_of: date, links: Links) -> dict:
         "business": config.business_name, "as_of": as_of, "links": links,
         "status_label": views.status_label, "problem_count": len(state.problems),
         "message_page": message_page, "tz": config.timezone, "currency": config.currency,
+        "timeline": views.timeline,
     }
 
 
@@ -168,19 +181,24 @@ def home_pages(state: Review, as_of: date) -> list[Page]:
         }))
     repeats = views.repeat_failures(cases)
     out.append(Page("lessons.html", "lessons.html", {
-        "title": "Lessons", "section": "lessons", "repeats": repeats,
+        "title": "Lessons", "section": "lessons", "repeats": repeats, "lesson_rows": LESSON_ROWS,
         "by_category": views.lessons(views.by_category(cases), repeats),
         "by_team": views.lessons(views.by_team(cases), repeats),
     }))
     return out
 
 
-def case_pages(state: Review, bodies: dict[str, Markup]) -> list[Page]:
-    """The table of all cases, a page per case, and a printable letter where one is due."""
-    config, cases = state.project.config, state.project.cases
+def followups_by_case(state: Review) -> dict[str, list[Prepared]]:
     by_case: dict[str, list[Prepared]] = {}
     for item in state.prepared:
         by_case.setdefault(item.followup.case.id, []).append(item)
+    return by_case
+
+
+def case_pages(state: Review, bodies: dict[str, Markup]) -> list[Page]:
+    """The table of all cases, a page per case, and a printable letter where one is due."""
+    config, cases = state.project.config, state.project.cases
+    by_case = followups_by_case(state)
     filters = [(name, label, sorted({v for v in map(value, cases) if v}, key=str.casefold))
                for name, label, value in FILTERS]
     out = [Page("cases/index.html", "cases.html", {
@@ -191,7 +209,7 @@ def case_pages(state: Review, bodies: dict[str, Markup]) -> list[Page]:
         mine = by_case.get(case.id, [])
         file = state.project.digests[case.path]
         out.append(Page(f"cases/{case.id}.html", "case.html", {
-            "title": case.title, "section": "cases", "case": case, "timeline": views.timeline(case), "followups": mine,
+            "title": case.title, "section": "cases", "case": case, "followups": mine,
             "body_html": bodies[case.id],
         }, key=digest(file, *map(followup_digest, mine))))
         if any(item.followup.kind == "letter" for item in mine):
@@ -338,7 +356,7 @@ def downloads(state: Review, as_of: date, cache: Cache = NO_CACHE) -> dict[str, 
     """The cases for spreadsheets, and a calendar to subscribe to; each case's part made only when it changed."""
     cases, inputs = state.project.cases, state.project.digests
     columns = exports.currencies(cases)
-    parts = per_case(cache, "exports", digest(model_key(state, as_of), *columns), cases, inputs,
+    parts = per_case(cache, "exports", digest(model_key(state, as_of), *columns), cases, lambda c: inputs[c.path],
                      lambda case: (exports.csv_line(case, columns), exports.json_record(case)))
     events = cache.load("calendar", as_of.isoformat()) or {}
     count = len(events)
@@ -358,18 +376,18 @@ def model_key(state: Review, as_of: date) -> str:
     return digest(state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat())
 
 
-def per_case(cache: Cache, name: str, key: str, cases: list[Case], inputs: dict[str, str],
+def per_case(cache: Cache, name: str, key: str, cases: list[Case], version: Callable[[Case], str],
              make: Callable[[Case], T]) -> dict[str, tuple[str, T]]:
-    """make(case) for every case, by id, beside the digest of its file.
+    """make(case) for every case, by id, beside the case's `version` (a digest of what `make` reads of it).
 
-    What was made for the same `key` from the same file is reused; `key` must
-    name everything else the result depends on.
+    What was made for the same `key` from the same version of a case is
+    reused; `key` must name everything else the result depends on.
     """
     known = cache.load(name, key) or {}
     made = {}
     for case in cases:
-        old = known.get(case.id)
-        made[case.id] = old if old and old[0] == inputs[case.path] else (inputs[case.path], make(case))
+        old, now = known.get(case.id), version(case)
+        made[case.id] = old if old and old[0] == now else (now, make(case))
     if made != known:
         cache.save(name, key, made)
     return made
@@ -377,10 +395,13 @@ def per_case(cache: Cache, name: str, key: str, cases: list[Case], inputs: dict[
 
 def search_index(state: Review, as_of: date, bodies: dict[str, Markup], cache: Cache) -> dict[str, bytes]:
     """The search index's files by path in the site, reading the words only of cases that changed."""
-    cases = state.project.cases
+    cases, model = state.project.cases, model_key(state, as_of)
     before = cache.load("search", "index")
-    found = per_case(cache, "words", model_key(state, as_of), cases, state.project.digests,
-                     lambda case: search.case_words(case, bodies[case.id]))
+    known = before.words if before else {}
+    found = {}
+    for case in cases:
+        key, old = digest(model, state.project.digests[case.path]), known.get(case.id)
+        found[case.id] = old if old and old[0] == key else (key, search.case_words(case, bodies[case.id]))
     made = search.index(cases, found, before)
     if before is None or (made.order, made.words, made.files) != (before.order, before.words, before.files):
         cache.save("search", "index", made)
@@ -474,6 +495,7 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
         page.key = digest(shared, page.key) if page.key is not None else None
     recorded = cache.load("pages", str(out_dir.resolve())) or {}
     done = unchanged_pages(out_dir, recorded)
+    page_keys = {page.path: page.key for page in site_pages}
     # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
     cache.save("pages", str(out_dir.resolve()), {})
     out = Writer(out_dir)
@@ -485,10 +507,16 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     todo = [p for p in site_pages if p.key is None or done.get(p.path) != p.key]
     if todo:
         rows = Rows(env, shared_context(state, as_of, links))
-        made = per_case(cache, "rows", shared, state.project.cases, state.project.digests, lambda c: rows.render(c, "../"))
-        rows.made = {case_id: row for case_id, (_, row) in made.items()}
+        cases, by_case = state.project.cases, followups_by_case(state)
+        made = per_case(cache, "rows", shared, cases, lambda c: state.project.digests[c.path],
+                        lambda c: rows.render_case(c, "../"))
+        rows.cases = {case_id: row for case_id, (_, row) in made.items()}
+        # A follow-up's row shows its case too: both are in the case page's key.
+        made = per_case(cache, "followup-rows", shared, cases, lambda c: page_keys[f"cases/{c.id}.html"],
+                        lambda c: {i.followup.key: rows.render_followup(i, "", True) for i in by_case.get(c.id, [])})
+        rows.followups = {key: row for _, (_, mine) in made.items() for key, row in mine.items()}
         for page in todo:
-            page.context["case_row"] = rows
+            page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
     for path, data in render(todo, env):
         out.put(path, data)
     for path, data in sent_messages(state).items():

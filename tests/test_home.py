@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import statistics
 from collections import Counter, defaultdict
@@ -25,7 +26,7 @@ from bs4 import BeautifulSoup
 
 from amends import cli, send
 
-from conftest import link_target, REPO, TODAY, write_case
+from conftest import MINIMAL_CASE, REPO, TODAY, link_target, write_case
 
 CONFIG = yaml.safe_load((REPO / "amends.yaml").read_text(encoding="utf-8")) or {}
 CURRENCY = CONFIG.get("currency") or "EUR"
@@ -737,6 +738,37 @@ def test_lessons_groups_are_most_frequent_first(request, project, field, section
         n = int(text(summary).split(": ", 1)[1].split(" ")[0])
         shown.append((name, n))
     assert shown == expected
+
+
+def test_lessons_show_the_most_recent_of_a_long_group_and_link_to_all(root):
+    """A category with many cases lists its newest LESSON_ROWS on the lessons page; its own page has them all."""
+    from amends.site import LESSON_ROWS
+
+    many, few = LESSON_ROWS + 5, 3
+    for i in range(many + few):
+        category = "Bulk orders" if i < many else "Labels"
+        opened = date(2026, 1, 1) + timedelta(days=3 * i)
+        write_case(root, f"{opened}-case-{i:02d}.md", MINIMAL_CASE
+                   .replace("opened: 2026-03-01", f"opened: {opened}")
+                   .replace("resolved: 2026-03-04", f"resolved: {opened + timedelta(days=1)}\ncategory: {category}")
+                   .replace("title: Cake delivered late", f"title: Case number {i}")
+                   .replace("status: resolved", f"status: resolved\nwhat_went_wrong: Mistake {i}"))
+    site = build(root)
+    soup = soup_of(site / "lessons.html")
+    part = soup.find("h2", id="categories-h").find_parent("section")
+    shown = {}
+    for details in part.find_all("details"):
+        name = text(details.find("summary").find("strong"))
+        rows = details.find("tbody").find_all("tr")
+        shown[name] = ([text(r.find("td").find("a")) for r in rows], text(details.find_all("p")[-1]))
+    newest_bulk = [f"Case number {i}" for i in reversed(range(many))][:LESSON_ROWS]
+    assert shown["Bulk orders"][0] == newest_bulk
+    assert shown["Bulk orders"][1].startswith(f"The {LESSON_ROWS} most recent of {many}.")
+    assert shown["Labels"][0] == [f"Case number {i}" for i in reversed(range(many, many + few))]
+    assert "most recent" not in shown["Labels"][1]
+    link = part.find("a", string=re.compile("All Bulk orders cases"))
+    group = soup_of(site / "categories" / link["href"].split("/")[-1])
+    assert len(group.find("table", class_="cases").find("tbody").find_all("tr")) == many
 
 
 # --------------------------------------------------------------------------

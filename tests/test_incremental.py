@@ -522,3 +522,43 @@ def test_unchanged_project_rebuild_writes_no_file(warm: Path):
     rewritten = sorted(name for name in before if after[name] != before[name])
     assert not rewritten, f"an unchanged project's build rewrote {len(rewritten)} files: {rewritten[:25]}"
     assert_same_site(site_bytes(root), clean_build(root))
+
+
+# --------------------------------------------------------------------------
+# 12. serve and schedule: the cache kept in memory between builds
+# --------------------------------------------------------------------------
+def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monkeypatch):
+    """Builds of one long-running command unpickle nothing they saved themselves, yet see every change.
+
+    The second build after an edit takes every cache entry from memory; a
+    build by another process in between (which rewrites the cache files) makes
+    the next one read the files again rather than trust what it remembers.
+    """
+    from datetime import date, datetime, time as clock
+    from amends import cache as cache_module
+
+    root, memory = warm, {}
+    now = datetime.combine(date.fromisoformat(DAY), clock(12))
+    cli.build(root, now, memory)
+    assert memory, "the build kept nothing in memory"
+
+    kept = set(memory)
+    assert {"cases", "pages"} <= kept
+    read = []
+    real_read = cache_module.Cache._read
+    monkeypatch.setattr(cache_module.Cache, "_read", lambda self, path, key: read.append(path.stem) or real_read(self, path, key))
+    path = case_file(root, OPEN_CASE)
+    set_front_matter_line(path, "title", "Edited while serving MS1")
+    cli.build(root, now, memory)
+    assert not kept & set(read), f"read from disk although in memory: {sorted(kept & set(read))}"
+    assert_same_site(site_bytes(root), clean_build(root))
+    assert "Edited while serving MS1" in text(root, f"cases/{OPEN_CASE}.html")
+
+    set_front_matter_line(path, "title", "Edited by another process MS2")
+    assert build(root) == 0  # its own cache, not this memory: it rewrites the files
+    set_front_matter_line(case_file(root, OTHER_CASE), "title", "Edited after the other process MS3")
+    read.clear()
+    cli.build(root, now, memory)
+    assert "cases" in read, "the cases, rewritten by another process, were not read again"
+    assert_same_site(site_bytes(root), clean_build(root))
+    assert "Edited after the other process MS3" in text(root, f"cases/{OTHER_CASE}.html")

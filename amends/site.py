@@ -465,6 +465,19 @@ def manifest(out_dir: Path) -> dict[str, tuple[int, int, int]]:
     return _files(out_dir)
 
 
+def table_rows(state: Review, rows: Rows, shared: str, page_keys: dict[str, str | None], cache: Cache) -> Rows:
+    """`rows` filled with every case's and follow-up's row, made again only where its case changed."""
+    cases, by_case = state.project.cases, followups_by_case(state)
+    case_rows = per_case(cache, "rows", shared, cases, lambda c: state.project.digests[c.path],
+                         lambda c: rows.render_case(c, "../"))
+    rows.cases = {case_id: row for case_id, (_, row) in case_rows.items()}
+    # A follow-up's row shows its case too: both are in the case page's key.
+    followup_rows = per_case(cache, "followup-rows", shared, cases, lambda c: page_keys[f"cases/{c.id}.html"],
+                             lambda c: {i.followup.key: rows.render_followup(i, "", True) for i in by_case.get(c.id, [])})
+    rows.followups = {key: row for _, (_, mine) in followup_rows.items() for key, row in mine.items()}
+    return rows
+
+
 def unchanged_pages(out_dir: Path, recorded: dict[str, tuple[str, int]]) -> dict[str, str]:
     """Pages on disk that are still as recorded (same size): path → the key they were rendered from."""
     done = {}
@@ -506,15 +519,7 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     env = make_env(templates_dir)
     todo = [p for p in site_pages if p.key is None or done.get(p.path) != p.key]
     if todo:
-        rows = Rows(env, shared_context(state, as_of, links))
-        cases, by_case = state.project.cases, followups_by_case(state)
-        made = per_case(cache, "rows", shared, cases, lambda c: state.project.digests[c.path],
-                        lambda c: rows.render_case(c, "../"))
-        rows.cases = {case_id: row for case_id, (_, row) in made.items()}
-        # A follow-up's row shows its case too: both are in the case page's key.
-        made = per_case(cache, "followup-rows", shared, cases, lambda c: page_keys[f"cases/{c.id}.html"],
-                        lambda c: {i.followup.key: rows.render_followup(i, "", True) for i in by_case.get(c.id, [])})
-        rows.followups = {key: row for _, (_, mine) in made.items() for key, row in mine.items()}
+        rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), shared, page_keys, cache)
         for page in todo:
             page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
     for path, data in render(todo, env):

@@ -37,7 +37,8 @@ TODAY = "2026-11-22"            # every amends command acts as of this day (--to
 SEND_NOW = "2026-11-20T10:00"   # Friday: the apology for cases resolved Wed 18 Nov is due at 09:00
 SEND_MESSAGES = 1000
 # module to import -> package to install
-NEEDED = {"hugo": "hugo", "pelican": "pelican", "aiosmtpd": "aiosmtpd", "yaml": "pyyaml"}
+# module → what to install; Pelican reads .md files only when Python-Markdown is installed.
+NEEDED = {"hugo": "hugo", "pelican": "pelican", "markdown": "markdown", "aiosmtpd": "aiosmtpd", "yaml": "pyyaml"}
 
 ROWS = (
     "clean build (empty cache)",

@@ -1,15 +1,14 @@
 """Read and validate a whole project: the one call every command starts with."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from . import workers
 from .cache import NO_CACHE, Cache, digest
 from .casefile import parse_case
 from .config import CONFIG_NAME, Config, load_config
@@ -50,24 +49,6 @@ def check_file(data: bytes, path: Path, name: str, config: Config, today: date) 
 
 # A file changed this recently (in ns) is read again next time, whatever its times say.
 RACY_NS = 2_000_000_000
-# Below this many files to check, starting worker processes costs more than it saves.
-PARALLEL_FROM = 500
-
-
-def check_files(todo: list[tuple[bytes, Path, str]], config: Config, today: date) -> list[tuple]:
-    """check_file for each (bytes, path, name), on every core when there are enough files to pay for it."""
-    workers = os.cpu_count() or 1
-    args = [(data, path, name, config, today) for data, path, name in todo]
-    if len(todo) < PARALLEL_FROM or workers < 2:
-        return [check_file(*a) for a in args]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_check, args, chunksize=100))
-
-
-def _check(args: tuple) -> tuple:
-    return check_file(*args)
-
-
 def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) -> Project:
     """Read amends.yaml and every case file; collect every problem.
 
@@ -116,7 +97,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
         else:
             checked[name] = None  # keeps the files' order
             todo.append((data, path, name))
-    for (_, _, name), result in zip(todo, check_files(todo, config, today)):
+    for (_, _, name), result in zip(todo, workers.each(lambda t: check_file(*t, config, today), todo)):
         checked[name] = (digests[name], *result)
     if todo or len(known) != len(checked):
         cache.save("cases", key, checked)

@@ -16,7 +16,6 @@ import html
 import json
 import functools
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -29,18 +28,13 @@ _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]*>")
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 @functools.cache
-def _marks() -> re.Pattern:
-    """Every combining mark (Unicode category M), as JavaScript's \\p{M} (written here as ranges); made the first time it is needed."""
-    ranges, start = [], None
-    for code in range(sys.maxunicode + 2):
-        mark = code <= sys.maxunicode and unicodedata.category(chr(code))[0] == "M"
-        if mark and start is None:
-            start = code
-        elif not mark and start is not None:
-            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
-            start = None
-    return re.compile(f"[{''.join(ranges)}]")
+def _unmarked(char: str) -> str:
+    """A character, or nothing for a combining mark (Unicode category M, JavaScript's \\p{M})."""
+    return "" if unicodedata.category(char)[0] == "M" else char
 
 
 def fold(text: str) -> str:
@@ -52,7 +46,7 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text.lower()
-    return _marks().sub("", unicodedata.normalize("NFKD", text)).lower()
+    return _NON_ASCII.sub(lambda m: _unmarked(m.group()), unicodedata.normalize("NFKD", text)).lower()
 
 
 def words(text: str) -> set[str]:

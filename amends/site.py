@@ -1,7 +1,6 @@
 """Build the report site: decide the pages (pure), render them, write them."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import time
@@ -14,7 +13,7 @@ from typing import TypeVar
 from jinja2 import Environment
 from markupsafe import Markup
 
-from . import charts, exports, figures, search, views
+from . import charts, exports, figures, search, views, workers
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME
 from .markup import to_html
@@ -268,39 +267,9 @@ def followup_digest(item: Prepared) -> str:
 
 
 def render(site_pages: list[Page], env: Environment) -> Iterator[tuple[str, bytes]]:
-    """Each page's path and bytes, in order; on every core when there are enough pages to pay for it.
-
-    Workers are forked, so they start with the pages and templates already in
-    memory; each renders a slice of the list, and the slices come back in order.
-    """
-    global _work
-    workers = os.cpu_count() or 1
-    if len(site_pages) < PARALLEL_FROM or workers < 2:
-        yield from ((page.path, _render_page(env, page)) for page in site_pages)
-        return
-    _work = (site_pages, env)
-    try:
-        step = max(1, len(site_pages) // (workers * 16))
-        starts = range(0, len(site_pages), step)
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for start, rendered in zip(starts, pool.imap(_render_slice, [(i, i + step) for i in starts])):
-                yield from zip((page.path for page in site_pages[start:start + step]), rendered)
-    finally:
-        _work = None
-
-
-# Below this many pages, starting worker processes costs more than it saves.
-PARALLEL_FROM = 400
-_work: tuple[list[Page], Environment] | None = None
-
-
-def _render_page(env: Environment, page: Page) -> bytes:
-    return env.get_template(page.template).render(page.context).encode("utf-8")
-
-
-def _render_slice(bounds: tuple[int, int]) -> list[bytes]:
-    site_pages, env = _work
-    return [_render_page(env, page) for page in site_pages[bounds[0]:bounds[1]]]
+    """Each page's path and bytes, in order; on every core when there are many."""
+    rendered = workers.each(lambda page: env.get_template(page.template).render(page.context).encode("utf-8"), site_pages)
+    return zip((page.path for page in site_pages), rendered)
 
 
 def sent_messages(state: Review) -> dict[str, bytes]:
@@ -384,10 +353,16 @@ def per_case(cache: Cache, name: str, key: str, cases: list[Case], version: Call
     reused; `key` must name everything else the result depends on.
     """
     known = cache.load(name, key) or {}
-    made = {}
+    made, missing = {}, []
     for case in cases:
         old, now = known.get(case.id), version(case)
-        made[case.id] = old if old and old[0] == now else (now, make(case))
+        if old and old[0] == now:
+            made[case.id] = old
+        else:
+            made[case.id] = None  # keeps the cases' order
+            missing.append((case, now))
+    for (case, now), value in zip(missing, workers.each(lambda m: make(m[0]), missing)):
+        made[case.id] = (now, value)
     if made != known:
         cache.save(name, key, made)
     return made
@@ -398,10 +373,14 @@ def search_index(state: Review, as_of: date, bodies: dict[str, Markup], cache: C
     cases, model = state.project.cases, model_key(state, as_of)
     before = cache.load("search", "index")
     known = before.words if before else {}
-    found = {}
+    found, missing = {}, []
     for case in cases:
         key, old = digest(model, state.project.digests[case.path]), known.get(case.id)
-        found[case.id] = old if old and old[0] == key else (key, search.case_words(case, bodies[case.id]))
+        found[case.id] = old if old and old[0] == key else None
+        if found[case.id] is None:
+            missing.append((case, key))
+    for (case, key), words in zip(missing, workers.each(lambda m: search.case_words(m[0], bodies[m[0].id]), missing)):
+        found[case.id] = (key, words)
     made = search.index(cases, found, before)
     if before is None or (made.order, made.words, made.files) != (before.order, before.words, before.files):
         cache.save("search", "index", made)

@@ -7,7 +7,7 @@ from conftest import REPO
 
 # Pipeline order: a module may import only modules listed before it.
 ORDER = [
-    "model", "demo", "cache", "yamlfile", "fields", "casefile", "config", "validate", "project",
+    "model", "workers", "demo", "cache", "yamlfile", "fields", "casefile", "config", "validate", "project",
     "views", "figures", "charts", "markup", "templating", "ledger", "plan", "messages", "exports",
     "transports", "send",
     "search", "site", "newcase", "serve", "scheduler", "cli",

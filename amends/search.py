@@ -5,16 +5,16 @@ and needed gigabytes at ten thousand cases. This index is plain JSON: a list
 of the cases (what a result shows) and, for every two-letter start of a word,
 a shard mapping each word to the cases that contain it. The search page loads
 only the shards of the words typed, and a word matches every indexed word it
-starts, so results appear while typing. Words are compared without case and
-accents on both sides: `templates/site/assets/search.js` splits and folds
+starts, so results appear while typing. Words are compared without case,
+accents or other marks on both sides: `templates/site/assets/search.js` splits and folds
 queries exactly as `words()` does here.
 """
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import json
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,8 +26,6 @@ FOLDER = "search"
 # A word is a run of letters and digits; JavaScript's /[\p{L}\p{N}]+/gu says the same.
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]*>")
-
-
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -86,12 +84,13 @@ class Index:
 
 
 def index(cases: list[Case], found: dict[str, tuple[str, str]], before: Index | None = None) -> Index:
-    """The index files of `cases`: cases.json (the cases and the shards) and one shard per two-letter start of a word.
+    """The index files of `cases`: cases.json (the cases, the shards) and one shard per two-letter start of a word.
 
-    `found` holds each case's words as `Index.words` does. Cases are listed newest first, so results come in that order
-    without sorting in the browser. Given the index `before` of the same cases
-    in the same order, only the shards of words that came or went are made
-    again; the files are the same as those built from nothing.
+    `found` holds each case's words as `Index.words` does. Cases are listed
+    newest first, so results come in that order without sorting in the
+    browser. Given the index `before` of the same cases in the same order,
+    only the shards of words that came or went are made again; the files are
+    the same as those built from nothing.
     """
     ordered = sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)
     order = [c.id for c in ordered]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import threading
@@ -230,11 +231,13 @@ def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 
 def cmd_followups(root: Path, now: datetime, everything: bool = False) -> ExitStatus:
-    state = send.review(root, now, cache=Cache(root / CACHE_FOLDER))
+    cache = Cache(root / CACHE_FOLDER)
+    state = send.review(root, now, cache=cache)
+    # Written before anything is printed: a reader that stops early (`| head`) must not stop this.
+    previews = send.write_previews(state, root / "outbox", now, cache)
     print_problems(state.problems)
     tz = ZoneInfo(state.project.config.timezone)
     print(followups_table(state, tz, everything))
-    previews = send.write_previews(state, root / "outbox", now, Cache(root / CACHE_FOLDER))
     if previews:
         print(f"{plural(previews, 'message')} still to go, each in outbox/preview/ for review.")
     return ExitStatus.OK
@@ -330,3 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_build(root, now, clean=getattr(args, "clean", False))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read the output (`| head`) stopped early: no error of ours, and nothing more to print.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.OK

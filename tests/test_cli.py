@@ -170,3 +170,19 @@ def test_demo_writes_a_project_that_builds_and_never_overwrites(root, tmp_path):
     assert main(["--root", str(root), "--today", "2026-11-22", "demo", "--cases", "5", "--out", str(out)]) == 2
     assert {f: f.read_bytes() for f in sorted((out / "cases").glob("*.md"))} == before
     assert main(["--root", str(out), "--today", "2026-11-22", "check"]) == 0
+
+
+def test_output_cut_short_by_its_reader_is_no_error(tmp_path):
+    """`build.py followups --all | head -1`: the reader stops early; no traceback, and the command's work is done."""
+    project = tmp_path / "many"
+    assert main(["--root", str(REPO), "demo", "--cases", "400", "--out", str(project)]) == 0
+    # More lines than a pipe holds, so the writer is still writing when the reader goes.
+    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(project), "--today", TODAY.isoformat(),
+                             "followups", "--all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does once it has its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert first.startswith(b"STATE")
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert any((project / "outbox" / "preview").glob("*.eml")), "the previews were not written"

@@ -356,18 +356,24 @@ def per_case(cache: Cache, name: str, key: str, cases: list[Case], version: Call
     reused; `key` must name everything else the result depends on.
     """
     known = cache.load(name, key) or {}
-    made, missing = {}, []
+    made = reuse(known, cases, version, make)
+    if made != known:
+        cache.save(name, key, made)
+    return made
+
+
+def reuse(known: dict[str, tuple[str, T]], cases: list[Case], version: Callable[[Case], str],
+          make: Callable[[Case], T]) -> dict[str, tuple[str, T]]:
+    """Each case's (version, value): from `known` where the version is the same, else made (on every core)."""
+    made: dict[str, tuple[str, T] | None] = {}
+    missing = []
     for case in cases:
         old, now = known.get(case.id), version(case)
-        if old and old[0] == now:
-            made[case.id] = old
-        else:
-            made[case.id] = None  # keeps the cases' order
+        made[case.id] = old if old and old[0] == now else None  # None keeps the cases' order
+        if made[case.id] is None:
             missing.append((case, now))
     for (case, now), value in zip(missing, workers.each(lambda m: make(m[0]), missing)):
         made[case.id] = (now, value)
-    if made != known:
-        cache.save(name, key, made)
     return made
 
 
@@ -375,15 +381,8 @@ def search_index(state: Review, as_of: date, bodies: dict[str, Markup], cache: C
     """The search index's files by path in the site, reading the words only of cases that changed."""
     cases, model = state.project.cases, model_key(state, as_of)
     before = cache.load("search", "index")
-    known = before.words if before else {}
-    found, missing = {}, []
-    for case in cases:
-        key, old = digest(model, state.project.digests[case.path]), known.get(case.id)
-        found[case.id] = old if old and old[0] == key else None
-        if found[case.id] is None:
-            missing.append((case, key))
-    for (case, key), words in zip(missing, workers.each(lambda m: search.case_words(m[0], bodies[m[0].id]), missing)):
-        found[case.id] = (key, words)
+    found = reuse(before.words if before else {}, cases, lambda c: digest(model, state.project.digests[c.path]),
+                  lambda c: search.case_words(c, bodies[c.id]))
     made = search.index(cases, found, before)
     if before is None or (made.order, made.words, made.files) != (before.order, before.words, before.files):
         cache.save("search", "index", made)

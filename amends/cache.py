@@ -21,12 +21,11 @@ FOLDER = ".amends-cache"
 
 def digest(*parts: bytes | str) -> str:
     """A hex SHA-256 over the parts, kept apart so that ("ab", "c") differs from ("a", "bc")."""
-    h = hashlib.sha256()
+    chunks = []
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
+        chunks += (len(data).to_bytes(8, "little"), data)
+    return hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
 def _code_version() -> str:

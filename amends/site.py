@@ -1,6 +1,9 @@
 """Build the report site: decide the pages (pure), render them, write them."""
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +23,7 @@ from .messages import Prepared, file_name
 from .model import Case
 from .plan import STATES
 from .project import RACY_NS
-from .send import Outbox, Review
+from .send import Review
 from .templating import make_env
 
 ASSETS = "assets"
@@ -50,9 +53,11 @@ SECTIONS = (
 class Page:
     path: str
     template: str
-    context: dict = field(default_factory=dict)
-    # A digest of everything the page shows beyond what every page shares; None: always render.
-    key: str | None = None
+    context: dict
+    # A digest of everything the page shows beyond what every page shares.
+    key: str
+    # More of the context, made only if the page is rendered: the figures of ten thousand cases take a second.
+    later: Callable[[], dict] | None = None
 
 
 @dataclass
@@ -107,19 +112,21 @@ def message_page(item: Prepared) -> str | None:
     return "messages/" + file_name(item.followup.key).removesuffix(".eml") + ".html"
 
 
-def pages(state: Review, as_of: date, bodies: dict[str, Markup], links: Links) -> list[Page]:
+def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
     """Every page of the site and what it shows; nothing is rendered or written here.
 
-    `bodies` holds each case's notes as sanitized HTML, by case id; `links` is
+    `bodies()` gives each case's notes as sanitized HTML, by case id; `links` is
     filled with where each group's page is.
     """
-    out = group_pages(state.project.cases, links, state.project.digests)
-    out += home_pages(state, as_of)
-    out += case_pages(state, bodies)
-    out += followup_pages(state)
-    out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}))
+    of_cases = case_pages(state, bodies)
+    every = all_cases_key(of_cases)
+    out = group_pages(state.project.cases, links, state.project.digests, every)
+    out += home_pages(state, as_of, every)
+    out += of_cases
+    out += followup_pages(state, every)
+    out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
-                                                       "problems": state.problems}))
+                                                       "problems": state.problems}, digest(*map(repr, state.problems))))
     shared = shared_context(state, as_of, links)
     for page in out:
         page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
@@ -138,29 +145,40 @@ def shared_context(state: Review, as_of: date, links: Links) -> dict:
 
 
 
-def group_pages(cases: list[Case], links: Links, inputs: dict[str, str]) -> list[Page]:
+def group_pages(cases: list[Case], links: Links, inputs: dict[str, str], every: str) -> list[Page]:
     """One index and one page per group, for each way of grouping; records where each group lives."""
     out = []
     for section, title, singular, grouping in SECTIONS:
         groups = grouping(cases)
         key = (lambda g: views.customer_key(g.cases[0])) if section == "customers" else (lambda g: g.name)
         links.groups[section] = {key(g): g.slug for g in groups}
-        out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups}))
+        out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups},
+                        key=every))
         out += [Page(f"{section}/{g.slug}.html", "group.html", {
             "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
         }, key=digest(section, g.name, *(inputs[c.path] for c in g.cases))) for g in groups]
     return out
 
 
-def home_pages(state: Review, as_of: date) -> list[Page]:
+def home_pages(state: Review, as_of: date, every: str) -> list[Page]:
     """The overview (what to act on today, then figures), the figures per period, the lessons."""
+    out = [Page("index.html", "home.html", {"title": "Overview", "section": "home"}, every,
+                lambda: overview(state, as_of))]
+    for key in figures.PERIODS:
+        out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, every,
+                        lambda key=key: figures_page(state, key, as_of)))
+    out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
+                    lambda: lessons(state.project.cases)))
+    return out
+
+
+def overview(state: Review, as_of: date) -> dict:
     config, cases = state.project.config, state.project.cases
     promises_due, promises_broken = views.promises_to_watch(cases, as_of)
     # A follow-up due later today is not yet something to chase.
     attention = [i for i in state.prepared if not i.followup.is_task and i.followup.state in ATTENTION_STATES
                  and (i.followup.state != "due" or i.followup.due_at.date() <= as_of)]
-    out = [Page("index.html", "home.html", {
-        "title": "Overview", "section": "home",
+    return {
         "figures": figures.figures(cases, figures.period("all", as_of)), "per_status": views.status_counts(cases),
         "case_count": len(cases),
         "open_cases": views.open_cases_by_age(cases, as_of), "attention_days": config.attention_days,
@@ -169,21 +187,26 @@ def home_pages(state: Review, as_of: date) -> list[Page]:
         "tasks": [i for i in state.prepared if i.followup.is_task and i.followup.state == "due"],
         "period": period_figures(cases, "month", as_of),
         "recent": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)[:10],
-    })]
-    for key in figures.PERIODS:
-        period = period_figures(cases, key, as_of)
-        out.append(Page(f"figures/{key}.html", "figures.html", {
-            "title": f"Figures: {period['now'].period.label}", "section": "figures", "period": period,
-            "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,
-            "charts": period_charts(cases, period["now"].period, as_of, config.currency),
-        }))
+    }
+
+
+def figures_page(state: Review, key: str, as_of: date) -> dict:
+    cases = state.project.cases
+    period = period_figures(cases, key, as_of)
+    return {
+        "title": f"Figures: {period['now'].period.label}", "period": period,
+        "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,
+        "charts": period_charts(cases, period["now"].period, as_of, state.project.config.currency),
+    }
+
+
+def lessons(cases: list[Case]) -> dict:
     repeats = views.repeat_failures(cases)
-    out.append(Page("lessons.html", "lessons.html", {
-        "title": "Lessons", "section": "lessons", "repeats": repeats, "lesson_rows": LESSON_ROWS,
+    return {
+        "repeats": repeats, "lesson_rows": LESSON_ROWS,
         "by_category": views.lessons(views.by_category(cases), repeats),
         "by_team": views.lessons(views.by_team(cases), repeats),
-    }))
-    return out
+    }
 
 
 def followups_by_case(state: Review) -> dict[str, list[Prepared]]:
@@ -193,32 +216,36 @@ def followups_by_case(state: Review) -> dict[str, list[Prepared]]:
     return by_case
 
 
-def case_pages(state: Review, bodies: dict[str, Markup]) -> list[Page]:
+def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[Page]:
     """The table of all cases, a page per case, and a printable letter where one is due."""
     config, cases = state.project.config, state.project.cases
     by_case = followups_by_case(state)
     filters = [(name, label, sorted({v for v in map(value, cases) if v}, key=str.casefold))
                for name, label, value in FILTERS]
-    out = [Page("cases/index.html", "cases.html", {
-        "title": "All cases", "section": "cases", "filters": filters,
-        "cases": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True),
-    })]
+    out = []
     for case in cases:
         mine = by_case.get(case.id, [])
         file = state.project.digests[case.path]
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine,
-            "body_html": bodies[case.id],
-        }, key=digest(file, *map(followup_digest, mine))))
+        }, digest(file, *map(followup_digest, mine)), lambda case=case: {"body_html": bodies()[case.id]}))
         if any(item.followup.kind == "letter" for item in mine):
             out.append(Page(f"letters/{case.id}.html", "letter.html", {
                 "title": f"Letter: {case.title}", "section": "followups", "case": case, "signature": config.signature,
                 "business_phone": config.business_phone, "business_email": config.business_email,
             }, key=file))
-    return out
+    return [Page("cases/index.html", "cases.html", {
+        "title": "All cases", "section": "cases", "filters": filters,
+        "cases": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True),
+    }, key=all_cases_key(out))] + out
 
 
-def followup_pages(state: Review) -> list[Page]:
+def all_cases_key(site_pages: list[Page]) -> str:
+    """The key of a page that shows many cases and follow-ups: that of all case pages, which hold each one's."""
+    return digest(*(page.key for page in site_pages if page.template == "case.html"))
+
+
+def followup_pages(state: Review, every: str) -> list[Page]:
     """Every follow-up by state, and each message still to go, readable."""
     out = [Page(message_page(item), "message.html", {
         "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
@@ -228,7 +255,7 @@ def followup_pages(state: Review) -> list[Page]:
         "title": "Follow-ups", "section": "followups", "states": STATES,
         "by_state": {s: [i for i in state.prepared if i.followup.state == s] for s in STATES},
         "transport": state.transport,
-    }))
+    }, key=every))
     return out
 
 
@@ -271,46 +298,164 @@ def render(site_pages: list[Page], env: Environment) -> Iterator[tuple[str, byte
     return zip((page.path for page in site_pages), rendered)
 
 
-def sent_messages(state: Review) -> dict[str, bytes]:
-    """The exact .eml of every message handed to a transport, to open from the site."""
-    outbox = Outbox(state.project.root / "outbox")
+def sent_messages(state: Review) -> dict[str, Path]:
+    """The file of every message handed to a transport (its exact .eml), by where the site shows it."""
+    folder = state.project.root / "outbox" / "messages"
+    try:
+        there = {entry.name for entry in os.scandir(folder)}
+    except OSError:
+        return {}
     files = {}
     for item in state.prepared:
-        path = outbox.message(item.followup.key)
-        if item.followup.state in ("sent", "check") and path.is_file():
-            files[f"messages/{path.name}"] = path.read_bytes()
+        name = file_name(item.followup.key)
+        if item.followup.state in ("sent", "check") and name in there:
+            files[f"messages/{name}"] = folder / name
     return files
 
 
+def file_key(path: Path) -> str:
+    """A file's size, times and inode: any write moves its ctime, so a file whose key is unchanged is unchanged.
+
+    A file changed just now could change again without its times moving, so its key never matches.
+    """
+    stat = path.stat()
+    if max(stat.st_mtime_ns, stat.st_ctime_ns) >= time.time_ns() - RACY_NS:
+        return f"racy {time.time_ns()}"
+    return digest(str((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)))
+
+
 class Writer:
-    """Puts files into a folder, touching only those whose content changed; then removes the rest."""
+    """Puts files into a folder, touching only those whose content changed; then removes the rest.
 
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.kept, self.written = folder, set(), 0
+    With a `store` (a folder in the cache), each file's bytes are kept there
+    once, named by their digest, and the site's file is a hard link to that
+    copy: no more disk is used, and a site/ deleted by hand comes back from the
+    store without rendering a page. A file is never written in place but
+    replaced by a new one, so a page can never change under its stored name;
+    a stored copy is trusted only when its bytes still match that name.
+    """
 
-    def put(self, name: str, data: bytes | None) -> None:
-        """Write a file; None means the file on disk is already right. No two files may share a name."""
+    def __init__(self, folder: Path, store: Path | None = None) -> None:
+        # Paths as strings: pathlib's overhead is a second over twenty thousand files.
+        self.folder, self.store, self.written = str(folder), store and str(store), 0
+        # name → (digest of its bytes, size) of every file this build keeps
+        self.kept: dict[str, tuple[str, int]] = {}
+
+    def _claim(self, name: str, content: str, size: int) -> None:
         if name in self.kept:
             raise ValueError(f"two pages would be written to {name}")
-        self.kept.add(name)
-        if data is None:
+        self.kept[name] = content, size
+
+    def _stored(self, content: str) -> str:
+        return os.path.join(self.store, content[:2], content)
+
+    def put(self, name: str, data: bytes) -> None:
+        """Write a file, unless it already holds `data`. No two files may share a name."""
+        content = hashlib.sha256(data).hexdigest()
+        self._claim(name, content, len(data))
+        path = os.path.join(self.folder, name)
+        if self.store is not None and not _holds(self._stored(content), data):
+            _replace(self._stored(content), data)
+        if _holds(path, data):
             return
-        path = self.folder / name
-        if path.is_file() and path.read_bytes() == data:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        try:
+            _replace(path, data, self._stored(content) if self.store is not None else None)
+        except OSError:  # another file system, or one without hard links
+            _replace(path, data)
         self.written += 1
 
+    def keep(self, files: dict[str, tuple[str, int]]) -> set[str]:
+        """Which of `files` (name → digest of its bytes and its size, as last written) are in place or now back from the store."""
+        kept = set()
+        for name, (content, size) in files.items():
+            if self._in_place(name, size) or self._restore(name, content):
+                self._claim(name, content, size)
+                kept.add(name)
+        return kept
+
+    def _in_place(self, name: str, size: int) -> bool:
+        try:
+            return os.stat(os.path.join(self.folder, name)).st_size == size
+        except OSError:
+            return False
+
+    def _restore(self, name: str, content: str) -> bool:
+        """Link the file again from the store, if the stored copy still holds the bytes it is named for."""
+        if self.store is None or not _matches(self._stored(content), content):
+            return False
+        try:
+            _link(self._stored(content), os.path.join(self.folder, name))
+        except OSError:
+            return False
+        self.written += 1
+        return True
+
     def remove_rest(self) -> None:
-        """Files and folders put there by no one this time: pages of deleted cases or groups must not linger."""
-        for folder, dirs, files in os.walk(self.folder, topdown=False):
-            where = os.path.relpath(folder, self.folder).replace(os.sep, "/")
-            for name in files:
-                if (name if where == "." else f"{where}/{name}") not in self.kept:
-                    os.unlink(os.path.join(folder, name))
-            if folder != str(self.folder) and not os.listdir(folder):
-                os.rmdir(folder)
+        """Files and folders put there by no one this time: pages of deleted cases or groups must not linger.
+
+        The store keeps only what the site holds now.
+        """
+        _remove_unlisted(self.folder, lambda where, name: (name if where == "." else f"{where}/{name}") in self.kept)
+        if self.store is not None and os.path.isdir(self.store):
+            contents = {content for content, _ in self.kept.values()}
+            _remove_unlisted(self.store, lambda where, name: name in contents)
+
+
+def _holds(path: str, data: bytes) -> bool:
+    try:
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == data
+    except OSError:
+        return False
+
+
+def _matches(path: str, content: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest() == content
+    except OSError:
+        return False
+
+
+def _replace(path: str, data: bytes, link: str | None = None) -> None:
+    """Put `data`, or a hard link to `link`, at `path` as a new file: other names of the old file keep their bytes."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        if link is None:
+            with open(tmp, "wb") as f:
+                f.write(data)
+        else:
+            os.link(link, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _link(source: str, path: str) -> None:
+    """A hard link to `source` at `path`: in one call when nothing is there, as when site/ was deleted."""
+    try:
+        os.link(source, path)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.link(source, path)
+    except FileExistsError:
+        _replace(path, b"", source)
+
+
+def _remove_unlisted(top: str, listed: Callable[[str, str], bool]) -> None:
+    """Remove every file below `top` that `listed(folder relative to top, name)` rejects, then empty folders."""
+    for folder, dirs, files in os.walk(top, topdown=False):
+        where = os.path.relpath(folder, top).replace(os.sep, "/")
+        for name in files:
+            if not listed(where, name):
+                os.unlink(os.path.join(folder, name))
+        if folder != top and not os.listdir(folder):
+            os.rmdir(folder)
 
 
 def assets(assets_dir: Path) -> Iterator[tuple[str, bytes]]:
@@ -377,12 +522,12 @@ def reuse(known: dict[str, tuple[str, T]], cases: list[Case], version: Callable[
     return made
 
 
-def search_index(state: Review, as_of: date, bodies: dict[str, Markup], cache: Cache) -> dict[str, bytes]:
+def search_index(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], cache: Cache) -> dict[str, bytes]:
     """The search index's files by path in the site, reading the words only of cases that changed."""
     cases, model = state.project.cases, model_key(state, as_of)
     before = cache.load("search", "index")
     found = reuse(before.words if before else {}, cases, lambda c: digest(model, state.project.digests[c.path]),
-                  lambda c: search.case_words(c, bodies[c.id]))
+                  lambda c: search.case_words(c, bodies()[c.id]))
     made = search.index(cases, found, before)
     if before is None or (made.order, made.words, made.files) != (before.order, before.words, before.files):
         cache.save("search", "index", made)
@@ -446,7 +591,7 @@ def manifest(out_dir: Path) -> dict[str, tuple[int, int, int]]:
     return _files(out_dir)
 
 
-def table_rows(state: Review, rows: Rows, shared: str, page_keys: dict[str, str | None], cache: Cache) -> Rows:
+def table_rows(state: Review, rows: Rows, shared: str, page_keys: dict[str, str], cache: Cache) -> Rows:
     """`rows` filled with every case's and follow-up's row, made again only where its case changed."""
     cases, by_case = state.project.cases, followups_by_case(state)
     case_rows = per_case(cache, "rows", shared, cases, lambda c: state.project.digests[c.path],
@@ -459,18 +604,6 @@ def table_rows(state: Review, rows: Rows, shared: str, page_keys: dict[str, str 
     return rows
 
 
-def unchanged_pages(out_dir: Path, recorded: dict[str, tuple[str, int]]) -> dict[str, str]:
-    """Pages on disk that are still as recorded (same size): path → the key they were rendered from."""
-    done = {}
-    for path, (key, size) in recorded.items():
-        try:
-            if (out_dir / path).stat().st_size == size:
-                done[path] = key
-        except OSError:
-            pass  # gone: render it again
-    return done
-
-
 def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache: Cache = NO_CACHE) -> int:
     """Pages and search index → rendered files → disk. Returns the number of files written.
 
@@ -479,47 +612,50 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     settings, the day, the code), and a page is reused only if the file on disk
     is the one that key produced.
     """
-    bodies = notes_html(state.project.cases, cache)
+    # The notes' HTML is read from the cache only if a case page or the search index needs it.
+    bodies = functools.cache(lambda: notes_html(state.project.cases, cache))
     links = Links()
     site_pages = pages(state, as_of, bodies, links)
     shared = digest(*(p.read_bytes() for p in sorted(templates_dir.rglob("*.html"))),
                     state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat(), state.transport,
                     repr(sorted((k, sorted(v.items())) for k, v in links.groups.items())), str(len(state.problems)))
     for page in site_pages:
-        page.key = digest(shared, page.key) if page.key is not None else None
+        page.key = digest(shared, page.key)
     recorded = cache.load("pages", str(out_dir.resolve())) or {}
-    done = unchanged_pages(out_dir, recorded)
-    page_keys = {page.path: page.key for page in site_pages}
     # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
     cache.save("pages", str(out_dir.resolve()), {})
-    out = Writer(out_dir)
+    out = Writer(out_dir, cache.folder / "site" if cache.folder else None)
+
     out.put("robots.txt", b"User-agent: *\nDisallow: /\n")
-    for page in site_pages:
-        if page.key is not None and done.get(page.path) == page.key:
-            out.put(page.path, None)
+    keys = {page.path: page.key for page in site_pages}
+    sent = sent_messages(state)
+    keys.update((path, file_key(source)) for path, source in sent.items())
+    # The downloads hold every case and follow-up: made again only when any of those changed.
+    keys.update(dict.fromkeys(DOWNLOADS, all_cases_key(site_pages)))
+    index = search_index(state, as_of, bodies, cache)
+    keys.update((path, digest(data)) for path, data in index.items())
+    done = out.keep({path: recorded[path][1:] for path, key in keys.items() if recorded.get(path, ("",))[0] == key})
+
     env = make_env(templates_dir)
-    todo = [p for p in site_pages if p.key is None or done.get(p.path) != p.key]
+    todo = [page for page in site_pages if page.path not in done]
     if todo:
-        rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), shared, page_keys, cache)
+        rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), shared, keys, cache)
         for page in todo:
-            page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
+            page.context.update(page.later() if page.later else {}, case_row=rows.case_row, followup_row=rows.followup_row)
     for path, data in render(todo, env):
         out.put(path, data)
-    for path, data in sent_messages(state).items():
-        out.put(path, data)
-    # The downloads hold every case and follow-up: made again only when any of those changed.
-    every = digest(*(page.key for page in site_pages if page.template == "case.html"))
-    keys = {page.path: page.key for page in site_pages if page.key is not None}
-    made = {} if all(done.get(name) == every for name in DOWNLOADS) else downloads(state, as_of, cache)
-    for name in DOWNLOADS:
-        keys[name] = every
-        out.put(name, made.get(name))
-    # The search files are small and many: each is written only when its bytes changed.
-    for path, data in search_index(state, as_of, bodies, cache).items():
-        keys[path] = digest(data)
-        out.put(path, None if done.get(path) == keys[path] else data)
+    for path, source in sent.items():
+        if path not in done:
+            out.put(path, source.read_bytes())
+    if not done.issuperset(DOWNLOADS):
+        for name, data in downloads(state, as_of, cache).items():
+            if name not in done:
+                out.put(name, data)
+    for path, data in index.items():
+        if path not in done:
+            out.put(path, data)
     for path, data in assets(templates_dir / ASSETS):
         out.put(path, data)
     out.remove_rest()
-    cache.save("pages", str(out_dir.resolve()), {path: (key, (out_dir / path).stat().st_size) for path, key in keys.items()})
+    cache.save("pages", str(out_dir.resolve()), {path: (key, *out.kept[path]) for path, key in keys.items()})
     return out.written

@@ -562,3 +562,55 @@ def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monke
     assert "cases" in read, "the cases, rewritten by another process, were not read again"
     assert_same_site(site_bytes(root), clean_build(root))
     assert "Edited after the other process MS3" in text(root, f"cases/{OTHER_CASE}.html")
+
+
+# --------------------------------------------------------------------------
+# 13. site/ deleted or changed by hand: the store of built files
+# --------------------------------------------------------------------------
+def stored_files(root: Path) -> list[Path]:
+    """The built files the cache keeps (named by the digest of their bytes), whatever folder holds them."""
+    found = [p for p in (root / CACHE).rglob("*") if p.is_file() and re.fullmatch(r"[0-9a-f]{64}", p.name)]
+    assert found, "the cache keeps no built files"
+    return found
+
+
+def test_deleted_site_comes_back_from_the_store(warm: Path):
+    root = warm
+    shutil.rmtree(root / "site")
+    assert build(root) == 0
+    assert_same_site(site_bytes(root), clean_build(root))
+    # Brought back, not rendered again: each page is the stored copy itself, not a second one on disk.
+    stored = {(p.stat().st_dev, p.stat().st_ino) for p in stored_files(root)}
+    pages = [p for p in (root / "site" / "cases").glob("*.html")]
+    assert len(pages) > 70
+    assert all((p.stat().st_dev, p.stat().st_ino) in stored for p in pages)
+
+
+def flip_middle_byte(data: bytes) -> bytes:
+    at = len(data) // 2
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+
+
+@pytest.mark.parametrize("damage", [flip_middle_byte, truncate], ids=["flipped-byte", "truncated"])
+def test_damaged_stored_file_is_never_trusted(warm: Path, damage):
+    root = warm
+    shutil.rmtree(root / "site")
+    for path in stored_files(root):
+        path.write_bytes(damage(path.read_bytes()))
+    assert build(root) == 0
+    assert_same_site(site_bytes(root), clean_build(root))
+
+
+def test_site_file_changed_by_hand_is_made_again(warm: Path):
+    """A page edited in place (which also changes its stored copy) is rebuilt, and the copy is not trusted later."""
+    root = warm
+    shutil.rmtree(root / "site")
+    assert build(root) == 0  # now every page is a link to its stored copy
+    page = root / "site" / "cases" / f"{OPEN_CASE}.html"
+    with page.open("a", encoding="utf-8") as f:
+        f.write("<p>Added by hand</p>\n")
+    assert build(root) == 0
+    assert_same_site(site_bytes(root), clean_build(root))
+    shutil.rmtree(root / "site")
+    assert build(root) == 0
+    assert_same_site(site_bytes(root), clean_build(root))

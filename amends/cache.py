@@ -21,11 +21,12 @@ FOLDER = ".amends-cache"
 
 def digest(*parts: bytes | str) -> str:
     """A hex SHA-256 over the parts, kept apart so that ("ab", "c") differs from ("a", "bc")."""
-    chunks = []
+    h = hashlib.sha256()
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
-        chunks += (len(data).to_bytes(8, "little"), data)
-    return hashlib.sha256(b"".join(chunks)).hexdigest()
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
 
 
 def _code_version() -> str:

@@ -8,6 +8,7 @@ the case lacks blocks the message: it is never sent with a hole in it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -41,10 +42,10 @@ class Rendered:
     to_name: str
     to_addr: str
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """What a person approves: any change to the words or recipient changes it."""
-        return hashlib.sha256(json.dumps(dataclasses.astuple(self)).encode()).hexdigest()
+        return hashlib.sha256(json.dumps([getattr(self, f.name) for f in dataclasses.fields(self)]).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ with another `now`.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -173,9 +174,17 @@ def _fixed(case: Case, kind: str) -> date | None:
 def due_time(case: Case, step: Step, config: Config) -> datetime:
     """The first moment in the send window on or after resolution + delay."""
     day = _fixed(case, step.kind)
-    if day is None:
-        day = add_business_days(case.resolved, step.days, config) if step.business_days \
-            else case.resolved + timedelta(days=step.days)
+    return _due_after(case.resolved, step, config) if day is None else _opening(day, config)
+
+
+# Thousands of cases share a few hundred days of resolution: each day's answer is worked out once.
+@functools.lru_cache(maxsize=4096)
+def _due_after(resolved: date, step: Step, config: Config) -> datetime:
+    day = add_business_days(resolved, step.days, config) if step.business_days else resolved + timedelta(days=step.days)
+    return _opening(day, config)
+
+
+def _opening(day: date, config: Config) -> datetime:
     return next_slot(datetime.combine(day, config.window_start, ZoneInfo(config.timezone)), config)
 
 

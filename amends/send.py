@@ -8,6 +8,7 @@ crash or kill happens at, the next pass can tell what may have been sent.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,9 +42,6 @@ class Outbox:
 
     def message(self, key: str) -> Path:
         return self.root / "messages" / messages.file_name(key)
-
-    def preview(self, key: str) -> Path:
-        return self.root / "preview" / messages.file_name(key)
 
 
 @dataclass
@@ -167,21 +165,24 @@ def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache 
     A preview whose words have not changed is left as it is; previews of messages
     no longer to go are removed. Returns how many previews there are.
     """
-    outbox = Outbox(outbox_dir)
+    folder = outbox_dir / "preview"
+    try:
+        there = {entry.name for entry in os.scandir(folder)}
+    except OSError:
+        there = set()
     known = cache.load("previews", str(outbox_dir.resolve())) or {}
     current = {}
     for item in state.prepared:
         if item.rendered is None:
             continue
-        path = outbox.preview(item.followup.key)
-        current[path.name] = item.rendered.digest
-        if known.get(path.name) != item.rendered.digest or not path.is_file():
+        name = messages.file_name(item.followup.key)
+        current[name] = item.rendered.digest
+        if known.get(name) != current[name] or name not in there:
             msg = messages.build(item.rendered, item.followup.key, state.project.config, now)
-            ledger.write_atomic(path, msg.as_bytes(), durable=False)
-    folder = outbox_dir / "preview"
-    for stale in (folder.glob("*.eml") if folder.is_dir() else ()):
-        if stale.name not in current:
-            stale.unlink()
+            ledger.write_atomic(folder / name, msg.as_bytes(), durable=False)
+    for stale in there - current.keys():
+        if stale.endswith(".eml"):
+            (folder / stale).unlink()
     cache.save("previews", str(outbox_dir.resolve()), current)
     return len(current)
 

@@ -159,6 +159,14 @@ def deliver(item: Prepared, transport: Transport, outbox: Outbox, state: Review,
     return outcome
 
 
+def file_names(folder: Path) -> set[str]:
+    """The names in a folder, from one directory scan (none if it does not exist)."""
+    try:
+        return {entry.name for entry in os.scandir(folder)}
+    except OSError:
+        return set()
+
+
 def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache = NO_CACHE) -> int:
     """Keep outbox/preview/ holding each message still to go as an .eml a person can open in a mail client.
 
@@ -166,10 +174,7 @@ def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache 
     no longer to go are removed. Returns how many previews there are.
     """
     folder = outbox_dir / "preview"
-    try:
-        there = {entry.name for entry in os.scandir(folder)}
-    except OSError:
-        there = set()
+    there = file_names(folder)
     known = cache.load("previews", str(outbox_dir.resolve())) or {}
     current = {}
     for item in state.prepared:

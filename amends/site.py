@@ -23,7 +23,7 @@ from .messages import Prepared, file_name
 from .model import Case
 from .plan import STATES
 from .project import RACY_NS
-from .send import Review
+from .send import Review, file_names
 from .templating import make_env
 
 ASSETS = "assets"
@@ -301,10 +301,7 @@ def render(site_pages: list[Page], env: Environment) -> Iterator[tuple[str, byte
 def sent_messages(state: Review) -> dict[str, Path]:
     """The file of every message handed to a transport (its exact .eml), by where the site shows it."""
     folder = state.project.root / "outbox" / "messages"
-    try:
-        there = {entry.name for entry in os.scandir(folder)}
-    except OSError:
-        return {}
+    there = file_names(folder)
     files = {}
     for item in state.prepared:
         name = file_name(item.followup.key)
@@ -359,7 +356,7 @@ class Writer:
         if _holds(path, data):
             return
         try:
-            _replace(path, data, self._stored(content) if self.store is not None else None)
+            _replace(path, self._stored(content) if self.store is not None else data)
         except OSError:  # another file system, or one without hard links
             _replace(path, data)
         self.written += 1
@@ -419,16 +416,19 @@ def _matches(path: str, content: str) -> bool:
         return False
 
 
-def _replace(path: str, data: bytes, link: str | None = None) -> None:
-    """Put `data`, or a hard link to `link`, at `path` as a new file: other names of the old file keep their bytes."""
+def _replace(path: str, new: bytes | str) -> None:
+    """Put `new` (bytes, or the path of a stored file to link) at `path` as a new file: other names of the old file keep theirs.
+
+    Not ledger.write_atomic: this one also links, and takes plain strings, as Writer does for speed.
+    """
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        if link is None:
+        if isinstance(new, bytes):
             with open(tmp, "wb") as f:
-                f.write(data)
+                f.write(new)
         else:
-            os.link(link, tmp)
+            os.link(new, tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -444,7 +444,7 @@ def _link(source: str, path: str) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         os.link(source, path)
     except FileExistsError:
-        _replace(path, b"", source)
+        _replace(path, source)
 
 
 def _remove_unlisted(top: str, listed: Callable[[str, str], bool]) -> None:

@@ -17,14 +17,15 @@ from zoneinfo import ZoneInfo
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import TemplateError
 
-from . import demo, ledger, scheduler, send, site
+# site, demo and serve are imported by the commands that use them: `followups` and `check` run
+# every few minutes and should not wait for what they never use.
+from . import ledger, scheduler, send
 from .cache import FOLDER as CACHE_FOLDER, Cache
 from .config import CONFIG_NAME, load_config
 from .model import CHANNELS, Problem
 from .newcase import case_text, write_new_case
 from .plan import STATES
 from .project import Project
-from .serve import serve
 from .templating import template_problem
 
 log = logging.getLogger("amends")
@@ -115,6 +116,8 @@ def build(root: Path, now: datetime, memory: dict | None = None) -> tuple[str, l
     nothing is read or written at all. `memory` keeps the cache's entries
     between builds of one long-running command (see Cache).
     """
+    from . import site
+
     config, _ = load_config(root / CONFIG_NAME)
     tz = ZoneInfo(config.timezone)
     as_of = now.astimezone(tz).date()
@@ -179,6 +182,8 @@ def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 
 def cmd_serve(root: Path, now: datetime, port: int) -> ExitStatus:
+    from .serve import serve
+
     memory: dict = {}  # the model and rendered parts stay in memory between rebuilds
     cmd_build(root, now, memory=memory)
     watched = [root / "cases", root / "templates", root / CONFIG_NAME, root / "outbox" / send.LEDGER]
@@ -215,6 +220,8 @@ def followups_table(state: send.Review, tz: ZoneInfo, everything: bool = False) 
 
 
 def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
+    from . import demo
+
     cases = args.out / "cases"
     if cases.is_dir() and any(cases.glob("*.md")):
         print(f"error: {cases} already holds case files; choose an empty folder", file=sys.stderr)

@@ -1,8 +1,9 @@
 """The business settings in amends.yaml, with every default in one place."""
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date, time
 from pathlib import Path
 
@@ -83,6 +84,19 @@ class Config:
     @property
     def kinds(self) -> tuple[str, ...]:
         return tuple(step.kind for step in self.plan)
+
+    # Planning looks up due times by (day, step, settings) tens of thousands of times:
+    # the settings never change, so their hash is worked out once.
+    def __hash__(self) -> int:
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash(astuple(self))
+
+    def __getstate__(self) -> dict:
+        # A str's hash differs from one process to the next: never carry it along.
+        return {name: value for name, value in self.__dict__.items() if name != "_hash"}
 
 
 def load_config(path: Path) -> tuple[Config, list[Problem]]:

@@ -19,6 +19,9 @@ from .model import Case
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
 TASKS = {"phone": "call", "letter": "letter"}
 
+# What a follow-up with nothing in the ledger has: shared, never changed.
+NOTHING_YET = History()
+
 # The states a follow-up can be in, in the order a person should look at them.
 STATES = ("check", "failed", "missed", "blocked", "due", "approval", "held", "upcoming", "sent", "done", "skipped")
 
@@ -63,10 +66,10 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     out = []
     for step in steps:
         key = key_for(case.id, step.kind, case.resolved)
-        out.append(_email(case, step, key, histories.get(key, History()), config, now, transport, task))
+        out.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task))
     if task and steps:
         key = key_for(case.id, task, case.resolved)
-        out.append(_task(case, task, steps[0], key, histories.get(key, History()), config, now))
+        out.append(_task(case, task, steps[0], key, histories.get(key, NOTHING_YET), config, now))
     return out
 
 
@@ -78,13 +81,13 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         return Followup(case, step.kind, "email", key, state, reason, due_at, step, when)
 
     # What already happened decides first: nothing is ever sent twice.
-    smtp_sent = history.sent_by("smtp")
+    last = history.last
+    smtp_sent = history.sent_by("smtp") if last else None
     if smtp_sent:
         return result("sent", f"sent by SMTP, message id {smtp_sent.get('msgid', '?')}", _ts(smtp_sent))
-    if transport == "outbox" and history.sent_by("outbox"):
+    if last and transport == "outbox" and history.sent_by("outbox"):
         sent = history.sent_by("outbox")
         return result("sent", "written to outbox/messages/ (transport outbox)", _ts(sent))
-    last = history.last
     if last and last["ev"] == "done":
         return result("done", "marked done by a person", _ts(last))
     if last and last["ev"] == "permfail":
@@ -168,7 +171,7 @@ def _guard(case: Case, config: Config, kind: str) -> tuple[str, str] | None:
 
 
 def _fixed(case: Case, kind: str) -> date | None:
-    return dict(case.followups.dates).get(kind)
+    return dict(case.followups.dates).get(kind) if case.followups.dates else None
 
 
 def due_time(case: Case, step: Step, config: Config) -> datetime:

@@ -8,9 +8,7 @@ field never hides the others.
 from __future__ import annotations
 
 import difflib
-import functools
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -29,23 +27,6 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # tabs and newlines are fine
-
-
-# Ten thousand cases repeat a few hundred dates, amounts and names. Equal values read from
-# the same text are one object, so the cached model unpickles in about half the time.
-@functools.lru_cache(maxsize=65536)
-def _day(text: str) -> date:
-    return date.fromisoformat(text)
-
-
-@functools.lru_cache(maxsize=65536)
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-@functools.lru_cache(maxsize=65536)
-def _number(text: str) -> Decimal:
-    return Decimal(text.replace("_", ""))
 
 
 def closest(word: str, known: Sequence[str]) -> str | None:
@@ -122,7 +103,7 @@ class Reader:
             if required:
                 self.problem(keypath, f"'{dotted(keypath)}' is required")
             return None
-        return sys.intern(value.strip())
+        return value.strip()
 
     def text(self, keypath: KeyPath, required: bool = False, multiline: bool = False) -> str | None:
         """Text; a one-line field refuses line breaks, which could forge email headers."""
@@ -160,7 +141,7 @@ class Reader:
             self.problem(keypath, f"'{dotted(keypath)}' should be a date like 2026-03-14, not '{value}'")
             return None
         try:
-            return _day(value)
+            return date.fromisoformat(value)
         except ValueError as error:
             self.problem(keypath, f"'{dotted(keypath)}' is not a real date: {value} ({error})")
             return None
@@ -173,7 +154,7 @@ class Reader:
         if not _DATETIME.fullmatch(value):
             return self.date(keypath)
         try:
-            return _moment(value)
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as error:
             self.problem(keypath, f"'{dotted(keypath)}' is not a real date and time: {value} ({error})")
             return None
@@ -194,7 +175,7 @@ class Reader:
         if value is None:
             return None
         try:
-            number = _number(value)
+            number = Decimal(value.replace("_", ""))
         except InvalidOperation:
             hint = "; use a dot for decimals, e.g. 12.50" if re.fullmatch(r"\d+,\d{1,2}", value) else ""
             self.problem(keypath, f"'{dotted(keypath)}' should be a number like 12.50, not '{value}'{hint}")

@@ -27,8 +27,6 @@ ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note")
 PROMISE_KEYS = ("what", "due", "kept")
 CONTACT_KEYS = ("at", "channel", "note")
 FOLLOWUP_KEYS = ("hold", "skip", "dates")
-# Most cases change nothing in the plan: they share one value (one object to cache, not ten thousand).
-NO_OVERRIDES = FollowupOverrides()
 
 
 def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list[Case], list[Problem]]:
@@ -158,7 +156,7 @@ def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
 
 def _followups(r: Reader, config: Config) -> FollowupOverrides:
     if not r.keys(("followups",), FOLLOWUP_KEYS):
-        return NO_OVERRIDES
+        return FollowupOverrides()
     # Calls and letters are follow-ups too, and can be skipped like the emails.
     kinds = config.kinds + ("call", "letter")
     skip = r.text_list(("followups", "skip"))

@@ -12,11 +12,14 @@ import hashlib
 import logging
 import os
 import pickle
+import zlib
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 FOLDER = ".amends-cache"
+# A dict saved in parts has about this many items per part, at most: an edit rewrites one part.
+PART_SIZE = 256
 
 
 def digest(*parts: bytes | str) -> str:
@@ -51,6 +54,8 @@ class Cache:
 
     def __init__(self, folder: Path | None, memory: dict | None = None) -> None:
         self.folder, self.memory = folder, memory
+        # The parts each load_parts found, by name: save_parts writes only the parts that differ.
+        self.parts: dict[str, dict[str, dict]] = {}
 
     def _seen(self, path: Path) -> tuple[int, int, int] | None:
         try:
@@ -63,7 +68,7 @@ class Cache:
         """The value stored under `name` for exactly `key`, or None."""
         if self.folder is None:
             return None
-        path = self.folder / f"{name}.pickle"
+        path = self._path(name)
         if self.memory is not None and name in self.memory:
             kept_key, seen, value = self.memory[name]
             if seen is not None and seen == self._seen(path):
@@ -96,15 +101,58 @@ class Cache:
         """Store value under `name` for `key`; a crash mid-write leaves the old entry or none."""
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as f:
             f.write(f"{digest(CODE_VERSION, key)}\n{digest(payload)}\n".encode("ascii"))
             f.write(payload)
-        os.replace(tmp, self.folder / f"{name}.pickle")
+        os.replace(tmp, path)
         if self.memory is not None:
-            self.memory[name] = (key, self._seen(self.folder / f"{name}.pickle"), value)
+            self.memory[name] = (key, self._seen(path), value)
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}.pickle"
+
+    def load_parts(self, name: str, key: str) -> dict:
+        """A dict saved with save_parts for exactly `key`: the union of the parts still good (any may be lost).
+
+        Only for dicts whose items each stand alone, with what they were made
+        from inside them: a lost or older part then costs work, never a wrong result.
+        """
+        found: dict[str, dict] = {}
+        if self.folder is not None and (self.folder / name).is_dir():
+            for entry in sorted(os.scandir(self.folder / name), key=lambda e: e.name):
+                if entry.name.endswith(".pickle"):
+                    part = f"{name}/{entry.name.removesuffix('.pickle')}"
+                    value = self.load(part, key)
+                    found[part] = value if isinstance(value, dict) else {}
+        self.parts[name] = found
+        return {k: v for part in found.values() for k, v in part.items()}
+
+    def save_parts(self, name: str, key: str, value: dict) -> None:
+        """Store `value` in parts by a hash of its keys, writing only parts unlike those load_parts found."""
+        if self.folder is None:
+            return
+        count = 1
+        while len(value) > count * PART_SIZE:
+            count *= 2
+        parts: dict[str, dict] = {f"{name}/{count}.{i}": {} for i in range(count)}
+        for k, v in value.items():
+            parts[f"{name}/{count}.{zlib.crc32(k.encode('utf-8')) % count}"][k] = v
+        before = self.parts.get(name, {})
+        for part, items in parts.items():
+            if before.get(part) != items:
+                self.save(part, key, items)
+        # Parts of another count (the dict grew or shrank past a power of two) are gone, and so is a
+        # whole entry of the same name that an older amends left.
+        self._path(name).unlink(missing_ok=True)
+        for part in before.keys() - parts.keys():
+            self._path(part).unlink(missing_ok=True)
+            if self.memory is not None:
+                self.memory.pop(part, None)
+        self.parts[name] = parts
 
 
 NO_CACHE = Cache(None)

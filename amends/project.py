@@ -62,7 +62,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     config_file = root / CONFIG_NAME
     digests = {CONFIG_NAME: digest(config_file.read_bytes() if config_file.exists() else b"")}
     key = digest(digests[CONFIG_NAME], today.isoformat())
-    known = cache.load("cases", key) or {}
+    known = cache.load_parts("cases", key)
     seen_before = cache.load("stats", "") or {}
     seen: dict[str, tuple] = {}
     checked: dict[str, tuple] = {}
@@ -98,8 +98,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
             todo.append((data, name))
     for (_, name), result in zip(todo, workers.each(lambda t: check_file(*t, config, today), todo)):
         checked[name] = (digests[name], *result)
-    if todo or len(known) != len(checked):
-        cache.save("cases", key, checked)
+    cache.save_parts("cases", key, checked)
     if seen != seen_before:
         cache.save("stats", "", seen)
 

@@ -500,10 +500,8 @@ def per_case(cache: Cache, name: str, key: str, cases: list[Case], version: Call
     What was made for the same `key` from the same version of a case is
     reused; `key` must name everything else the result depends on.
     """
-    known = cache.load(name, key) or {}
-    made = reuse(known, cases, version, make)
-    if made != known:
-        cache.save(name, key, made)
+    made = reuse(cache.load_parts(name, key), cases, version, make)
+    cache.save_parts(name, key, made)
     return made
 
 
@@ -536,15 +534,14 @@ def search_index(state: Review, as_of: date, bodies: Callable[[], dict[str, Mark
 
 def notes_html(cases: list[Case], cache: Cache) -> dict[str, Markup]:
     """Each case's Markdown notes as safe HTML, rendering only notes not rendered before."""
-    known = cache.load("markdown", "notes") or {}
+    known = cache.load_parts("markdown", "notes")
     keys = {case.id: digest(case.body) for case in cases}
     missing = sorted({key for key in keys.values() if key not in known})
     if missing:
         texts = {keys[case.id]: case.body for case in cases}
         known.update((key, str(to_html(texts[key]))) for key in missing)
     used = {key: known[key] for key in set(keys.values())}
-    if missing or len(used) != len(known):
-        cache.save("markdown", "notes", used)
+    cache.save_parts("markdown", "notes", used)
     return {case_id: Markup(used[key]) for case_id, key in keys.items()}
 
 

@@ -110,23 +110,27 @@ def currencies(cases: list[Case]) -> list[str]:
     return sorted({currency for case in cases for currency in totals(case)})
 
 
-def csv_line(case: Case, columns: list[str]) -> str:
-    """One case's row of cases.csv, as text, for the compensation `columns` given."""
+def _csv(cells: list[str]) -> bytes:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(_row(case, columns))
-    return out.getvalue()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue().encode("utf-8")
 
 
-def cases_csv(cases: list[Case], lines: list[str] | None = None) -> str:
-    """Every case field as one spreadsheet row (for Excel/LibreOffice/Numbers).
+def csv_line(case: Case, columns: list[str]) -> bytes:
+    """One case's row of cases.csv, in UTF-8, for the compensation `columns` given."""
+    return _csv(_row(case, columns))
+
+
+# The exports are joined from each case's part as UTF-8 bytes: ten thousand cases joined as
+# text would be a string of 50 million characters, at two or four bytes each when any is not Latin-1.
+def cases_csv(cases: list[Case], lines: list[bytes] | None = None) -> bytes:
+    """Every case field as one spreadsheet row (for Excel/LibreOffice/Numbers), in UTF-8.
 
     `lines` may hold each case's `csv_line` already made, in the order of `cases`.
     """
     columns = currencies(cases)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([*HEAD_COLUMNS, *(f"compensation_{c}" for c in columns), *TAIL_COLUMNS])
-    out.writelines(lines if lines is not None else (csv_line(case, columns) for case in cases))
-    return out.getvalue()
+    head = _csv([*HEAD_COLUMNS, *(f"compensation_{c}" for c in columns), *TAIL_COLUMNS])
+    return b"".join([head, *(lines if lines is not None else (csv_line(case, columns) for case in cases))])
 
 
 def _plain(value: object) -> str:
@@ -147,22 +151,24 @@ def _plain_tree(value: object) -> object:
     return value
 
 
-def json_record(case: Case) -> str:
-    """One case as it stands in cases.json, indented for its place in the list."""
+def json_record(case: Case) -> bytes:
+    """One case as it stands in cases.json, indented for its place in the list, in UTF-8."""
     record = dict(_plain_tree(case), reopened=case.reopened, days_to_resolve=case.days_to_resolve)
     text = json.dumps(record, default=_plain, ensure_ascii=False, indent=2, sort_keys=True)
-    return "    " + text.replace("\n", "\n    ")
+    return ("    " + text.replace("\n", "\n    ")).encode("utf-8")
 
 
-def cases_json(cases: list[Case], records: list[str] | None = None) -> str:
-    """Every case field, nested as in the case file, as JSON.
+def cases_json(cases: list[Case], records: list[bytes] | None = None) -> bytes:
+    """Every case field, nested as in the case file, as JSON in UTF-8.
 
     `records` may hold each case's `json_record` already made, in the order of `cases`.
     """
     if not cases:
-        return '{\n  "cases": []\n}\n'
+        return b'{\n  "cases": []\n}\n'
     records = records if records is not None else [json_record(case) for case in cases]
-    return '{\n  "cases": [\n' + ",\n".join(records) + "\n  ]\n}\n"
+    between = [b",\n"] * len(records)
+    between[-1] = b"\n  ]\n}\n"
+    return b"".join([b'{\n  "cases": [\n', *(part for pair in zip(records, between) for part in pair)])
 
 
 def _entries(followups: list[Followup], cases: list[Case]) -> Iterator[tuple[date | datetime, str, str, str]]:

@@ -482,8 +482,8 @@ def downloads(state: Review, as_of: date, cache: Cache = NO_CACHE) -> dict[str, 
     if len(events) != count:
         cache.save("calendar", as_of.isoformat(), events)
     return {
-        "cases.csv": exports.cases_csv(cases, [parts[c.id][1][0] for c in cases]).encode("utf-8"),
-        "cases.json": exports.cases_json(cases, [parts[c.id][1][1] for c in cases]).encode("utf-8"),
+        "cases.csv": exports.cases_csv(cases, [parts[c.id][1][0] for c in cases]),
+        "cases.json": exports.cases_json(cases, [parts[c.id][1][1] for c in cases]),
         "followups.ics": calendar,
     }
 
@@ -539,7 +539,7 @@ def notes_html(cases: list[Case], cache: Cache) -> dict[str, Markup]:
     missing = sorted({key for key in keys.values() if key not in known})
     if missing:
         texts = {keys[case.id]: case.body for case in cases}
-        known.update((key, str(to_html(texts[key]))) for key in missing)
+        known.update(zip(missing, workers.each(lambda key: str(to_html(texts[key])), missing)))
     used = {key: known[key] for key in set(keys.values())}
     cache.save_parts("markdown", "notes", used)
     return {case_id: Markup(used[key]) for case_id, key in keys.items()}

@@ -26,11 +26,14 @@ def each(func: Callable[[T], R], items: Sequence[T], at_least: int = PARALLEL_FR
     if len(items) < at_least or workers < 2:
         yield from map(func, items)
         return
+    # The first item is done here, before forking: whatever func loads lazily on first use (every
+    # case's notes, say) is then loaded once and shared, not loaded again in each worker.
+    yield func(items[0])
     _work = (func, items)
     try:
         step = max(1, len(items) // (workers * 16))
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for part in pool.imap(_slice, [(i, i + step) for i in range(0, len(items), step)]):
+            for part in pool.imap(_slice, [(i, i + step) for i in range(1, len(items), step)]):
                 yield from part
     finally:
         _work = None

@@ -105,8 +105,9 @@ def front_matters(root: Path) -> dict[str, dict]:
     return {f"cases/{p.name}": front_matter(p) for p in sorted((root / "cases").glob("*.md"))}
 
 
-def rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text, newline="")))
+def rows(data: bytes) -> list[dict[str, str]]:
+    """The rows of cases.csv as it is written: UTF-8 bytes."""
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
 
 
 def add_extra_cases(root: Path) -> None:
@@ -127,11 +128,11 @@ def feed(state) -> bytes:
 
 def test_csv_has_a_header_and_one_row_per_case_in_order(demo_root):
     cases = load_project(demo_root, TODAY).cases
-    text = cases_csv(cases)
-    assert text.startswith("id,title,status,reopened,")
-    assert text.endswith("\r\n")
-    assert [row["id"] for row in rows(text)] == [case.id for case in cases]
-    assert len(rows(text)) == len(list((demo_root / "cases").glob("*.md"))) == 16
+    data = cases_csv(cases)
+    assert data.startswith(b"id,title,status,reopened,")
+    assert data.endswith(b"\r\n")
+    assert [row["id"] for row in rows(data)] == [case.id for case in cases]
+    assert len(rows(data)) == len(list((demo_root / "cases").glob("*.md"))) == 16
 
 
 def test_csv_row_matches_the_front_matter(demo_root):
@@ -220,7 +221,7 @@ def test_csv_defuses_leading_tab_and_carriage_return(demo_root):
 
 def test_csv_of_no_cases_is_just_the_header():
     assert rows(cases_csv([])) == []
-    assert cases_csv([]).count("\r\n") == 1
+    assert cases_csv([]).count(b"\r\n") == 1
 
 
 # -- JSON -----------------------------------------------------------------------------
@@ -257,8 +258,8 @@ def test_json_has_every_case_once_with_nested_fields(demo_root):
 
 def test_json_is_deterministic_readable_text(demo_root):
     cases = load_project(demo_root, TODAY).cases
-    text = cases_json(cases)
-    assert text == cases_json(list(cases))
+    text = cases_json(cases).decode("utf-8")
+    assert text == cases_json(list(cases)).decode("utf-8")
     assert text.endswith("}\n")
     assert "Zoë Müller" in text  # not \u-escaped
     assert [case["id"] for case in json.loads(text)["cases"]] == [case.id for case in cases]

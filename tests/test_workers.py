@@ -1,6 +1,7 @@
 """workers.each gives what a plain loop gives, in order, whether or not it forks."""
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
@@ -15,7 +16,24 @@ def test_many_items_come_back_in_order_from_the_workers():
     got = list(workers.each(lambda i: (table[i], os.getpid()), items, at_least=100))
     assert [row for row, _ in got] == [table[i] for i in items]
     if (os.cpu_count() or 1) > 1:
-        assert os.getpid() not in {pid for _, pid in got}, "the work did not leave this process"
+        # The first item is done here (see the next test); the rest elsewhere.
+        assert got[0][1] == os.getpid()
+        assert os.getpid() not in {pid for _, pid in got[1:]}, "the work did not leave this process"
+
+
+def test_what_the_work_loads_lazily_is_loaded_once_here(tmp_path):
+    """A cache filled on first use (as the notes' HTML is) is filled before the fork, not in each worker."""
+    log = tmp_path / "loads"
+
+    @functools.cache
+    def table() -> dict[int, str]:
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return {i: f"row {i}" for i in range(5000)}
+
+    got = list(workers.each(lambda i: table()[i], list(range(5000)), at_least=100))
+    assert got == [f"row {i}" for i in range(5000)]
+    assert log.read_text().split() == [str(os.getpid())]
 
 
 def test_few_items_are_done_here_alike():

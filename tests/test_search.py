@@ -80,7 +80,7 @@ def sample(root: Path):
     """The shipped sample cases, loaded and with their notes rendered, from a copy of the repository's cases."""
     project = load_project(root, TODAY)
     assert len(project.cases) >= 10 and not project.problems
-    return project.cases, notes_html(project.cases, NO_CACHE)
+    return project.cases, notes_html(project, NO_CACHE)
 
 
 def key_of(text: str) -> str:
@@ -375,7 +375,7 @@ def test_built_index_lists_every_valid_case_once(demo_root: Path):
 def test_every_word_of_a_case_points_at_it_and_nothing_else_does(demo_root: Path):
     folder = build(demo_root)
     project = load_project(demo_root, TODAY)
-    bodies = notes_html(project.cases, NO_CACHE)
+    bodies = notes_html(project, NO_CACHE)
     listing = json.loads((folder / "cases.json").read_bytes())
     position = {doc[0]: n for n, doc in enumerate(listing["cases"])}
     shards = {p.stem: json.loads(p.read_bytes()) for p in folder.iterdir() if p.name != "cases.json"}

@@ -132,7 +132,7 @@ class Cache:
         return {k: v for part in found.values() for k, v in part.items()}
 
     def save_parts(self, name: str, key: str, value: dict) -> None:
-        """Store `value` in parts by a hash of its keys, writing only parts unlike those load_parts found."""
+        """Store `value` (keyed by text) in parts by a hash of its keys, writing only parts unlike those load_parts found."""
         if self.folder is None:
             return
         count = 1

@@ -81,6 +81,7 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         return Followup(case, step.kind, "email", key, state, reason, due_at, step, when)
 
     # What already happened decides first: nothing is ever sent twice.
+    # (With no last event, only approvals are recorded, if anything: nothing was sent.)
     last = history.last
     smtp_sent = history.sent_by("smtp") if last else None
     if smtp_sent:

@@ -23,7 +23,7 @@ def each(func: Callable[[T], R], items: Sequence[T], at_least: int = PARALLEL_FR
     """func(item) for each item, in the items' order; on every core when there are at least `at_least` items."""
     global _work
     workers = os.cpu_count() or 1
-    if len(items) < at_least or workers < 2:
+    if len(items) < max(at_least, 1) or workers < 2:
         yield from map(func, items)
         return
     # The first item is done here, before forking: whatever func loads lazily on first use (every

@@ -292,10 +292,14 @@ def followup_digest(item: Prepared) -> str:
     return digest(f.key, f.state, f.reason, str(f.due_at), str(f.when), item.rendered.digest if item.rendered else "")
 
 
-def render(site_pages: list[Page], env: Environment) -> Iterator[tuple[str, bytes]]:
-    """Each page's path and bytes, in order; on every core when there are many."""
-    rendered = workers.each(lambda page: env.get_template(page.template).render(page.context).encode("utf-8"), site_pages)
-    return zip((page.path for page in site_pages), rendered)
+def render(site_pages: list[Page], env: Environment, at_least: int = workers.PARALLEL_FROM) -> Iterator[tuple[str, bytes]]:
+    """Each page's path and bytes, in order, the rest of its context made on the way; on every core when there
+    are at least `at_least` pages."""
+    def one(page: Page) -> bytes:
+        context = {**page.context, **page.later()} if page.later else page.context
+        return env.get_template(page.template).render(context).encode("utf-8")
+
+    return zip((page.path for page in site_pages), workers.each(one, site_pages, at_least))
 
 
 def sent_messages(state: Review) -> dict[str, Path]:
@@ -639,8 +643,12 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     if todo:
         rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), shared, keys, cache)
         for page in todo:
-            page.context.update(page.later() if page.later else {}, case_row=rows.case_row, followup_row=rows.followup_row)
-    for path, data in render(todo, env):
+            page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
+        if any(page.template == "case.html" for page in todo):
+            bodies()  # loaded here once, not again in each worker
+    # Over many cases, the overview, each period's figures and the big tables take up to a second each: worth a core each.
+    at_least = 2 if len(state.project.cases) >= workers.PARALLEL_FROM else workers.PARALLEL_FROM
+    for path, data in render(todo, env, at_least):
         out.put(path, data)
     for path, source in sent.items():
         if path not in done:

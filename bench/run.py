@@ -155,7 +155,7 @@ def machine_lines(hugo: list[str]) -> list[str]:
 @dataclass
 class Sample:
     seconds: float
-    peak_kib: int     # the peak of the summed RSS of the command's processes (see TreeMemory)
+    peak_kib: int     # the peak of the summed PSS of the command's processes (see TreeMemory)
     largest_kib: int  # ru_maxrss from wait4: the largest RSS of any one of them
 
 
@@ -163,11 +163,13 @@ PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 class TreeMemory(threading.Thread):
-    """Samples the summed RSS of a process and all its descendants every `interval` seconds.
+    """Samples the summed PSS of a process and all its descendants every `interval` seconds.
 
     amends may run worker processes in parallel; ru_maxrss alone would report
-    only the largest of them, not what they hold together. Pages that forked
-    workers share with their parent count in each, so this errs on the high side.
+    only the largest of them, not what they hold together. Summed RSS would
+    count each page a forked worker shares with its parent once per process;
+    PSS (proportional set size) splits a shared page between its sharers, so
+    the sum is the memory the processes take together.
     """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
@@ -194,19 +196,28 @@ class TreeMemory(threading.Thread):
         return tree
 
     def sample(self) -> None:
-        total = 0
-        for pid in self.descendants():
-            try:
-                with open(f"/proc/{pid}/statm", "rb") as f:
-                    total += int(f.read().split()[1]) * PAGE_KIB
-            except (OSError, ValueError, IndexError):
-                pass
-        self.peak_kib = max(self.peak_kib, total)
+        self.peak_kib = max(self.peak_kib, sum(map(pss_kib, self.descendants())))
 
     def run(self) -> None:
         while not self.done.is_set():
             self.sample()
             self.done.wait(self.interval)
+
+
+def pss_kib(pid: int) -> int:
+    """A process's PSS in KiB (its RSS where the kernel gives no PSS); 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE_KIB
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 @dataclass
@@ -634,7 +645,8 @@ def main() -> int:
     print("\n".join(machine_lines(hugo)))
     print(f"load:    {load_before} at the start, {load_average()} at the end (1, 5, 15 min; other work on the machine skews the times)")
     print(f"runs:    median of {args.runs} per measure; amends acts as of {TODAY} (send: {SEND_NOW})")
-    print("memory:  MB = MiB; peak = the RSS of all of a command's processes together (sampled every 0.1 s),")
+    print("memory:  MB = MiB; peak = the PSS of all of a command's processes together (sampled every 0.1 s; shared pages\n"
+          "         split between the processes sharing them), or the largest process's RSS if that is more,")
     print("         largest process = the peak RSS of the largest one alone (wait4)")
     print()
     print(table(rows))

@@ -263,7 +263,9 @@ def period_figures(cases: list[Case], key: str, as_of: date) -> dict:
     """A period's figures beside those of the period before."""
     now = figures.period(key, as_of)
     before = figures.previous(now)
-    return {"key": key, "now": figures.figures(cases, now), "before": figures.figures(cases, before) if before else None}
+    counts = figures.customer_counts(cases)
+    return {"key": key, "now": figures.figures(cases, now, counts),
+            "before": figures.figures(cases, before, counts) if before else None}
 
 
 def period_charts(cases: list[Case], period: figures.Period, as_of: date, currency: str) -> list:

@@ -132,7 +132,8 @@ class Cache:
         return {k: v for part in found.values() for k, v in part.items()}
 
     def save_parts(self, name: str, key: str, value: dict) -> None:
-        """Store `value` (keyed by text) in parts by a hash of its keys, writing only parts unlike those load_parts found."""
+        """Store `value` (keyed by text) in parts by a hash of its keys, writing only parts unlike those the last
+        load_parts of `name` found (all of them when there was none since the last save)."""
         if self.folder is None:
             return
         count = 1
@@ -141,7 +142,8 @@ class Cache:
         parts: dict[str, dict] = {f"{name}/{count}.{i}": {} for i in range(count)}
         for k, v in value.items():
             parts[f"{name}/{count}.{zlib.crc32(k.encode('utf-8')) % count}"][k] = v
-        before = self.parts.get(name, {})
+        # Forgotten once saved: holding on to every item to the end of a build would keep them all in memory.
+        before = self.parts.pop(name, {})
         for part, items in parts.items():
             if before.get(part) != items:
                 self.save(part, key, items)
@@ -152,7 +154,6 @@ class Cache:
             self._path(part).unlink(missing_ok=True)
             if self.memory is not None:
                 self.memory.pop(part, None)
-        self.parts[name] = parts
 
 
 NO_CACHE = Cache(None)

@@ -1,6 +1,8 @@
 """Dicts kept in parts (Cache.save_parts / load_parts): an edit rewrites one part, damage loses only one."""
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,30 @@ def test_a_whole_entry_left_by_an_older_amends_is_removed(tmp_path: Path):
     saved(tmp_path, items(10))
     assert not (tmp_path / "cases.pickle").exists()
     assert Cache(tmp_path).load_parts("cases", "k") == items(10)
+
+
+class Item:
+    """A value that can be watched for being freed (a tuple cannot be weakly referenced)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Item) and other.n == self.n
+
+
+def test_what_was_loaded_and_saved_is_not_kept_once_saved(tmp_path: Path):
+    saved(tmp_path, {f"case-{i}": Item(i) for i in range(600)})
+    cache = Cache(tmp_path)
+    loaded = cache.load_parts("cases", "k")
+    watched = [weakref.ref(v) for v in loaded.values()]
+    cache.save_parts("cases", "k", loaded)
+    del loaded
+    gc.collect()
+    # A build saves each dict once, and ten thousand cases' downloads are 58 MB: kept, they would stay to its end.
+    assert not [ref for ref in watched if ref() is not None]
+    # Without a load_parts since, nothing is known of what is on disk: every part is written again.
+    before = parts(tmp_path)
+    cache.save_parts("cases", "k", {f"case-{i}": Item(i) for i in range(600)})
+    after = parts(tmp_path)
+    assert before.keys() == after.keys() and all(before[name] != after[name] for name in before)

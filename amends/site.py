@@ -358,11 +358,14 @@ class Writer:
         self._claim(name, content, len(data))
         path = os.path.join(self.folder, name)
         if self.store is not None and not _holds(self._stored(content), data):
-            _replace(self._stored(content), data)
+            _create(self._stored(content), data)
         if _holds(path, data):
             return
         try:
-            _replace(path, self._stored(content) if self.store is not None else data)
+            if self.store is not None:
+                _link(self._stored(content), path)
+            else:
+                _replace(path, data)
         except OSError:  # another file system, or one without hard links
             _replace(path, data)
         self.written += 1
@@ -439,6 +442,29 @@ def _replace(path: str, new: bytes | str) -> None:
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        raise
+
+
+def _create(path: str, data: bytes) -> None:
+    """A stored copy, written in place when it is new: one file created instead of a temporary one renamed.
+
+    Safe because a stored copy is trusted only when its bytes match its name:
+    one left half-written by a crash is never linked, and is replaced.
+    """
+    try:
+        f = open(path, "xb")
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        f = open(path, "xb")
+    except FileExistsError:
+        _replace(path, data)
+        return
+    try:
+        with f:
+            f.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
         raise
 
 

@@ -294,12 +294,17 @@ def followup_digest(item: Prepared) -> str:
     return digest(f.key, f.state, f.reason, str(f.due_at), str(f.when), item.rendered.digest if item.rendered else "")
 
 
-def render(site_pages: list[Page], env: Environment, at_least: int = workers.PARALLEL_FROM) -> Iterator[tuple[str, bytes]]:
-    """Each page's path and bytes, in order, the rest of its context made on the way; on every core when there
-    are at least `at_least` pages."""
-    def one(page: Page) -> bytes:
+def render(site_pages: list[Page], env: Environment, out: Writer,
+           at_least: int = workers.PARALLEL_FROM) -> Iterator[tuple[str, tuple[str, int, bool]]]:
+    """Render each page (the rest of its context made on the way) and write it: its path and what `out.write` said.
+
+    On every core when there are at least `at_least` pages. Each worker
+    writes its own pages: only a few bytes per page come back, so pages
+    rendered faster than the disk takes them never pile up in memory.
+    """
+    def one(page: Page) -> tuple[str, int, bool]:
         context = {**page.context, **page.later()} if page.later else page.context
-        return env.get_template(page.template).render(context).encode("utf-8")
+        return out.write(page.path, env.get_template(page.template).render(context).encode("utf-8"))
 
     return zip((page.path for page in site_pages), workers.each(one, site_pages, at_least))
 
@@ -354,13 +359,20 @@ class Writer:
 
     def put(self, name: str, data: bytes) -> None:
         """Write a file, unless it already holds `data`. No two files may share a name."""
+        self.record(name, *self.write(name, data))
+
+    def write(self, name: str, data: bytes) -> tuple[str, int, bool]:
+        """Put `data` in the file `name` unless it holds it already: (digest of the bytes, size, whether written).
+
+        It touches only that file and its stored copy, so worker processes may
+        write different files at once; each is then `record`ed here.
+        """
         content = hashlib.sha256(data).hexdigest()
-        self._claim(name, content, len(data))
         path = os.path.join(self.folder, name)
         if self.store is not None and not _holds(self._stored(content), data):
             _create(self._stored(content), data)
         if _holds(path, data):
-            return
+            return content, len(data), False
         try:
             if self.store is not None:
                 _link(self._stored(content), path)
@@ -368,7 +380,12 @@ class Writer:
                 _replace(path, data)
         except OSError:  # another file system, or one without hard links
             _replace(path, data)
-        self.written += 1
+        return content, len(data), True
+
+    def record(self, name: str, content: str, size: int, written: bool) -> None:
+        """Count a file `write` put in place. No two files may share a name."""
+        self._claim(name, content, size)
+        self.written += written
 
     def keep(self, files: dict[str, tuple[str, int]]) -> set[str]:
         """Which of `files` (name → digest of its bytes and its size, as last written) are in place or now back from the store."""
@@ -676,8 +693,8 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
             bodies()  # loaded here once, not again in each worker
     # Over many cases, the overview, each period's figures and the big tables take up to a second each: worth a core each.
     at_least = 2 if len(state.project.cases) >= workers.PARALLEL_FROM else workers.PARALLEL_FROM
-    for path, data in render(todo, env, at_least):
-        out.put(path, data)
+    for path, written in render(todo, env, out, at_least):
+        out.record(path, *written)
     for path, source in sent.items():
         if path not in done:
             out.put(path, source.read_bytes())

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from amends import cli
+from amends import cli, workers
 
 from conftest import REPO
 
@@ -619,3 +619,30 @@ def test_site_file_changed_by_hand_is_made_again(warm: Path):
     shutil.rmtree(root / "site")
     assert build(root) == 0
     assert_same_site(site_bytes(root), clean_build(root))
+
+
+def test_a_build_on_every_core_is_byte_for_byte_a_one_core_build(tmp_path, monkeypatch):
+    """Enough cases (450) that parsing, notes, rows, downloads and pages all go to worker processes,
+    which also write the pages: the site is exactly what one process alone makes."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.fail("this machine has one core: nothing here would run in parallel")
+    many = tmp_path / "many"
+    assert cli.main(["--root", str(REPO), "--today", DAY, "demo", "--cases", "450", "--out", str(many), "--seed", "5"]) == 0
+    alone = tmp_path / "alone"
+    shutil.copytree(many, alone)
+    spread = []  # the sizes of the batches of work given to workers.each that it spreads over the cores
+    each = workers.each
+
+    def watched(func, items, at_least=workers.PARALLEL_FROM):
+        if len(items) >= at_least:
+            spread.append(len(items))
+        return each(func, items, at_least)
+
+    monkeypatch.setattr(workers, "each", watched)
+    assert build(many) == 0
+    # Reading the cases, their notes, rows, downloads and search words, and the pages (more than the cases).
+    assert len(spread) >= 5 and max(spread) > 450, spread
+    monkeypatch.setattr(workers, "each", each)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert build(alone) == 0
+    assert site_bytes(alone) == site_bytes(many)

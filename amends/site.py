@@ -338,9 +338,9 @@ class Writer:
     With a `store` (a folder in the cache), each file's bytes are kept there
     once, named by their digest, and the site's file is a hard link to that
     copy: no more disk is used, and a site/ deleted by hand comes back from the
-    store without rendering a page. A file is never written in place but
-    replaced by a new one, so a page can never change under its stored name;
-    a stored copy is trusted only when its bytes still match that name.
+    store without rendering a page. A file that exists is never written into
+    but replaced by a new one, so a page can never change under its stored
+    name; a stored copy is trusted only when its bytes still match that name.
     """
 
     def __init__(self, folder: Path, store: Path | None = None) -> None:
@@ -365,7 +365,7 @@ class Writer:
         """Put `data` in the file `name` unless it holds it already: (digest of the bytes, size, whether written).
 
         It touches only that file and its stored copy, so worker processes may
-        write different files at once; each is then `record`ed here.
+        write different files at once; the process that holds this Writer then `record`s each.
         """
         content = hashlib.sha256(data).hexdigest()
         path = os.path.join(self.folder, name)

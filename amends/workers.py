@@ -7,6 +7,7 @@ the work is done here, in order, exactly as the workers would do it.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,9 @@ def each(func: Callable[[T], R], items: Sequence[T], at_least: int = PARALLEL_FR
     # case's notes, say) is then loaded once and shared, not loaded again in each worker.
     yield func(items[0])
     _work = (func, items)
+    # A collection in a worker would write to every object it inherited, copying the pages
+    # it shares with this process; frozen objects are left out of collections (see gc.freeze).
+    gc.freeze()
     try:
         step = max(1, len(items) // (workers * 16))
         with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -37,6 +41,7 @@ def each(func: Callable[[T], R], items: Sequence[T], at_least: int = PARALLEL_FR
                 yield from part
     finally:
         _work = None
+        gc.unfreeze()
 
 
 def _slice(bounds: tuple[int, int]) -> list:

@@ -148,9 +148,14 @@ def _task(case: Case, task: str, first: Step, key: str, history: History, config
     return result("due", f"to do: {what}, then: python build.py done {case.id} {task}")
 
 
+def before_since(case: Case, config: Config) -> bool:
+    """Resolved before followups.since: from before the business used amends, so nothing goes out."""
+    return bool(config.since and case.resolved < config.since)
+
+
 def _guard(case: Case, config: Config, kind: str) -> tuple[str, str] | None:
     """Reasons nothing goes out, whatever the date."""
-    if config.since and case.resolved < config.since:
+    if before_since(case, config):
         return "skipped", f"resolved before followups.since ({config.since})"
     if case.reopened:
         return "skipped", "the case was reopened; nothing goes out until it is resolved again"

@@ -615,6 +615,23 @@ def test_home_lists_exactly_the_followups_to_act_on(demo):
     check_followups(root)
 
 
+def test_followups_page_sums_up_the_old_followups_in_one_line(demo):
+    """Follow-ups of cases resolved before followups.since are one line, not a row each; the rest keep their rows."""
+    root, _ = demo
+    site, since = root / "site", CONFIG["followups"]["since"]
+    reason = f"resolved before followups.since ({since})"
+    # Counted on the case pages, which list every follow-up of their case.
+    early = sum(text(td) == reason for page in (site / "cases").glob("*.html") for td in soup_of(page).find_all("td"))
+    assert early > 0, "the samples have cases resolved before followups.since"
+    section = soup_of(site / "followups.html").find("section", attrs={"aria-labelledby": "skipped"})
+    assert text(section.find("p")) == (f"{early} follow-ups of cases resolved before {since} are not sent: "
+                                       "that is followups.since in amends.yaml. Each case's page shows its own.")
+    assert reason not in text(section)
+    listed = section.select("tbody tr") + section.select("ul.tasks > li")
+    assert listed, "the samples have a follow-up not sent for another reason, so it must still be listed"
+    assert text(section.find("h2")) == f"Not sent ({early + len(listed)})"
+
+
 def test_home_heading_counts_match_the_lists(demo):
     root, cases = demo
     soup = soup_of(root / "site" / "index.html")

@@ -878,6 +878,14 @@ def test_no_problem_count_when_all_is_well(demo_site):
     assert "No problems" in text(soup_of(demo_site / "problems.html").find("main"))
 
 
+def test_followups_page_says_so_when_no_case_is_resolved_yet(root):
+    write_case(root, "open.md", MINIMAL_CASE.replace("resolved: 2026-03-04\n", "").replace("status: resolved", "status: open"))
+    assert build_site(root) == 0
+    main = soup_of(root / "site" / "followups.html").find("main")
+    assert main.find("section") is None
+    assert text(main.find("p", class_="empty")) == "No follow-ups yet: none of the cases has been resolved."
+
+
 # --------------------------------------------------------------------------
 # 12. Stale pages and the user's own files
 # --------------------------------------------------------------------------

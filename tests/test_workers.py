@@ -21,6 +21,15 @@ def test_many_items_come_back_in_order_from_the_workers():
         assert os.getpid() not in {pid for _, pid in got[1:]}, "the work did not leave this process"
 
 
+def test_workers_are_replaced_as_the_work_goes_on():
+    """No worker does more than SLICES_PER_WORKER slices: what it copied of this process is given back early."""
+    got = list(workers.each(lambda i: os.getpid(), list(range(5000)), at_least=100))
+    cores = os.cpu_count() or 1
+    if cores > 1:
+        slices = -(-4999 // max(1, 5000 // (cores * 16)))
+        assert len(set(got[1:])) >= -(-slices // workers.SLICES_PER_WORKER) > cores
+
+
 def test_what_the_work_loads_lazily_is_loaded_once_here(tmp_path):
     """A cache filled on first use (as the notes' HTML is) is filled before the fork, not in each worker."""
     log = tmp_path / "loads"

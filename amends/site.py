@@ -251,16 +251,14 @@ def followup_pages(state: Review, every: str) -> list[Page]:
         "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
         "item": item, "message": item.rendered,
     }, key=followup_digest(item)) for item in state.prepared if item.rendered is not None]
-    config = state.project.config
     by_state = {s: [i for i in state.prepared if i.followup.state == s] for s in STATES}
+    counts = {s: len(items) for s, items in by_state.items()}
     # A business with years of history sets followups.since when it starts: the thousands of old
     # follow-ups it never meant to send are one line here, not a row each (each case page lists its own).
-    early = sum(before_since(i.followup.case, config) for i in by_state["skipped"])
+    by_state["skipped"] = [i for i in by_state["skipped"] if not before_since(i.followup.case, state.project.config)]
     out.append(Page("followups.html", "followups.html", {
-        "title": "Follow-ups", "section": "followups", "states": STATES,
-        "counts": {s: len(items) for s, items in by_state.items()},
-        "by_state": {**by_state, "skipped": [i for i in by_state["skipped"] if not before_since(i.followup.case, config)]},
-        "before_since": early, "since": config.since,
+        "title": "Follow-ups", "section": "followups", "states": STATES, "counts": counts, "by_state": by_state,
+        "before_since": counts["skipped"] - len(by_state["skipped"]), "since": state.project.config.since,
         "transport": state.transport,
     }, key=every))
     return out

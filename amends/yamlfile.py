@@ -38,7 +38,8 @@ class _Refused(Exception):
 
 
 # libyaml's event parser when PyYAML has it (fast, and it keeps its own stack, so
-# deep nesting cannot crash it); PyYAML's pure-Python parser otherwise.
+# deep nesting cannot crash it); PyYAML's pure-Python parser otherwise, and to read
+# again a document libyaml refused (see parse_mapping).
 _PARSER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 _FRAMING = (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)
 
@@ -53,13 +54,13 @@ class _Open:
     skip: bool = False           # that key was a duplicate: drop its value
 
 
-def _build(text: str, doc: Document, problems: list[Problem], first_line: int):
+def _build(text: str, doc: Document, problems: list[Problem], first_line: int, parser=_PARSER):
     """Build plain dicts, lists and strings from parser events, refusing what is not allowed.
 
     Iterative, not recursive: how deep a document nests can never exhaust a stack,
     and the depth limit stops reading at once.
     """
-    loader = _PARSER(text)
+    loader = parser(text)
     stack: list[_Open] = []
     root = None
     documents = 0
@@ -111,7 +112,7 @@ def _build(text: str, doc: Document, problems: list[Problem], first_line: int):
                     _attach(parent, event.value)
                 continue
             if len(stack) >= MAX_DEPTH:
-                raise _Refused(f"values are nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                raise _Refused(f"nested too deep (more than {MAX_DEPTH} levels)", event.start_mark)
             stack.append(_Open({} if isinstance(event, yaml.MappingStartEvent) else [], keypath))
     finally:
         loader.dispose()
@@ -142,6 +143,19 @@ def parse_mapping(text: str, path: str, first_line: int = 1) -> tuple[Document |
     except _Refused as refused:
         return None, [Problem(path, refused.mark.line + first_line, str(refused))]
     except yaml.YAMLError as error:
+        # A library may refuse deep nesting itself before amends' limit is reached in
+        # the events (libyaml 0.2.5 as bundled by PyYAML 6.0.4 does, at 1,000 levels,
+        # with its own words). PyYAML's pure-Python parser hands the events over as it
+        # reads, so reading again with it lets amends' own limit speak, whatever the
+        # version; any other syntax error is reported as libyaml found it.
+        if _PARSER is yaml.BaseLoader:
+            return None, [_syntax_problem(error, text, path, first_line)]
+        try:
+            _build(text, Document(path, {}), [], first_line, parser=yaml.BaseLoader)
+        except _Refused as refused:
+            return None, [Problem(path, refused.mark.line + first_line, str(refused))]
+        except yaml.YAMLError:
+            pass
         return None, [_syntax_problem(error, text, path, first_line)]
 
     if data is None or data == "":

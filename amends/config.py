@@ -7,8 +7,8 @@ from dataclasses import astuple, dataclass, field
 from datetime import date, time
 from pathlib import Path
 
-from .fields import Reader
-from .model import ACCOMMODATION_KINDS, Problem
+from .fields import LANGUAGE, Reader
+from .model import ACCOMMODATION_KINDS, CHANNELS, TASKS, Problem
 from .yamlfile import parse_mapping
 
 CONFIG_NAME = "amends.yaml"
@@ -44,6 +44,10 @@ DEFAULT_PLAN = (
 )
 
 
+DEFAULT_TASKS = (("phone", "call"), ("letter", "letter"), ("social", "social"), ("in-person", "call"),
+                 ("email", "none"), ("chat", "none"))
+
+
 @dataclass(frozen=True)
 class Smtp:
     host: str = "localhost"
@@ -58,7 +62,11 @@ class Config:
     business_name: str = "Our business"
     business_email: str | None = None
     business_phone: str | None = None
+    business_address: str | None = None  # postal, several lines: the letter's sender
+    reply_to: str | None = None           # where replies go, if not business_email
     signature: str = "The team"
+    # Per language, when business.signature is a mapping (language -> text).
+    signatures: tuple[tuple[str, str], ...] = ()
     currency: str = "EUR"
     timezone: str = "UTC"
     # An open case older than this many days is flagged in the report.
@@ -70,8 +78,10 @@ class Config:
     holidays: tuple[date, ...] = ()
     # A follow-up due longer ago than this is missed, not sent stale.
     catch_up_days: int = 3
-    # A phone complaint also gets a call task, a letter a printable letter.
+    # A phone complaint also gets a call task, a letter a printable letter, a social post
+    # an answer where it was posted (followups.tasks); calls_and_letters: false turns all off.
     calls_and_letters: bool = True
+    tasks: tuple[tuple[str, str], ...] = DEFAULT_TASKS
     # ...and the email follow-ups still go out where there is an address.
     email_too: bool = True
     every_minutes: int = 15
@@ -84,6 +94,16 @@ class Config:
     @property
     def kinds(self) -> tuple[str, ...]:
         return tuple(step.kind for step in self.plan)
+
+    def task_for(self, channel: str) -> str | None:
+        """The task that answers a complaint in its own channel, if any."""
+        task = dict(self.tasks).get(channel, "none") if self.calls_and_letters else "none"
+        return None if task == "none" else task
+
+    def signature_for(self, language: str | None) -> str:
+        """The signature in the customer's language, else English, else the first given."""
+        by_language = dict(self.signatures)
+        return by_language.get(language or "en") or by_language.get("en") or self.signature
 
     # Planning looks up due times by (day, step, settings) tens of thousands of times:
     # the settings never change, so their hash is worked out once.
@@ -127,15 +147,19 @@ def read_config(r: Reader) -> Config:
     d = Config()
     r.keys((), ["business", "currency", "timezone", "attention_days", "followups",
                 "do_not_contact", "transport", "smtp"])
-    r.keys(("business",), ["name", "email", "phone", "signature"])
+    r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
-                            "email_too", "every_minutes", "since"])
+                            "tasks", "email_too", "every_minutes", "since"])
+    signature, signatures = _signature(r, d)
     start, end, days = _window(r, d)
     return Config(
         business_name=_pick(r.text(("business", "name")), d.business_name),
         business_email=r.email(("business", "email")),
         business_phone=r.text(("business", "phone")),
-        signature=_pick(r.text(("business", "signature"), multiline=True), d.signature),
+        business_address=r.text(("business", "address"), multiline=True),
+        reply_to=r.email(("business", "reply_to")),
+        signature=signature,
+        signatures=signatures,
         currency=_pick(r.currency(("currency",)), d.currency),
         timezone=_pick(r.timezone(("timezone",)), d.timezone),
         attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
@@ -144,6 +168,7 @@ def read_config(r: Reader) -> Config:
         holidays=tuple(sorted(h for h in (r.date(p) for p in r.items(("followups", "holidays"))) if h)),
         catch_up_days=_pick(r.integer(("followups", "catch_up_days"), minimum=0), d.catch_up_days),
         calls_and_letters=_pick(r.boolean(("followups", "calls_and_letters")), d.calls_and_letters),
+        tasks=_tasks(r, d),
         email_too=_pick(r.boolean(("followups", "email_too")), d.email_too),
         every_minutes=_pick(r.integer(("followups", "every_minutes"), minimum=1), d.every_minutes),
         since=r.date(("followups", "since")),
@@ -151,6 +176,34 @@ def read_config(r: Reader) -> Config:
         transport=_pick(r.choice(("transport",), TRANSPORTS), d.transport),
         smtp=_smtp(r),
     )
+
+
+def _signature(r: Reader, d: Config) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """business.signature: one text, or a mapping from language to text."""
+    path = ("business", "signature")
+    if not isinstance(r.raw(path), dict):
+        return _pick(r.text(path, multiline=True), d.signature), ()
+    signatures = []
+    for language in r.raw(path):
+        if not LANGUAGE.fullmatch(language):
+            r.problem(path + (language,), f"'{language}' is not a language code like en, de or pt-BR")
+            continue
+        text = r.text(path + (language,), required=True, multiline=True)
+        if text:
+            signatures.append((language, text))
+    return (signatures[0][1] if signatures else d.signature), tuple(signatures)
+
+
+def _tasks(r: Reader, d: Config) -> tuple[tuple[str, str], ...]:
+    """followups.tasks: channel -> call | letter | social | none, over the defaults."""
+    base = ("followups", "tasks")
+    tasks = dict(d.tasks)
+    if r.keys(base, CHANNELS):
+        for channel in r.raw(base) or {}:
+            task = r.choice(base + (channel,), TASKS)
+            if channel in tasks and task:
+                tasks[channel] = task
+    return tuple(tasks.items())
 
 
 def _plan(r: Reader) -> tuple[Step, ...]:

@@ -32,7 +32,7 @@ TAIL_COLUMNS = ("accommodation", "promises_total", "promises_kept", "promises_br
 PRODID = "-//amends//customer recovery//EN"
 EMAIL_STATES = ("upcoming", "due", "approval")
 TASK_STATES = ("upcoming", "due")
-TASK_SUMMARIES = {"call": "Call {name}", "letter": "Letter to {name}"}
+TASK_SUMMARIES = {"call": "Call {name}", "letter": "Letter to {name}", "social": "Answer {name} where they posted"}
 EVENT_LENGTH = timedelta(minutes=15)
 
 

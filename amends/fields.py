@@ -23,8 +23,9 @@ _MISSING = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|Z)?")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
 CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # tabs and newlines are fine
 
@@ -206,7 +207,7 @@ class Reader:
 
     def language(self, keypath: KeyPath) -> str | None:
         value = self._scalar(keypath, required=False)
-        if value is not None and not _LANGUAGE.fullmatch(value):
+        if value is not None and not LANGUAGE.fullmatch(value):
             self.problem(keypath, f"'{dotted(keypath)}' should be a language code like en, de or pt-BR, not '{value}'")
             return None
         return value
@@ -217,6 +218,15 @@ class Reader:
             self.problem(keypath, f"'{dotted(keypath)}' should be a three-letter currency code like EUR, not '{value}'")
             return None
         return value.upper() if value else None
+
+    def url(self, keypath: KeyPath) -> str | None:
+        """A web address a customer can open: http or https, with a host, on one line."""
+        value = self.text(keypath)
+        if value is not None and not _URL.fullmatch(value):
+            self.problem(keypath, f"'{dotted(keypath)}' should be a web address starting with https:// "
+                                  f"or http://, not '{value}'")
+            return None
+        return value
 
     def timezone(self, keypath: KeyPath) -> str | None:
         value = self._scalar(keypath, required=False)

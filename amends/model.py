@@ -11,6 +11,9 @@ STATUSES = ("open", "resolved", "recovered", "lost")
 FAULTS = ("ours", "customer", "shared", "unclear")
 SEVERITIES = ("low", "medium", "high", "critical")
 ACCOMMODATION_KINDS = ("credit", "refund", "gift-card", "discount", "replacement", "other")
+CONTACT_BY = ("customer", "us")
+# How a follow-up answers in the channel the complaint came by, besides the emails.
+TASKS = ("call", "letter", "social", "none")
 
 Channel = Literal["email", "phone", "letter", "in-person", "social", "chat"]
 Status = Literal["open", "resolved", "recovered", "lost"]
@@ -38,6 +41,12 @@ class Customer:
     phone: str | None = None
     timezone: str | None = None
     language: str | None = None
+    salutation: str | None = None  # how the greeting names them: "Zoë", "Ms Müller"
+    address: str | None = None     # postal address, several lines
+
+    @property
+    def greeting_name(self) -> str:
+        return self.salutation or self.name
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,11 @@ class Accommodation:
     amount: Decimal | None = None
     currency: str = ""
     note: str | None = None
+    # A gift card's own details; `sent` is the day it was already handed over another way.
+    code: str | None = None
+    url: str | None = None
+    expires: date | None = None
+    sent: date | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,7 @@ class Contact:
     at: date | datetime
     channel: str | None = None
     note: str | None = None
+    by: str = "customer"  # who got in touch: only the customer's own contacts hold the follow-ups
 
     @property
     def day(self) -> date:
@@ -79,7 +94,7 @@ class FollowupOverrides:
 class Case:
     id: str
     path: str
-    title: str
+    title: str  # the team's label; never shown to the customer
     customer: Customer
     channel: str
     opened: date
@@ -96,6 +111,8 @@ class Case:
     what_went_wrong: str | None = None
     how_resolved: str | None = None
     prevention: str | None = None
+    about: str | None = None       # what happened, in the customer's terms: "sorry about …"
+    source_url: str | None = None  # where a social complaint was posted
     contacts: tuple[Contact, ...] = ()
     followups: FollowupOverrides = field(default_factory=FollowupOverrides)
     do_not_contact: bool = False

@@ -13,11 +13,16 @@ from zoneinfo import ZoneInfo
 
 from .config import Config, Step
 from .ledger import History, key_for
-from .model import Case
+from .model import TASKS, Case
 
 # Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
-TASKS = {"phone": "call", "letter": "letter"}
+# What a task asks a person to do, before it is due and once it is.
+TASK_WORDS = {
+    "call": ("call the customer with the first follow-up", "call the customer"),
+    "letter": ("send a letter with the first follow-up", "print and post the letter"),
+    "social": ("answer where they posted, with the first follow-up", "answer where they posted, then move to a private conversation"),
+}
 
 # What a follow-up with nothing in the ledger has: shared, never changed.
 NOTHING_YET = History()
@@ -29,8 +34,8 @@ STATES = ("check", "failed", "missed", "blocked", "due", "approval", "held", "up
 @dataclass(frozen=True)
 class Followup:
     case: Case
-    kind: str          # a plan kind, or "call" / "letter" for the tasks
-    medium: str        # email | call | letter
+    kind: str          # a plan kind, or a task: "call", "letter" or "social"
+    medium: str        # email, or the task
     key: str
     state: str
     reason: str
@@ -51,7 +56,7 @@ def followups(cases: list[Case], config: Config, histories: dict[str, History], 
     out: list[Followup] = []
     for case in cases:
         out += case_followups(case, config, histories, now, transport)
-    order = {kind: i for i, kind in enumerate(config.kinds + ("call", "letter"))}
+    order = {kind: i for i, kind in enumerate(config.kinds + TASKS)}
     return sorted(out, key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
 
 
@@ -62,7 +67,7 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
         return []
     now = now.astimezone(timezone.utc)
     steps = [s for s in config.plan if s.only_if_given is None or any(a.kind == s.only_if_given for a in case.accommodation)]
-    task = TASKS.get(case.channel) if config.calls_and_letters else None
+    task = config.task_for(case.channel)
     out = []
     for step in steps:
         key = key_for(case.id, step.kind, case.resolved)
@@ -130,7 +135,7 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
 
 
 def _task(case: Case, task: str, first: Step, key: str, history: History, config: Config, now: datetime) -> Followup:
-    """A call or a letter that mirrors how the complaint came in, due with the first email."""
+    """A call, a letter or a public answer that mirrors how the complaint came in, due with the first email."""
     due_at = due_time(case, first, config)
 
     def result(state: str, reason: str, when: datetime | None = None) -> Followup:
@@ -143,9 +148,8 @@ def _task(case: Case, task: str, first: Step, key: str, history: History, config
     if guard:
         return result(*guard)
     if now < due_at:
-        return result("upcoming", f"{'call' if task == 'call' else 'send a letter'} with the first follow-up", due_at)
-    what = "call the customer" if task == "call" else "print and post the letter"
-    return result("due", f"to do: {what}, then: python build.py done {case.id} {task}")
+        return result("upcoming", TASK_WORDS[task][0], due_at)
+    return result("due", f"to do: {TASK_WORDS[task][1]}, then: python build.py done {case.id} {task}")
 
 
 def before_since(case: Case, config: Config) -> bool:

@@ -10,7 +10,7 @@ from .casefile import RawCase
 from .config import Config
 from .fields import Reader
 from .model import (
-    ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES, STATUSES,
+    ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
     Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise,
 )
 
@@ -19,13 +19,14 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 CASE_KEYS = (
     "id", "title", "customer", "channel", "opened", "resolved", "status",
     "fault", "severity", "owner", "team", "category", "tags",
-    "accommodation", "promises", "what_went_wrong", "how_resolved", "prevention",
-    "contacts", "followups", "do_not_contact", "customer_value",
+    "accommodation", "promises", "about", "what_went_wrong", "how_resolved", "prevention",
+    "contacts", "followups", "do_not_contact", "customer_value", "source_url",
 )
-CUSTOMER_KEYS = ("name", "email", "company", "phone", "timezone", "language")
-ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note")
+CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
+ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent")
+GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
 PROMISE_KEYS = ("what", "due", "kept")
-CONTACT_KEYS = ("at", "channel", "note")
+CONTACT_KEYS = ("at", "by", "channel", "note")
 FOLLOWUP_KEYS = ("hold", "skip", "dates")
 
 
@@ -78,6 +79,8 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         phone=r.text(("customer", "phone")),
         timezone=r.timezone(("customer", "timezone")),
         language=r.language(("customer", "language")),
+        salutation=r.text(("customer", "salutation")),
+        address=r.text(("customer", "address"), multiline=True),
     )
     opened = r.date(("opened",), required=True)
     resolved = r.date(("resolved",))
@@ -98,11 +101,13 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         team=r.text(("team",)),
         category=r.text(("category",)),
         tags=r.text_list(("tags",)),
-        accommodation=_accommodation(r, config),
+        accommodation=_accommodation(r, config, today),
         promises=_promises(r),
         what_went_wrong=r.text(("what_went_wrong",), multiline=True),
         how_resolved=r.text(("how_resolved",), multiline=True),
         prevention=r.text(("prevention",), multiline=True),
+        about=r.text(("about",)),
+        source_url=r.url(("source_url",)),
         contacts=_contacts(r, today),
         followups=_followups(r, config),
         do_not_contact=bool(r.boolean(("do_not_contact",))),
@@ -116,16 +121,27 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     return case, []
 
 
-def _accommodation(r: Reader, config: Config) -> tuple[Accommodation, ...]:
+def _accommodation(r: Reader, config: Config, today: date) -> tuple[Accommodation, ...]:
     out = []
     for item in r.items(("accommodation",)):
         if r.keys(item, ACCOMMODATION_KEYS):
+            kind = r.choice(item + ("kind",), ACCOMMODATION_KINDS, required=True) or "other"
+            if kind != "gift-card":
+                for key in GIFT_CARD_KEYS:
+                    if r.present(item + (key,)):
+                        r.problem(item + (key,), f"'{key}' belongs to a gift card; this item is a {kind}")
             out.append(Accommodation(
-                kind=r.choice(item + ("kind",), ACCOMMODATION_KINDS, required=True) or "other",
+                kind=kind,
                 amount=r.amount(item + ("amount",)),
                 currency=r.currency(item + ("currency",)) or config.currency,
                 note=r.text(item + ("note",), multiline=True),
+                code=r.text(item + ("code",)),
+                url=r.url(item + ("url",)),
+                expires=r.date(item + ("expires",)),
+                sent=r.date(item + ("sent",)),
             ))
+            if out[-1].sent and out[-1].sent > today:
+                r.problem(item + ("sent",), f"'sent' is in the future ({out[-1].sent}; today is {today})")
     return tuple(out)
 
 
@@ -146,7 +162,8 @@ def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
     for item in r.items(("contacts",)):
         if r.keys(item, CONTACT_KEYS):
             at = r.moment(item + ("at",), required=True)
-            contact = Contact(at or today, r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True))
+            contact = Contact(at or today, r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True),
+                              r.choice(item + ("by",), CONTACT_BY) or "customer")
             if at is not None and contact.day > today:
                 r.problem(item + ("at",), f"the contact on {at} is in the future (today is {today})")
             out.append(contact)
@@ -158,7 +175,7 @@ def _followups(r: Reader, config: Config) -> FollowupOverrides:
     if not r.keys(("followups",), FOLLOWUP_KEYS):
         return FollowupOverrides()
     # Calls and letters are follow-ups too, and can be skipped like the emails.
-    kinds = config.kinds + ("call", "letter")
+    kinds = config.kinds + tuple(t for t in TASKS if t != "none")
     skip = r.text_list(("followups", "skip"))
     for index, kind in enumerate(skip):
         if kind not in kinds:

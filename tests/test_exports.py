@@ -280,6 +280,8 @@ def test_calendar_has_the_events_the_review_calls_for(demo_root):
             expected[f"Call {name}"] += 1
         elif f.medium == "letter" and f.state in ("upcoming", "due"):
             expected[f"Letter to {name}"] += 1
+        elif f.medium == "social" and f.state in ("upcoming", "due"):
+            expected[f"Answer {name} where they posted"] += 1
     for case in state.project.cases:
         if case.status != "lost":
             expected.update(f"Promise due: {p.what}" for p in case.promises if p.due and p.kept is None)

@@ -548,17 +548,18 @@ def check_tasks(root: Path) -> list[tuple[str, str]]:
     soup = soup_of(page)
     state = send.review(root, NOON)
     expected = [(p.followup.kind, p.followup.case.id) for p in state.prepared
-                if p.followup.state == "due" and p.followup.medium in ("call", "letter")]
+                if p.followup.state == "due" and p.followup.is_task]
     ul = soup.find("ul", id="attention-tasks")
     if not expected:
-        assert ul is None and "No calls or letters to do." in text(attention_section(soup))
+        assert ul is None and "No calls, letters or posts to answer." in text(attention_section(soup))
         return expected
     assert ul is not None, "the calls and letters to do are not listed"
     shown = []
     for li in ul.find_all("li", recursive=False):
         words = text(li)
-        kind = "call" if words.startswith("Call ") else "letter" if words.startswith("Letter to ") else None
-        assert kind, f"task {words!r} is neither a call nor a letter"
+        kind = ("call" if words.startswith("Call ") else "letter" if words.startswith("Letter to ")
+                else "social" if re.match(r"Answer .+ where they posted", words) else None)
+        assert kind, f"task {words!r} is neither a call, a letter nor a post to answer"
         case_id = one_case(site, page, li)  # also checks every link leads to a built page
         if kind == "letter":
             letters = [a["href"] for a in li.find_all("a", href=True) if a["href"] == f"letters/{case_id}.html"]

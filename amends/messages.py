@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from email.utils import format_datetime
 
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, TemplateError, TemplateNotFound, UndefinedError
+from markupsafe import escape
 
 from .config import Config
 from .fields import CONTROL
@@ -30,17 +32,22 @@ from .model import Case
 from .plan import Followup
 
 MAX_SUBJECT = 200
+# The language of the templates at the top of templates/email/; other sets sit in a folder each.
+DEFAULT_LANGUAGE = "en"
+# What the team wrote for the customer: a template may use them, and `check` reads them for
+# words that talk about the customer instead of to them.
+CUSTOMER_TEXTS = ("about", "what_went_wrong", "how_resolved", "prevention")
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """The words of one message, before it gets a date and an id."""
+    """The words of one message or task, before it gets a date and an id."""
 
     subject: str
     text: str
     html: str
     to_name: str
-    to_addr: str
+    to_addr: str  # empty for a call, a letter or a post to answer
 
     @functools.cached_property
     def digest(self) -> str:
@@ -59,42 +66,84 @@ def _present(values: dict) -> dict:
     return {k: v for k, v in values.items() if v not in (None, "", ())}
 
 
-def context(case: Case, config: Config, kind: str) -> dict:
-    """What the email templates can use; see README, "Email templates"."""
-    given = [_present(dataclasses.asdict(a)) for a in case.accommodation]
-    gift_cards = [g for g in given if g["kind"] == "gift-card"]
+def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGUAGE) -> dict:
+    """What the follow-up templates can use; see README, "Follow-up templates".
+
+    The case's title is the team's label and is left out on purpose: nothing the
+    customer receives may quote it.
+    """
+    items = [_present(dataclasses.asdict(a)) for a in case.accommodation]
+    card_step = any(s.kind == "gift-card" for s in config.plan)
+    # A gift card still to be handed over goes in its own email when the plan has one and
+    # the customer has an address; everything else given back is named as given.
+    to_send = [g for g in items if g["kind"] == "gift-card" and "sent" not in g]
+    follows = card_step and bool(case.customer.email)
+    customer = _present(dataclasses.asdict(case.customer))
+    customer["greeting"] = case.customer.greeting_name
     return {
         "kind": kind,
-        "customer": _present(dataclasses.asdict(case.customer)),
+        "language": language,
+        "customer": customer,
         "case": _present({name: getattr(case, name) for name in (
-            "id", "title", "channel", "opened", "resolved", "what_went_wrong", "how_resolved", "prevention")}),
-        "given": [g for g in given if g["kind"] != "gift-card"],
-        "gift_cards": gift_cards,
-        "gift_card_follows": bool(gift_cards) and any(s.kind == "gift-card" for s in config.plan),
-        "business": _present({"name": config.business_name, "email": config.business_email,
-                              "phone": config.business_phone, "signature": config.signature}),
+            "id", "channel", "opened", "resolved", "fault", "severity", "source_url", *CUSTOMER_TEXTS)}),
+        "given": [g for g in items if not (follows and g in to_send)],
+        "gift_cards": to_send,
+        "gift_card_follows": bool(to_send) and follows,
+        "business": _present({"name": config.business_name, "email": config.reply_to or config.business_email,
+                              "phone": config.business_phone, "address": config.business_address,
+                              "signature": config.signature_for(language)}),
     }
 
 
-def template_set(env: Environment, template: str, language: str | None) -> str:
-    """The customer's language's templates when that set exists, else the default."""
-    if language:
-        try:
-            env.get_template(f"{language}/{template}.subject.txt")
-            return f"{language}/{template}"
-        except TemplateNotFound:
-            pass
-    return template
+def template_set(env: Environment, template: str, language: str | None) -> tuple[str, str]:
+    """The language written in and the template's name: the customer's language's set
+    when it exists, else the default (English) one."""
+    if language and language != DEFAULT_LANGUAGE:
+        base = language.split("-")[0]
+        for folder in dict.fromkeys((language, base)):
+            try:
+                env.get_template(f"{folder}/{template}.txt")
+                return folder, f"{folder}/{template}"
+            except TemplateNotFound:
+                pass
+    return DEFAULT_LANGUAGE, template
+
+
+def has_template_set(env: Environment, language: str) -> bool:
+    """Whether a customer writing in `language` is written to in it."""
+    return template_set(env, "apology", language)[0] != DEFAULT_LANGUAGE or language.split("-")[0] == DEFAULT_LANGUAGE
+
+
+def _not_ready(followup: Followup, config: Config) -> str | None:
+    """What a case must still give before this follow-up can be written."""
+    case = followup.case
+    if followup.kind == "gift-card":
+        cards = [a for a in case.accommodation if a.kind == "gift-card" and a.sent is None]
+        if any(not (a.code or a.url) for a in cards):
+            return "the gift card has no code or url to send"
+    if followup.kind == "letter":
+        if not case.customer.address:
+            return "the letter needs the customer's postal address (customer.address in the case file)"
+        if not config.business_address:
+            return "the letter needs the business's postal address (business.address in amends.yaml)"
+    return None
 
 
 def render(followup: Followup, config: Config, env: Environment) -> Rendered | str:
-    """The rendered message, or the reason it cannot be sent."""
-    case, step = followup.case, followup.step
-    name = template_set(env, step.template, case.customer.language)
-    values = context(case, config, step.kind)
+    """The rendered message or task, or the reason it cannot go out."""
+    case = followup.case
+    reason = _not_ready(followup, config)
+    if reason:
+        return reason
+    language, name = template_set(env, followup.step.template if followup.step else followup.kind,
+                                  case.customer.language)
+    values = context(case, config, followup.kind, language)
+    needs_subject = not followup.is_task or followup.kind == "letter"
     try:
-        subject, text, html = (env.get_template(f"{name}{suffix}").render(values)
-                               for suffix in (".subject.txt", ".txt", ".html"))
+        subject = env.get_template(f"{name}.subject.txt").render(values).strip() if needs_subject else ""
+        text = env.get_template(f"{name}.txt").render(values)
+        html = _html_template(env, name)
+        html = html.render(values) if html else to_html(text, language, subject)
     except UndefinedError as error:
         missing = re.findall(r"'([^']+)'", str(error))
         field = missing[-1] if missing else str(error)
@@ -103,31 +152,99 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
         return f"there is no template templates/email/{error.name}"
     except TemplateError as error:
         return f"the {name} template has an error: {error}"
-    subject = subject.strip()
-    if not subject or CONTROL.search(subject) or len(subject) > MAX_SUBJECT:
+    if needs_subject and (not subject or CONTROL.search(subject) or len(subject) > MAX_SUBJECT):
         return f"the subject must be one line of 1 to {MAX_SUBJECT} characters"
     if any("{{" in part or "{%" in part for part in (subject, text, html)):
         return "the rendered message still contains template markup"
+    if CONTROL.search(case.customer.name):
+        return "the customer's name contains a line break"
+    if followup.is_task:
+        return Rendered(subject, wrap(text), html, case.customer.name, "")
     try:
         address = validate_email(case.customer.email or "", check_deliverability=False)
     except EmailNotValidError as error:
         return f"the customer's address cannot be used: {error}"
     if not address.ascii_email:
         return "the customer's address needs an SMTPUTF8 mail server, which amends does not use"
-    if CONTROL.search(case.customer.name):
-        return "the customer's name contains a line break"
-    return Rendered(subject, text, html, case.customer.name, address.ascii_email)
+    return Rendered(subject, wrap(text), html, case.customer.name, address.ascii_email)
+
+
+def _html_template(env: Environment, name: str):
+    """A set may give its own KIND.html; otherwise the HTML part is made from the text."""
+    try:
+        return env.get_template(f"{name}.html")
+    except TemplateNotFound:
+        return None
+
+
+_URL = re.compile(r"https?://\S+[^\s.,;:!?)]")
+_STYLE = ("max-width: 600px; margin: 0 auto; padding: 32px 24px; background-color: #ffffff; color: #222222; "
+          "font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; font-size: 16px; "
+          "line-height: 1.5;")
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """The text's paragraphs (split at blank lines), each a list of its lines."""
+    return [block.strip("\n").split("\n") for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
+
+
+def to_html(text: str, language: str, title: str) -> str:
+    """The HTML part, made from the text part so the two always say the same.
+
+    Paragraphs stay paragraphs, lines starting with "- " become a list, web
+    addresses become links; everything else is escaped. Styles are inline,
+    since mail clients drop style sheets.
+    """
+    out = []
+    for lines in paragraphs(text):
+        items = [line[2:] for line in lines if line.startswith("- ")]
+        rest = [line for line in lines if not line.startswith("- ")]
+        if rest:
+            out.append('<p style="margin: 0 0 16px 0;">' + "<br>\n".join(_linked(line) for line in rest) + "</p>")
+        if items:
+            out.append('<ul style="margin: 0 0 16px 0; padding: 0 0 0 24px;">\n'
+                       + "\n".join(f'<li style="margin: 0 0 4px 0;">{_linked(item)}</li>' for item in items)
+                       + "\n</ul>")
+    body = "\n".join(out)
+    return (f'<!DOCTYPE html>\n<html lang="{escape(language)}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n</head>\n"
+            '<body style="margin: 0; padding: 0; background-color: #f4f3ef;">\n'
+            f'<div style="{_STYLE}">\n{body}\n</div>\n</body>\n</html>\n')
+
+
+def _linked(line: str) -> str:
+    out, last = [], 0
+    for match in _URL.finditer(line):
+        out += [str(escape(line[last:match.start()])),
+                f'<a href="{escape(match.group())}">{escape(match.group())}</a>']
+        last = match.end()
+    return "".join(out) + str(escape(line[last:]))
+
+
+def wrap(text: str, width: int = 76) -> str:
+    """The text part wrapped for mail clients; a list item's lines hang under its text."""
+    out = []
+    for lines in paragraphs(text):
+        block = []
+        for line in lines:
+            hang = "  " if line.startswith("- ") else ""
+            block += textwrap.wrap(line, width, subsequent_indent=hang, break_long_words=False,
+                                   break_on_hyphens=False) or [""]
+        out.append("\n".join(block))
+    return "\n\n".join(out) + "\n"
 
 
 def prepare(followups: list[Followup], histories: dict[str, History],
             render_one: Callable[[Followup], Rendered | str]) -> list[Prepared]:
-    """Render every email follow-up still to go (or missed, to read before a release).
+    """Render every follow-up still to go (or missed, to read before a release): the emails,
+    and the call sheets, letters and public answers of the tasks.
 
     A failure to render turns it into 'blocked'.
     """
     out = []
     for f in followups:
-        if f.is_task or f.state not in ("due", "approval", "upcoming", "missed"):
+        if f.state not in ("due", "approval", "upcoming", "missed"):
             out.append(Prepared(f, None))
             continue
         rendered = render_one(f)
@@ -135,7 +252,7 @@ def prepare(followups: list[Followup], histories: dict[str, History],
             out.append(Prepared(dataclasses.replace(f, state="blocked", reason=rendered), None))
             continue
         approved = histories[f.key].approved if f.key in histories else None
-        if f.state == "due" and f.step.approval and approved != rendered.digest:
+        if f.state == "due" and not f.is_task and f.step.approval and approved != rendered.digest:
             f = dataclasses.replace(f, state="approval", reason=(
                 f"the text changed after it was approved; review it and run: python build.py approve {f.case.id} {f.kind}"))
         out.append(Prepared(f, rendered))
@@ -160,6 +277,7 @@ def build(rendered: Rendered, key: str, config: Config, now: datetime) -> EmailM
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(key, config)
+    msg["Reply-To"] = Address(config.business_name, addr_spec=config.reply_to or config.business_email)
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
     return msg

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import traceback
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
+from jinja2 import (
+    Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, pass_context, select_autoescape,
+)
 
 from .model import Problem
 
@@ -37,6 +39,35 @@ def format_money(amount: Decimal | None, currency: str = "") -> str:
     return f"{amount:,.2f} {currency}".strip()
 
 
+# The follow-up templates speak the customer's language: dates and amounts are written
+# the way that language writes them (Babel's CLDR data), the language taken from the
+# template's `language`.
+@pass_context
+def spoken_date(context, value: date, with_year: bool = True) -> str:
+    """14 March 2026 in English, 14. März 2026 in German; without the year: 14 March, 14. März."""
+    from babel.dates import format_date as babel_date, format_skeleton
+
+    language = context.get("language", "en")
+    if language.split("-")[0] == "en":  # the same for a reader anywhere: day, month, year
+        return f"{value.day} {value.strftime('%B')}" + (f" {value.year}" if with_year else "")
+    if with_year:
+        return babel_date(value, format="long", locale=_locale(language))
+    return format_skeleton("MMMMd", value, locale=_locale(language))
+
+
+@pass_context
+def spoken_money(context, amount: Decimal, currency: str = "") -> str:
+    """€12.50 in English, 12,50 € in German."""
+    from babel.numbers import format_currency, format_decimal
+
+    locale = _locale(context.get("language", "en"))
+    return format_currency(amount, currency, locale=locale) if currency else format_decimal(amount, "#,##0.00", locale=locale)
+
+
+def _locale(language: str) -> str:
+    return language.replace("-", "_")
+
+
 def make_env(templates_dir: Path, *, html: bool = True) -> Environment:
     """A strict environment: a missing value is an error, never a blank."""
     env = Environment(
@@ -47,7 +78,8 @@ def make_env(templates_dir: Path, *, html: bool = True) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(date=format_date, localtime=format_local, money=format_money)
+    env.filters.update(date=format_date, localtime=format_local, money=format_money,
+                       spoken_date=spoken_date, spoken_money=spoken_money)
     return env
 
 

@@ -31,19 +31,21 @@ CONFIG = dataclasses.replace(Config(), timezone="Europe/Berlin", business_email=
 STEPS = {step.kind: step for step in DEFAULT_PLAN}
 KINDS = ("apology", "gift-card", "explanation", "thanks")
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=TZ)
-GIFT_NOTE = "Code CAKE-2026-XYZ, valid for one year"
+GIFT_NOTE = "for your next visit"
+GIFT_CODE = "CAKE-2026-XYZ"
 
 
 def make_case(**changes) -> Case:
     values = dict(
         id="c1", path="cases/c1.md", title="Cake delivered late",
         customer=Customer(name="Ann Example", email="ann@example.com"),
-        channel="email", opened=date(2026, 3, 2), status="resolved", resolved=date(2026, 3, 6),
+        channel="email", opened=date(2026, 3, 2), status="resolved", resolved=date(2026, 3, 6), fault="ours",
         what_went_wrong="The delivery van broke down on the way.",
         how_resolved="We baked a new cake and drove it over ourselves.",
         prevention="A spare van is now on standby for every delivery day.",
         accommodation=(Accommodation("refund", Decimal("12.50"), "EUR", "Delivery fee"),
-                       Accommodation("gift-card", Decimal("20.00"), "EUR", GIFT_NOTE)),
+                       Accommodation("gift-card", Decimal("20.00"), "EUR", GIFT_NOTE, code=GIFT_CODE,
+                                     expires=date(2027, 3, 31))),
     )
     values.update(changes)
     return Case(**values)
@@ -76,7 +78,8 @@ def header_lines(data: bytes) -> list[bytes]:
 def test_context_leaves_absent_fields_out_and_separates_gift_cards():
     values = context(make_case(), CONFIG, "apology")
     assert "company" not in values["customer"]
-    assert values["customer"] == {"name": "Ann Example", "email": "ann@example.com"}
+    assert values["customer"] == {"name": "Ann Example", "email": "ann@example.com", "greeting": "Ann Example"}
+    assert "title" not in values["case"]  # the team's label is never given to a follow-up
     assert [g["kind"] for g in values["given"]] == ["refund"]
     assert [g["note"] for g in values["gift_cards"]] == [GIFT_NOTE]
     assert values["gift_card_follows"] is True
@@ -109,8 +112,8 @@ def test_render_each_kind(kind):
 
 def test_render_subjects():
     case = make_case()
-    assert rendered(case, "apology").subject == "We're sorry, Ann Example"
-    assert rendered(case, "thanks").subject == "Thank you for your patience, Ann Example"
+    assert rendered(case, "apology").subject == "Our apology, Ann Example"
+    assert rendered(case, "thanks").subject == "Thank you for bearing with us, Ann Example"
     assert rendered(case, "gift-card").subject == "A small thank-you from Harbour Lane Bakery & Café"
     assert rendered(case, "explanation").subject == "What went wrong, and what we have changed"
 
@@ -132,24 +135,25 @@ def test_explanation_without_prevention_is_blocked_apology_still_renders():
 
 def test_german_template_set():
     case = make_case(customer=Customer(name="Zoë Müller", email="zoe@example.com", language="de"))
-    assert template_set(ENV, "apology", "de") == "de/apology"
+    assert template_set(ENV, "apology", "de") == ("de", "de/apology")
+    assert template_set(ENV, "apology", "de-AT") == ("de", "de/apology")
     r = rendered(case, "apology")
-    assert r.subject == "Es tut uns leid, Zoë Müller"
+    assert r.subject == "Unsere Entschuldigung, Zoë Müller"
     assert "Guten Tag Zoë Müller" in r.text
-    assert rendered(case, "explanation").subject == "Was schiefgelaufen ist – und was wir geändert haben"
+    assert rendered(case, "explanation").subject == "Was schiefgelaufen ist und was wir geändert haben"
 
 
 def test_language_without_a_set_falls_back_to_english():
     case = make_case(customer=Customer(name="Ann Example", email="ann@example.com", language="fr"))
-    assert template_set(ENV, "apology", "fr") == "apology"
+    assert template_set(ENV, "apology", "fr") == ("en", "apology")
     r = rendered(case, "apology")
-    assert r.subject == "We're sorry, Ann Example"
+    assert r.subject == "Our apology, Ann Example"
     assert "Dear Ann Example" in r.text
 
 
 def test_html_is_escaped_text_is_literal():
     nasty = "<b>bold</b> & <script>"
-    case = make_case(what_went_wrong=nasty)
+    case = make_case(what_went_wrong=nasty, about=nasty)
     for kind in ("apology", "explanation"):
         r = rendered(case, kind)
         assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in r.html, kind
@@ -160,14 +164,14 @@ def test_html_is_escaped_text_is_literal():
 def test_gift_card_note_only_in_gift_card_message():
     case = make_case()
     apology = rendered(case, "apology")
-    assert "CAKE-2026-XYZ" not in apology.text
-    assert "CAKE-2026-XYZ" not in apology.html
+    assert GIFT_CODE not in apology.text
+    assert GIFT_CODE not in apology.html
     assert "gift card in a separate email" in " ".join(apology.text.split())
     assert "Delivery fee" in apology.text  # the refund is in the apology
     card = rendered(case, "gift-card")
-    assert GIFT_NOTE in card.text
-    assert GIFT_NOTE in card.html
-    assert "20.00 EUR" in card.text
+    for part in (card.text, card.html):
+        assert GIFT_NOTE in part and f"Code: {GIFT_CODE}" in part and "Valid until 31 March 2027" in part
+    assert "Gift card worth €20.00" in card.text
 
 
 def test_render_refuses_multi_line_subject_template(tmp_path):
@@ -229,9 +233,9 @@ def test_build_non_ascii_name_is_encoded():
         assert not part.defects
     assert back["To"].addresses[0].display_name == "Zoë Müller"
     assert back["To"].addresses[0].addr_spec == "zoe@example.com"
-    assert back["Subject"] == "Es tut uns leid, Zoë Müller"
+    assert back["Subject"] == "Unsere Entschuldigung, Zoë Müller"
     plain = next(p for p in back.walk() if p.get_content_type() == "text/plain")
-    assert "Grüßen" in plain.get_content()
+    assert "Mit der Bitte um Entschuldigung" in plain.get_content()
 
 
 def test_message_id_unique_per_key_and_stable():
@@ -313,17 +317,19 @@ def test_changed_text_after_approval_needs_approval_again():
     key = key_for(case.id, "apology", case.resolved)
     digest = planned(case, [])["apology"].rendered.digest
     approved = [ledger.event(key, "approved", NOW, sha256=digest)]
-    changed = dataclasses.replace(case, what_went_wrong="The driver went to the old address.")
+    changed = dataclasses.replace(case, about="the late delivery of your cake")
     again = planned(changed, approved)["apology"]
     assert again.followup.state == "approval"
     assert "text changed" in again.followup.reason
     assert again.rendered.digest != digest
 
 
-def test_prepare_leaves_tasks_and_finished_alone():
+def test_prepare_writes_task_sheets_and_leaves_the_finished_alone():
     case = make_case(channel="phone")
     key = key_for(case.id, "apology", case.resolved)
     events = [ledger.event(key, "sent", NOW, transport="smtp", msgid="<m@x>")]
     got = planned(case, events, datetime(2026, 3, 10, 11, 0, tzinfo=TZ))
     assert got["apology"].followup.state == "sent" and got["apology"].rendered is None
-    assert got["call"].followup.state == "due" and got["call"].rendered is None
+    call = got["call"]
+    assert call.followup.state == "due" and call.rendered.to_addr == ""  # a call sheet, not an email
+    assert "- Greet Ann Example and say who you are." in call.rendered.text

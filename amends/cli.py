@@ -158,8 +158,9 @@ def followup_problems(state: send.Review) -> list[Problem]:
 def cmd_check(root: Path, now: datetime) -> ExitStatus:
     state = send.review(root, now, cache=Cache(root / CACHE_FOLDER))
     problems = state.problems + followup_problems(state)
-    print_problems(problems)
-    print(summary(state.project) + ("." if problems else ". All good."))
+    print_problems(problems + state.warnings)
+    warned = f"; {len(state.warnings)} warning{'s' if len(state.warnings) != 1 else ''}" if state.warnings else ""
+    print(summary(state.project) + warned + ("." if problems else ". All good."))
     return ExitStatus.PROBLEMS if problems else ExitStatus.OK
 
 

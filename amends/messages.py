@@ -28,7 +28,7 @@ from markupsafe import escape
 from .config import Config
 from .fields import CONTROL
 from .ledger import History
-from .model import Case
+from .model import Case, Problem
 from .plan import Followup
 
 MAX_SUBJECT = 200
@@ -112,6 +112,34 @@ def template_set(env: Environment, template: str, language: str | None) -> tuple
 def has_template_set(env: Environment, language: str) -> bool:
     """Whether a customer writing in `language` is written to in it."""
     return template_set(env, "apology", language)[0] != DEFAULT_LANGUAGE or language.split("-")[0] == DEFAULT_LANGUAGE
+
+
+# Words that speak of the customer instead of to them, beside their own names.
+_THIRD_PERSON = re.compile(r"\b(the customer|the client|der Kunde|die Kundin|des Kunden|der Kundin)\b", re.IGNORECASE)
+
+
+def warnings(case: Case, env: Environment) -> list[Problem]:
+    """What to look at before this case's follow-ups go out, though nothing stops them:
+    a text written to the customer that talks about them, and a language with no templates."""
+    lines = dict(case.lines)
+    out = []
+    names = [part for part in re.split(r"[\s,]+", case.customer.name) if len(part) > 1 and part[0].isupper()]
+    texts = [(name, getattr(case, name)) for name in CUSTOMER_TEXTS] + [
+        (f"accommodation[{i}].note", a.note) for i, a in enumerate(case.accommodation, 1)]
+    for field, text in texts:
+        if not text:
+            continue
+        found = [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)] + _THIRD_PERSON.findall(text)
+        if found:
+            out.append(Problem(case.path, lines.get(field), (
+                f"'{field}' is read by the customer but speaks of them as '{found[0]}'; "
+                "write it to them ('you', 'your')"), field, warning=True))
+    language = case.customer.language
+    if language and not has_template_set(env, language):
+        out.append(Problem(case.path, lines.get("customer.language"), (
+            f"no templates for '{language}'; this customer will be written to in English"),
+            "customer.language", warning=True))
+    return out
 
 
 def _not_ready(followup: Followup, config: Config) -> str | None:

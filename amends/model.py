@@ -27,10 +27,12 @@ class Problem:
     line: int | None
     message: str
     field: str = ""
+    # A warning is worth a look but changes nothing: the case is still valid and built.
+    warning: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return f"{where}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,9 @@ class Case:
     do_not_contact: bool = False
     customer_value: Decimal | None = None
     body: str = ""
+    # The file line of each customer-facing text and of customer.language, keyed by its
+    # dotted name (accommodation[1].note), so a warning about one can point at it.
+    lines: tuple[tuple[str, int], ...] = ()
 
     @property
     def reopened(self) -> bool:

@@ -66,7 +66,9 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     if case.resolved is None:
         return []
     now = now.astimezone(timezone.utc)
-    steps = [s for s in config.plan if s.only_if_given is None or any(a.kind == s.only_if_given for a in case.accommodation)]
+    # A gift card already handed over another way (`sent:`) needs no message of its own.
+    steps = [s for s in config.plan if s.only_if_given is None
+             or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
     task = config.task_for(case.channel)
     out = []
     for step in steps:

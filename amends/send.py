@@ -53,6 +53,7 @@ class Review:
     histories: dict[str, ledger.History]
     problems: list[Problem]
     transport: str
+    warnings: list[Problem] = field(default_factory=list)  # worth a look, stop nothing
 
 
 def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE) -> Review:
@@ -65,7 +66,8 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     render_one = Renderer(root, project, cache)
     prepared = messages.prepare(followups, histories, render_one)
     render_one.save()
-    return Review(project, prepared, histories, project.problems + problems, name)
+    warnings = [w for case in project.cases for w in messages.warnings(case, render_one.env)]
+    return Review(project, prepared, histories, project.problems + problems, name, warnings)
 
 
 class Renderer:
@@ -82,7 +84,8 @@ class Renderer:
         self.fresh = False
 
     def __call__(self, f: plan.Followup) -> messages.Rendered | str:
-        name = digest(self.project.digests[f.case.path], f.step.kind, f.step.template)
+        template = f.step.template if f.step else f.kind  # a task's template is named for it
+        name = digest(self.project.digests[f.case.path], f.kind, template)
         if name not in self.known:
             self.known[name], self.fresh = messages.render(f, self.project.config, self.env), True
         self.used[name] = self.known[name]

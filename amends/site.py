@@ -223,12 +223,16 @@ def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[P
     filters = [(name, label, sorted({v for v in map(value, cases) if v}, key=str.casefold))
                for name, label, value in FILTERS]
     out = []
+    warnings: dict[str, list] = {}
+    for warning in state.warnings:
+        warnings.setdefault(warning.path, []).append(warning)
     for case in cases:
-        mine = by_case.get(case.id, [])
+        mine, warned = by_case.get(case.id, []), warnings.get(case.path, [])
         file = state.project.digests[case.path]
         out.append(Page(f"cases/{case.id}.html", "case.html", {
-            "title": case.title, "section": "cases", "case": case, "followups": mine,
-        }, digest(file, *map(followup_digest, mine)), lambda case=case: {"body_html": bodies()[case.id]}))
+            "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
+        }, digest(file, *map(followup_digest, mine), *map(str, warned)),
+            lambda case=case: {"body_html": bodies()[case.id]}))
         if any(item.followup.kind == "letter" for item in mine):
             out.append(Page(f"letters/{case.id}.html", "letter.html", {
                 "title": f"Letter: {case.title}", "section": "followups", "case": case, "signature": config.signature,

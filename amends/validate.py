@@ -9,6 +9,7 @@ from datetime import date
 from .casefile import RawCase
 from .config import Config
 from .fields import Reader
+from .yamlfile import dotted
 from .model import (
     ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
     Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise,
@@ -25,6 +26,8 @@ CASE_KEYS = (
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
 ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent")
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
+# Whose lines a case keeps for warnings: the texts written to the customer, and the language.
+_LINES_KEPT = {("about",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language")}
 PROMISE_KEYS = ("what", "due", "kept")
 CONTACT_KEYS = ("at", "by", "channel", "note")
 FOLLOWUP_KEYS = ("hold", "skip", "dates")
@@ -113,6 +116,8 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         do_not_contact=bool(r.boolean(("do_not_contact",))),
         customer_value=r.amount(("customer_value",)),
         body=raw.body,
+        lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
+                    or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")),
     )
     if opened is not None:
         _check_dates(r, case, today)

@@ -48,11 +48,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The shipped English subjects of each kind, whatever the fault.
 SUBJECT_KINDS = (
-    ("We're sorry", "apology"),
+    ("Our apology", "apology"),
+    ("We are sorry", "apology"),
+    ("Thank you for letting us know", "apology"),
     ("A small thank-you", "gift-card"),
     ("What went wrong", "explanation"),
-    ("Thank you for your patience", "thanks"),
+    ("What happened", "explanation"),
+    ("Thank you for bearing with us", "thanks"),
+    ("Thank you, ", "thanks"),
 )
 
 
@@ -191,7 +196,8 @@ def write_config(root: Path, port: int, transport: str = "smtp", followups: str 
     (root / "amends.yaml").write_text(text, encoding="utf-8")
 
 
-GIFT_NOTE = "Show code GIFT-7Q4Z at the counter"
+GIFT_NOTE = "Show the code at the counter"
+GIFT_CODE = "GIFT-7Q4Z"
 
 
 def case(email_addr: str, resolved: str, *, name: str = "Ann Example", opened: str | None = None,
@@ -216,7 +222,7 @@ def case(email_addr: str, resolved: str, *, name: str = "Ann Example", opened: s
         lines.append("prevention: A second van is now on standby every Saturday.")
     if gift:
         lines += ["accommodation:", "  - kind: gift-card", "    amount: 25", "    currency: EUR",
-                  f"    note: {GIFT_NOTE}", "  - kind: refund", "    amount: 8.50", "    currency: EUR"]
+                  f"    note: {GIFT_NOTE}", f"    code: {GIFT_CODE}", "  - kind: refund", "    amount: 8.50", "    currency: EUR"]
     if extra:
         lines.append(extra.rstrip("\n"))
     lines += ["---", "The cake arrived two hours late.", ""]
@@ -297,9 +303,10 @@ def test_right_messages_on_right_days_exactly_once(root, smtp):
         return " ".join(" ".join(part.get_content().split()) for part in msg.walk() if not part.is_multipart())
 
     assert GIFT_NOTE not in text_of(by_key[("bea@example.com", "apology")])
-    assert "8.50 EUR" in text_of(by_key[("bea@example.com", "apology")])
+    assert "a refund of €8.50" in text_of(by_key[("bea@example.com", "apology")])
     assert GIFT_NOTE in text_of(by_key[("bea@example.com", "gift-card")])
-    assert "25.00 EUR" in text_of(by_key[("bea@example.com", "gift-card")])
+    assert "€25.00" in text_of(by_key[("bea@example.com", "gift-card")])
+    assert f"Code: {GIFT_CODE}" in text_of(by_key[("bea@example.com", "gift-card")])
 
 
 # -- 2. nothing outside the send window ---------------------------------------------

@@ -16,9 +16,10 @@ def _quoted(value: str | None) -> str:
 def case_text(title: str, name: str, email: str | None, phone: str | None, channel: str, today: date) -> str:
     """The text of a new, open case."""
     return f"""---
-title: {_quoted(title)}
+title: {_quoted(title)}             # the team's label; the customer never sees it
 customer:
   name: {_quoted(name)}
+  salutation:             # how to greet them, e.g. Zoë or Ms Müller (default: the full name)
   email: {_quoted(email)}
   phone: {_quoted(phone)}
 channel: {channel}            # email | phone | letter | in-person | social | chat
@@ -33,14 +34,18 @@ category:
 tags: []
 accommodation: []         # - kind: refund   (credit | refund | gift-card | discount | replacement | other)
                           #   amount: 10.00
-                          #   note: why
+                          #   note: for the delivery fee you paid   (the customer reads this)
 promises: []              # - what: call back with the courier's answer
                           #   due: {today.isoformat()}
+# The next four are read by the customer in the follow-ups: write them to the customer
+# ("you", "your"), never about them. The notes below the front matter are the team's own.
+about:                    # what happened, to follow "We are sorry about …", e.g. the late delivery of your cake
 what_went_wrong:
 how_resolved:
-prevention:               # why it will not happen again
+prevention:               # why it will not happen again (if the fault was theirs: how to avoid it next time)
 contacts:
   - at: {today.isoformat()}
+    by: customer          # customer | us: only the customer getting in touch again holds the follow-ups
     channel: {channel}
     note: Complaint received.
 ---

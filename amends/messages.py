@@ -48,6 +48,7 @@ class Rendered:
     html: str
     to_name: str
     to_addr: str  # empty for a call, a letter or a post to answer
+    language: str = DEFAULT_LANGUAGE  # the template set it was written from
 
     @functools.cached_property
     def digest(self) -> str:
@@ -186,15 +187,15 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
         return "the rendered message still contains template markup"
     if CONTROL.search(case.customer.name):
         return "the customer's name contains a line break"
-    if followup.is_task:
-        return Rendered(subject, wrap(text), html, case.customer.name, "")
+    if followup.is_task:  # shown on the site, which lays out the paragraphs itself: not wrapped
+        return Rendered(subject, text, html, case.customer.name, "", language)
     try:
         address = validate_email(case.customer.email or "", check_deliverability=False)
     except EmailNotValidError as error:
         return f"the customer's address cannot be used: {error}"
     if not address.ascii_email:
         return "the customer's address needs an SMTPUTF8 mail server, which amends does not use"
-    return Rendered(subject, wrap(text), html, case.customer.name, address.ascii_email)
+    return Rendered(subject, wrap(text), html, case.customer.name, address.ascii_email, language)
 
 
 def _html_template(env: Environment, name: str):
@@ -216,6 +217,16 @@ def paragraphs(text: str) -> list[list[str]]:
     return [block.strip("\n").split("\n") for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
 
 
+def blocks(text: str) -> list[tuple[str, list[str]]]:
+    """The text as a page shows it: ("p", lines) for a paragraph, ("ul", items) for its "- " lines."""
+    out = []
+    for lines in paragraphs(text):
+        rest = [line for line in lines if not line.startswith("- ")]
+        items = [line[2:] for line in lines if line.startswith("- ")]
+        out += [("p", rest)] * bool(rest) + [("ul", items)] * bool(items)
+    return out
+
+
 def to_html(text: str, language: str, title: str) -> str:
     """The HTML part, made from the text part so the two always say the same.
 
@@ -224,14 +235,12 @@ def to_html(text: str, language: str, title: str) -> str:
     since mail clients drop style sheets.
     """
     out = []
-    for lines in paragraphs(text):
-        items = [line[2:] for line in lines if line.startswith("- ")]
-        rest = [line for line in lines if not line.startswith("- ")]
-        if rest:
-            out.append('<p style="margin: 0 0 16px 0;">' + "<br>\n".join(_linked(line) for line in rest) + "</p>")
-        if items:
+    for tag, lines in blocks(text):
+        if tag == "p":
+            out.append('<p style="margin: 0 0 16px 0;">' + "<br>\n".join(_linked(line) for line in lines) + "</p>")
+        else:
             out.append('<ul style="margin: 0 0 16px 0; padding: 0 0 0 24px;">\n'
-                       + "\n".join(f'<li style="margin: 0 0 4px 0;">{_linked(item)}</li>' for item in items)
+                       + "\n".join(f'<li style="margin: 0 0 4px 0;">{_linked(item)}</li>' for item in lines)
                        + "\n</ul>")
     body = "\n".join(out)
     return (f'<!DOCTYPE html>\n<html lang="{escape(language)}">\n<head>\n<meta charset="utf-8">\n'

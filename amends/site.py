@@ -19,7 +19,7 @@ from . import charts, exports, figures, search, views, workers
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME
 from .markup import to_html
-from .messages import Prepared, file_name
+from .messages import Prepared, blocks, file_name, paragraphs
 from .model import Case
 from .plan import STATES, before_since
 from .project import RACY_NS, Project
@@ -140,7 +140,7 @@ def shared_context(state: Review, as_of: date, links: Links) -> dict:
         "business": config.business_name, "as_of": as_of, "links": links,
         "status_label": views.status_label, "problem_count": len(state.problems),
         "message_page": message_page, "tz": config.timezone, "currency": config.currency,
-        "timeline": views.timeline,
+        "timeline": views.timeline, "paragraphs": paragraphs, "blocks": blocks,
     }
 
 
@@ -233,11 +233,14 @@ def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[P
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
         }, digest(file, *map(followup_digest, mine), *map(str, warned)),
             lambda case=case: {"body_html": bodies()[case.id]}))
-        if any(item.followup.kind == "letter" for item in mine):
+        letter = next((item for item in mine if item.followup.kind == "letter"), None)
+        if letter:
             out.append(Page(f"letters/{case.id}.html", "letter.html", {
-                "title": f"Letter: {case.title}", "section": "followups", "case": case, "signature": config.signature,
-                "business_phone": config.business_phone, "business_email": config.business_email,
-            }, key=file))
+                "title": f"Letter: {case.title}", "section": "followups", "case": case, "letter": letter,
+                "language": letter.rendered.language if letter.rendered else "en",
+                "business_address": config.business_address, "business_phone": config.business_phone,
+                "business_email": config.reply_to or config.business_email,
+            }, key=digest(file, followup_digest(letter))))
     return [Page("cases/index.html", "cases.html", {
         "title": "All cases", "section": "cases", "filters": filters,
         "cases": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True),

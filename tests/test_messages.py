@@ -216,6 +216,9 @@ def test_build_multipart_alternative_that_parses_cleanly():
     assert back["From"].addresses[0].display_name == "Harbour Lane Bakery & Café"
     assert back["From"].addresses[0].addr_spec == "care@shop.example.com"
     assert back["To"].addresses[0].addr_spec == "ann@example.com"
+    assert back["Reply-To"].addresses[0].addr_spec == "care@shop.example.com"
+    other = dataclasses.replace(CONFIG, reply_to="hello@shop.example.com")
+    assert parse(build(r, key, other, NOW).as_bytes())["Reply-To"].addresses[0].addr_spec == "hello@shop.example.com"
     plain, html = list(back.iter_parts())
     assert plain.get_content().replace("\r\n", "\n").rstrip("\n") == r.text.rstrip("\n")
     assert html.get_content().replace("\r\n", "\n").rstrip("\n") == r.html.rstrip("\n")

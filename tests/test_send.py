@@ -547,6 +547,8 @@ def test_every_message_parses_cleanly(root, smtp):
         assert msg["Date"] and msg["Message-ID"]
         assert msg["Date"].datetime is not None
         assert msg["To"].addresses[0].addr_spec == entry["rcpt"][0]
+        # Replies reach the business: business.reply_to when given, else business.email.
+        assert [a.addr_spec for a in msg["Reply-To"].addresses] == ["care@shop.example.com"]
         ids.append(msg["Message-ID"])
         text = msg.get_body(preferencelist=("plain",)).get_content()
         html = msg.get_body(preferencelist=("html",)).get_content()

@@ -288,3 +288,49 @@ def test_warnings_name_the_lines_of_notes_too():
     found = warnings(case, ENV)
     assert [(w.line, w.field, w.warning) for w in found] == [(21, "accommodation[1].note", True)]
     assert str(found[0]).startswith("cases/c1.md:21: warning: 'accommodation[1].note'")
+
+
+# -- tasks on the site ----------------------------------------------------------------
+
+TASK_CASE = """\
+---
+title: {title}
+customer:
+  name: Tomás Ruiz
+  email: tomas@example.com
+  phone: "+45 31 42 77 10"
+channel: {channel}
+opened: 2026-11-16
+resolved: 2026-11-18
+status: resolved
+fault: {fault}
+about: the parcel that went to the wrong house number
+what_went_wrong: The address on your order read Havnegade 14 instead of 41.
+how_resolved: We sent the parcel again the next morning.
+prevention: Our checkout now shows the address back to you before you pay.
+{extra}
+---
+Team notes.
+"""
+
+
+def test_call_sheets_and_public_answers_follow_the_fault_on_the_follow_ups_page(root):
+    (root / "amends.yaml").write_text(CONFIG_TEXT + "timezone: Europe/Berlin\n", encoding="utf-8")
+    write_case(root, "call.md", TASK_CASE.format(title="Team label call", channel="phone", fault="customer", extra=""))
+    write_case(root, "post.md", TASK_CASE.format(title="Team label post", channel="social", fault="ours",
+                                                 extra="source_url: https://social.example.com/p/123"))
+    built = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--today", "2026-11-20"],
+                           capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    page = BeautifulSoup((root / "site" / "followups.html").read_text(encoding="utf-8"), "html5lib")
+    tasks = {flat(li.find("strong").get_text()): li for li in page.select("ul.tasks > li")}
+    assert set(tasks) == {"Call Tomás Ruiz on +45 31 42 77 10", "Answer Tomás Ruiz where they posted"}
+    call = flat(tasks["Call Tomás Ruiz on +45 31 42 77 10"].find(class_="talking-points").get_text(" "))
+    assert "Thank them for telling us about the parcel that went to the wrong house number" in call
+    assert "Do not say it was our mistake." in call
+    assert "A tip for next time: Our checkout now shows the address back to you before you pay." in call
+    post = tasks["Answer Tomás Ruiz where they posted"]
+    assert post.find("a", href="https://social.example.com/p/123") is not None
+    answer = flat(post.find(class_="talking-points").get_text(" "))
+    assert '"Hi Tomás Ruiz, we are sorry about this, and thank you for telling us.' in answer
+    assert "Team label" not in call + answer

@@ -56,6 +56,22 @@ DOMAINS = ("example.com", "example.com", "example.com", "example.org", "example.
 TIMEZONES = ("Europe/Berlin", "Europe/Copenhagen", "Europe/London", "Europe/Dublin", "Europe/Paris",
              "Europe/Madrid", "Europe/Lisbon", "Europe/Warsaw", "Europe/Stockholm", "Europe/Oslo",
              "Europe/Vienna", "Europe/Zurich", "Atlantic/Reykjavik", "Europe/Istanbul", "America/New_York")
+# Customers who live far away (family abroad ordering for someone here, visitors back home).
+TIMEZONES_FAR = ("America/Los_Angeles", "America/Chicago", "America/Toronto", "Asia/Tokyo", "Australia/Sydney",
+                 "Asia/Singapore")
+# Only these first names get a Ms/Mr (Frau/Herr) salutation; the others a first name or none.
+FEMALE = frozenset(("Anna", "Clara", "Emma", "Grace", "Hannah", "Julia", "Laura", "Nina", "Paula", "Rosa", "Tara",
+                    "Uma", "Wendy", "Yasmin", "Aisha", "Carmen", "Elena", "Gemma", "Ingrid", "Kira", "Maya", "Olga",
+                    "Sofia", "Ulrike", "Vera", "Aoife", "Niamh", "Katrin", "Marta", "Priyanka", "Ruth", "Zoë", "Chloé",
+                    "Inês", "Siobhán", "Małgorzata", "Åsa", "Renée", "Sigríður", "Agnès", "Noémie", "Þóra", "Dóra"))
+MALE = frozenset(("Ben", "David", "Felix", "Isaac", "Karl", "Martin", "Oliver", "Quentin", "Simon", "Victor",
+                  "Xavier", "Zack", "Bruno", "Dmitri", "Farid", "Hugo", "Jamal", "Liam", "Noah", "Pedro", "Rahul",
+                  "Theo", "William", "Mehmet", "Lars", "Omar", "Stefan", "Tobias", "Søren", "Łukasz", "José",
+                  "Björn", "Jürgen", "Émile", "Ørjan", "François", "Jiří", "Željko", "Ægir", "Gökhan", "Håkon",
+                  "Tomás", "Zdeněk", "Raphaël"))
+STREETS = ("Harbour Lane", "Mill Lane", "Elm Street", "Dock Street", "Kastanienallee", "Lindenstraße", "Havnegade",
+           "Strandvejen", "Rosenweg", "Old Customs Road", "Brunnenstraße", "Seaview Terrace")
+TOWNS = ("20457 Hamburg", "22767 Hamburg", "22763 Hamburg", "20099 Hamburg", "21073 Hamburg", "22609 Hamburg")
 PHONE_PREFIXES = ("+49 30", "+49 40", "+45", "+44 20", "+353 87", "+33 6", "+48 22", "+46 8", "+47", "040", "0171")
 # Only `de` has its own email templates; the others fall back to the default set.
 OTHER_LANGUAGES = ("da", "fr", "sv", "pl", "es", "nl", "pt", "nb")
@@ -181,7 +197,7 @@ CATEGORIES = (
         ("We made the correct order straight away and {owner} brought it to you before the {event}.",
          "We refunded the order and gave you a voucher for your next visit.",
          "We replaced the order the same day and refunded the difference in price."),
-        ("Every order is now read back to the customer at pick-up, with the name and the items.",
+        ("Every order is now read back to you at pick-up, with the name and the items.",
          "Icing cards are now printed from the order system instead of written by hand.",
          "The kitchen slip is now reprinted automatically whenever an order is changed."),
         ("My daughter is called Maja, not Maria. She cried.", "I ordered vegetarian and got ham. Twice.",
@@ -201,7 +217,7 @@ CATEGORIES = (
         ("The allergen sheet on the counter was printed in March and nobody owned keeping it up to date.",
          "The product card in the till still pointed to the recipe from last year."),
         ("The label on your {item} did not match the recipe we now use, and it missed an allergen.",
-         "A tray used for another product was not cleaned before your {item} was baked on it.",
+         "A tray used for another product was not cleaned before we baked your {item} on it.",
          "Our allergen sheet had not been updated after we changed a supplier."),
         ("We apologised straight away, refunded the purchase and paid the pharmacy bill.",
          "We withdrew the product from sale the same day and checked every label in the shop.",
@@ -277,7 +293,7 @@ CATEGORIES = (
         ("The opening checklist for the chilled shelf had not been signed for four days.",
          "The scraper had a crack that was reported a week earlier but never replaced."),
         ("A hygiene rule was not followed on the shift that baked your {item}, and it should have been.",
-         "Your {item} was sold after its use-by date because our opening check was missed.",
+         "We sold you the {item} after the use-by date, because our opening check was missed.",
          "The platters were not kept cold enough on the way to your {event}."),
         ("We refunded the order, apologised and reported the matter to our food safety adviser.",
          "We withdrew the batch, replaced the order and showed you the cleaning records.",
@@ -307,7 +323,7 @@ CATEGORIES = (
         ("We refunded the missing portions and {owner} sent a fresh tray within the hour.",
          "We refunded a third of the catering bill and apologised to you and your guests.",
          "We offered a discount on your next event and agreed a new set-up plan together."),
-        ("Every event order is now confirmed back to the customer in writing, portion by portion.",
+        ("Every event order is now confirmed back to you in writing, portion by portion.",
          "Hot food now leaves the kitchen no earlier than 30 minutes before serving.",
          "Set-up times are now agreed with the venue directly, with a 45-minute buffer."),
         ("Half of my vegan colleagues ate bread rolls for lunch.", "We were embarrassed in front of our most important clients.",
@@ -494,36 +510,135 @@ LOST_ENDINGS = (
 
 # -- the front matter's smaller texts --------------------------------------------------
 
+# The contact log's notes, each with who got in touch: the customer, or us.
 FIRST_NOTES = (
-    "{first} {came_in} about the {item}; clearly upset.",
-    "{first} {came_in}: the {item} for the {event} was not right.",
-    "{first} {came_in} and asked for a call back today.",
+    ("{first} {came_in} about the {item}; clearly upset.", "customer"),
+    ("{first} {came_in}: the {item} for the {event} was not right.", "customer"),
+    ("{first} {came_in} and asked for a call back today.", "customer"),
 )
 MIDDLE_NOTES = (
-    "{owner} called back and apologised; asked for photos.",
-    "{first} sent photos of the {item}.",
-    "Left a voicemail; {first} rang back in the afternoon.",
-    "{owner} shared what we found and offered to put it right.",
-    "{owner} confirmed the replacement for {day} morning.",
-    "Reminder sent: still waiting for the order number.",
+    ("{owner} called back and apologised; asked for photos.", "us"),
+    ("{first} sent photos of the {item}.", "customer"),
+    ("Left a voicemail; {first} rang back in the afternoon.", "customer"),
+    ("{owner} shared what we found and offered to put it right.", "us"),
+    ("{owner} confirmed the replacement for {day} morning.", "us"),
+    ("Reminder sent: still waiting for the order number.", "us"),
 )
 CLOSING_NOTES = (
-    "{first} accepted what we offered and agreed to close the case.",
-    "{first} thanked us; case closed.",
-    "Confirmed the refund has arrived; {first} is satisfied.",
+    ("{first} accepted what we offered and agreed to close the case.", "customer"),
+    ("{first} thanked us; case closed.", "customer"),
+    ("Confirmed the refund has arrived; {first} is satisfied.", "us"),
 )
 LATER_NOTES = (
-    "{first} wrote that the same problem happened again.",
-    "{first} got in touch again: the fix did not hold.",
+    ("{first} wrote that the same problem happened again.", "customer"),
+    ("{first} got in touch again: the fix did not hold.", "customer"),
 )
+# Our own word after the resolved date: it does not hold the follow-ups.
+CHECK_IN_NOTES = (
+    ("{owner} called to check that all was well since; {first} was happy.", "us"),
+    ("{owner} dropped off a card for {first} with the new routine explained.", "us"),
+)
+# Read by the customer, in brackets after what was given: "a refund of 12.50 EUR (for the delivery fee you paid)".
 ACCOMMODATION_NOTES = {
-    "credit": ("Credited on the next invoice", "Credit to the customer account", "Delivery charges credited"),
-    "refund": ("Refunded in full", "Delivery fee refunded", "Refund of the missing items"),
-    "gift-card": ("A gift card for the café", "Gift card for the next visit", "A small thank-you for their patience"),
-    "discount": ("Discount on the next order", "15 percent off the next event order", "Discount on the next standing-order month"),
-    "replacement": ("Fresh batch delivered free of charge", "Replacement baked the same day", "Correct order made and delivered"),
-    "other": ("Flowers sent with a handwritten note", "Coffee on the house for a month", "A cake for the team, with our apologies"),
+    "credit": ("taken off your next invoice", "credited to your account for your next order",
+               "for the delivery charges you paid on those mornings"),
+    "refund": ("for your whole order", "for the delivery fee you paid", "for the items that never reached you"),
+    "gift-card": ("for a treat on your next visit", "to spend on anything in the café", "with our thanks for your patience"),
+    "discount": ("off your next order", "15 percent off your next event order", "off next month's standing order"),
+    "replacement": ("a fresh batch, brought to you free of charge", "baked again for you the same day",
+                    "the right order, made and brought to you"),
+    "other": ("flowers for you, with a handwritten note", "your coffee on the house for a month",
+              "a cake for you and your team, with our apologies"),
 }
+ACCOMMODATION_NOTES_DE = {
+    "credit": ("auf Ihrer nächsten Rechnung verrechnet", "als Guthaben für Ihre nächste Bestellung"),
+    "refund": ("für Ihre gesamte Bestellung", "für die Liefergebühr, die Sie bezahlt haben"),
+    "gift-card": ("für Ihren nächsten Besuch bei uns", "als Dankeschön für Ihre Geduld"),
+    "discount": ("auf Ihre nächste Bestellung", "auf Ihren nächsten Monat im Dauerauftrag"),
+    "replacement": ("frisch gebacken und kostenlos zu Ihnen gebracht", "noch am selben Tag neu für Sie zubereitet"),
+    "other": ("ein Blumenstrauß mit einer handgeschriebenen Karte", "ein Monat Kaffee auf unsere Kosten"),
+}
+GIFT_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+# "We are sorry about …": what happened, in the customer's terms, per category.
+ABOUT = {
+    "Delivery problem": ("the late delivery of your {item}", "what went wrong with your delivery on {day}",
+                         "the delivery of your {item}, which did not go as we promised"),
+    "Product quality": ("the {item} that did not meet our standard", "the quality of the {item} you had from us"),
+    "Wrong order": ("the mix-up with your order", "the wrong {item} you were given"),
+    "Allergen or labelling": ("the wrong label on the {item} you bought", "the allergen information on your {item}"),
+    "Billing": ("the mistake with your bill", "the trouble with your payment"),
+    "Service": ("the way you were treated by our team", "the service you had from us on {day}"),
+    "Food safety": ("the problem with the {item} you bought from us", "what you found in your {item}"),
+    "Catering event": ("what went wrong with the catering at your {event}", "the catering at your {event}"),
+    "Accessibility": ("the trouble you had getting into and around our café", "the barriers you met at our café"),
+    "Online ordering": ("the trouble with your online order", "what went wrong with your order in our online shop"),
+}
+ABOUT_DE = ("die Panne bei Ihrer Bestellung", "die Unannehmlichkeiten mit Ihrer letzten Bestellung",
+            "die Enttäuschung bei Ihrem letzten Einkauf bei uns")
+
+# When the customer's own slip started it: kind, no fault of ours claimed, and advice for next time.
+# Each is (what went wrong, how it was put right, how to avoid it), told as one story.
+CUSTOMER_ORDER = (
+    ("A detail in your order differed from what you had in mind, an easy slip when ordering in a hurry, and we made the {item} exactly as the order said.",
+     "Although the order had been followed as written, we made your {item} again at no extra charge.",
+     "Your confirmation email now lists every item, the date and the address at the top, so a quick look before you pay is all it takes to catch a slip."),
+    ("The order reached us with a different date from the one you meant, so we had your {item} ready on {day} instead.",
+     "{owner} found a free slot the same afternoon and had your {item} made again for you at half price.",
+     "If anything in your order changes, just reply to the confirmation email: we will confirm the change back to you in writing, so you know it has reached us."),
+    ("The delivery address in your order had a small typing error, so our driver {driver} took everything to the address as it was written.",
+     "As a goodwill gesture we brought you the order again the next morning, to the right door, and left out the delivery fee.",
+     "For anything with a name, a date or an address, ask us to read the order back to you before you hang up or leave the counter; we are glad to."),
+)
+CUSTOMER_PRODUCT = (
+    ("The {item} had been kept for a few days before being eaten, and our bakes are only at their best on the day they are made.",
+     "Even so, {owner} gave you a fresh {item} on the house the next time you came in.",
+     "Our bakes are best on the day they are made. In a paper bag somewhere cool they keep for two days, and in the freezer for a month."),
+    ("The {item} you picked up came from the regular shelf rather than the free-from shelf beside it, and the two look very much alike.",
+     "We swapped it for the one you wanted and refunded what you had paid.",
+     "If you tell us at the counter what you need to avoid, we will hand you the right {item} from behind the counter ourselves."),
+)
+CUSTOMER_VISIT = (
+    ("You came in at {time}, after our kitchen had closed for the day, so the team could not make what you asked for.",
+     "{owner} explained our hours to you and invited you back for a coffee on the house.",
+     "Our opening and kitchen hours are now on the door and at the top of our website, so you can check them before you set off."),
+    ("Your booking was for {day}, not the day you came, so there was no table kept for you when you arrived.",
+     "{owner} called you to talk it through and kept a table for you on your next visit.",
+     "Booking by phone is the surest way to a table that suits you; we will read the day and time back to you before you hang up."),
+)
+CUSTOMER_STORIES = {"Product quality": CUSTOMER_PRODUCT, "Food safety": CUSTOMER_PRODUCT,
+                    "Allergen or labelling": CUSTOMER_PRODUCT}
+# When nobody could find out where it went wrong: said plainly, and treated as ours.
+UNCLEAR_WRONG = (
+    "We have not been able to find out for certain where things went wrong with your {item}: our records and your account differ, and nobody on the day remembers it clearly. Rather than argue about it, we have treated it as our mistake.",
+    "We could not establish whether the problem started with us or on the way to you, so we have treated it as our own.",
+)
+# German-speaking customers read their texts in German (case texts are used as written).
+WRONG_DE = (
+    "Bei Ihrer Bestellung ist uns ein Fehler unterlaufen, den wir hätten bemerken müssen, bevor etwas unser Haus verlassen hat.",
+    "Ein Arbeitsschritt, der bei uns fest vorgesehen ist, wurde an diesem Tag ausgelassen, und so kam der Fehler bis zu Ihnen.",
+    "An diesem Morgen war unser Team knapp besetzt, und die übliche Kontrolle vor der Ausgabe ist dabei untergegangen.",
+)
+WRONG_DE_CUSTOMER = (
+    "In Ihrer Bestellung stand eine Angabe, die nicht zu dem passte, was Sie eigentlich wollten; so etwas passiert beim Bestellen schnell. Wir haben uns genau an die Bestellung gehalten.",
+)
+WRONG_DE_UNCLEAR = (
+    "Wir konnten nicht sicher klären, an welcher Stelle es schiefgelaufen ist. Statt darüber zu streiten, behandeln wir es als unseren Fehler.",
+)
+FIX_DE = (
+    "Wir haben Ihnen den Betrag erstattet, und {owner} hat sich persönlich bei Ihnen gemeldet, um sich zu entschuldigen.",
+    "Wir haben Ihre Bestellung noch am selben Tag neu zubereitet und kostenlos zu Ihnen gebracht.",
+    "{owner} hat mit Ihnen gesprochen, und wir haben Ihnen eine Gutschrift für Ihre nächste Bestellung gegeben.",
+)
+PREVENT_DE = (
+    "Jede Bestellung wird jetzt vor der Ausgabe von einer zweiten Person mit dem Auftrag verglichen.",
+    "Wir haben diesen Arbeitsschritt schriftlich festgelegt und das ganze Team darin geschult.",
+    "Wir prüfen diesen Punkt jetzt zu Beginn jeder Schicht und tragen das Ergebnis in unsere Checkliste ein.",
+)
+PREVENT_DE_CUSTOMER = (
+    "In Ihrer Bestätigungs-E-Mail stehen jetzt alle Angaben ganz oben; ein kurzer Blick darauf vor dem Bezahlen genügt, um einen Tippfehler zu bemerken.",
+    "Wenn sich an Ihrer Bestellung etwas ändert, antworten Sie einfach auf die Bestätigung; wir bestätigen Ihnen die Änderung dann schriftlich.",
+)
 PROMISE_GENERIC = ("Send a written summary of what we found", "Call back within two working days", "Check the next order personally")
 TAGS_GENERIC = ("regular", "wholesale", "weekend", "morning-rush", "first-order", "vip", "instagram", "standing-order")
 CURRENCIES = ("USD", "GBP")
@@ -581,6 +696,9 @@ class Person:
     timezone: str | None
     language: str | None
     repeat: bool
+    salutation: str | None = None  # "Dear …": a first name, Ms/Mr (Frau/Herr) and the surname, or the full name
+    address: str | None = None     # postal, several lines; written for letter cases and some others
+    address_on_file: bool = False
 
 
 def _name(rng: random.Random, intl: bool, used: set[str]) -> tuple[str, str]:
@@ -623,6 +741,34 @@ def _language(rng: random.Random) -> str | None:
     return "en" if roll < 0.35 else None
 
 
+def _salutation(rng: random.Random, name: str, first: str, language: str | None) -> str | None:
+    """How the greeting names a customer: their first name, a title and surname, or (None) the full name."""
+    roll = rng.random()
+    surname = name.split()[-1]
+    if first in FEMALE or first in MALE:
+        title = (("Frau" if first in FEMALE else "Herr") if language == "de" else ("Ms" if first in FEMALE else "Mr"))
+        if roll < 0.12:
+            return f"{title} {surname}"
+    elif roll < 0.03:
+        return f"Dr {surname}"
+    # A first name only where that is how we speak to them; German customers keep the formal greeting.
+    return first if language != "de" and 0.12 <= roll < 0.3 else None
+
+
+def _address(rng: random.Random) -> str:
+    """A postal address of two lines: street and number, postcode and town."""
+    return f"{rng.choice(STREETS)} {rng.randint(1, 140)}\n{rng.choice(TOWNS)}"
+
+
+def _timezone(rng: random.Random, language: str | None) -> str | None:
+    roll = rng.random()
+    if roll < 0.04:
+        return rng.choice(TIMEZONES_FAR)
+    if roll < 0.5:
+        return "Europe/Berlin" if language == "de" else rng.choice(TIMEZONES)
+    return None
+
+
 def _person(rng: random.Random, repeat: bool, names: set[str], emails: set[str], intl: bool) -> Person:
     name, first = _name(rng, intl, names)
     language = _language(rng)
@@ -633,9 +779,12 @@ def _person(rng: random.Random, repeat: bool, names: set[str], emails: set[str],
         email=_email(rng, name, emails) if rng.random() < 0.94 else None,
         company=rng.choice(COMPANY_FORMS).format(w=word, l=surname) if rng.random() < 0.35 else None,
         phone=f"{rng.choice(PHONE_PREFIXES)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}" if rng.random() < 0.55 else None,
-        timezone=("Europe/Berlin" if language == "de" else rng.choice(TIMEZONES)) if rng.random() < 0.5 else None,
+        timezone=_timezone(rng, language),
         language=language,
         repeat=repeat,
+        salutation=_salutation(rng, name, first, language),
+        address=_address(rng),
+        address_on_file=rng.random() < 0.15,
     )
 
 
@@ -679,8 +828,10 @@ class Draft:
     accommodation: list[dict] | None = None
     promises: list[dict] | None = None
     story: dict | None = None
-    contacts: list[tuple[str, str, str]] | None = None
+    contacts: list[tuple[str, str, str, str]] | None = None
     followups: dict | None = None
+    about: str = ""
+    source_url: str | None = None
     body: str = ""
 
 
@@ -711,24 +862,30 @@ def _moment(rng: random.Random, day: date) -> str:
     return str(day)
 
 
-def _contacts(rng: random.Random, d: Draft, kind: str, today: date) -> list[tuple[str, str, str]]:
-    """The contact log: first word on the opened day, replies in between, a late one when reopened."""
+def _contacts(rng: random.Random, d: Draft, kind: str, today: date) -> list[tuple[str, str, str, str]]:
+    """The contact log (at, channel, note, by): first word on the opened day, replies in between, a late one when reopened."""
     count = rng.choices(range(6), (8, 25, 25, 20, 12, 10))[0]
     end = d.resolved if d.resolved and kind != "open" else today
     # A customer who writes again after the resolved date holds the follow-ups: the reopened ones always, a few others too.
     came_back = d.resolved is not None and d.resolved < today and (kind == "reopened" or rng.random() < 0.02)
+    # A few settled cases get a call from us after the resolved date, which holds nothing.
+    checked_in = (not came_back and d.resolved is not None and d.resolved < today and kind in ("resolved", "recovered")
+                  and rng.random() < 0.04)
     if kind == "reopened":
         end, count = d.resolved, max(count, 1)
     # At most five entries, counting the one after the resolved date.
-    count = min(count, 4) if came_back else count
+    count = min(count, 4) if came_back or checked_in else count
     days = sorted([d.opened] + [_between(rng, d.opened, end) for _ in range(max(count - 1, 0))])[:count]
     closing = CLOSING_NOTES if kind in ("resolved", "recovered", "reopened") else MIDDLE_NOTES
     notes = [FIRST_NOTES] + [MIDDLE_NOTES] * (len(days) - 2) + ([closing] if len(days) > 1 else [])
-    log = [(_moment(rng, day), d.channel if i == 0 else rng.choice(CHANNELS), rng.choice(pool).format_map(d.context))
-           for i, (day, pool) in enumerate(zip(days, notes))]
-    if came_back:
+    log = []
+    for i, (day, pool) in enumerate(zip(days, notes)):
+        note, by = rng.choice(pool)
+        log.append((_moment(rng, day), d.channel if i == 0 else rng.choice(CHANNELS), note.format_map(d.context), by))
+    if came_back or checked_in:
         later = _between(rng, d.resolved + timedelta(days=1), min(d.resolved + timedelta(days=30), today))
-        log.append((_moment(rng, later), rng.choice(CHANNELS), rng.choice(LATER_NOTES).format_map(d.context)))
+        note, by = rng.choice(LATER_NOTES if came_back else CHECK_IN_NOTES)
+        log.append((_moment(rng, later), rng.choice(CHANNELS), note.format_map(d.context), by))
     return log
 
 
@@ -742,7 +899,20 @@ def _amount(rng: random.Random, kind: str) -> str | None:
     return f"{rng.uniform(low, high):.2f}"
 
 
-def _accommodation(rng: random.Random, index: int, kind: str) -> list[dict]:
+def _gift_card(rng: random.Random, d: Draft, today: date) -> dict:
+    """A gift card's own details: a code, sometimes a link, an expiry date; a few were already handed over."""
+    code = "HLB-" + "".join(rng.choices(GIFT_CODE_LETTERS, k=4)) + "-" + "".join(rng.choices(GIFT_CODE_LETTERS, k=4))
+    given_on = d.resolved or d.opened
+    return {
+        "code": code,
+        "url": f"https://giftcards.example.com/{code}" if rng.random() < 0.5 else None,
+        "expires": given_on + timedelta(days=365),
+        # Handed over at the counter or by post before the follow-ups: on a day from opened to resolved.
+        "sent": _between(rng, d.opened, min(given_on, today)) if rng.random() < 0.3 else None,
+    }
+
+
+def _accommodation(rng: random.Random, index: int, kind: str, d: Draft, today: date) -> list[dict]:
     """What was given back: usually one or two things for a resolved case, sometimes nothing."""
     settled = kind in ("resolved", "recovered", "reopened")
     count = rng.choices(range(4), (8, 55, 30, 7) if settled else (45, 40, 13, 2))[0]
@@ -754,7 +924,10 @@ def _accommodation(rng: random.Random, index: int, kind: str) -> list[dict]:
         item = {"kind": what, "amount": _amount(rng, what)}
         roll = rng.random()
         item["currency"] = rng.choice(CURRENCIES) if roll < 0.05 else "EUR" if roll < 0.3 else None
-        item["note"] = rng.choice(ACCOMMODATION_NOTES[what]) if rng.random() < 0.8 else None
+        notes = ACCOMMODATION_NOTES_DE if d.person.language == "de" else ACCOMMODATION_NOTES
+        item["note"] = rng.choice(notes[what]) if rng.random() < 0.8 else None
+        if what == "gift-card":
+            item.update(_gift_card(rng, d, today))
         out.append(item)
     return out
 
@@ -772,10 +945,25 @@ def _promises(rng: random.Random, d: Draft, today: date) -> list[dict]:
     return out
 
 
+def _story_pools(rng: random.Random, d: Draft) -> dict[str, tuple[str, ...]]:
+    """The sentences a case's customer-facing texts are drawn from: by the customer's language and by fault."""
+    c = d.category
+    if d.person.language == "de":
+        wrong = {"customer": WRONG_DE_CUSTOMER, "unclear": WRONG_DE_UNCLEAR}.get(d.fault, WRONG_DE)
+        prevent = PREVENT_DE_CUSTOMER if d.fault == "customer" else PREVENT_DE
+        return {"what_went_wrong": wrong, "how_resolved": FIX_DE, "prevention": prevent}
+    if d.fault == "customer":
+        # No fault of ours claimed; the prevention is advice that helps the customer next time. One story, kept whole.
+        stories = CUSTOMER_STORIES.get(c.name, CUSTOMER_ORDER if c.orders else CUSTOMER_VISIT)
+        wrong, fix, prevent = rng.choice(stories)
+        return {"what_went_wrong": (wrong,), "how_resolved": (fix,), "prevention": (prevent,)}
+    wrong = UNCLEAR_WRONG if d.fault == "unclear" else c.wrong
+    return {"what_went_wrong": wrong, "how_resolved": c.fix, "prevention": c.prevent}
+
+
 def _story(rng: random.Random, d: Draft, kind: str) -> dict:
     """what_went_wrong, how_resolved and prevention: always when settled, sometimes otherwise."""
-    c = d.category
-    fields = {"what_went_wrong": c.wrong, "how_resolved": c.fix, "prevention": c.prevent}
+    fields = _story_pools(rng, d)
     if kind in ("resolved", "recovered"):
         keep = 3
     elif kind == "lost":
@@ -787,9 +975,9 @@ def _story(rng: random.Random, d: Draft, kind: str) -> dict:
     story = {}
     for key, pool in list(fields.items())[:keep]:
         text = rng.choice(pool).format_map(d.context)
-        # Sometimes a second sentence, from the same pool, for texts of one or two sentences.
+        # Sometimes a second measure in the prevention; two causes or two remedies would contradict each other.
         extra = rng.choice(pool).format_map(d.context)
-        story[key] = f"{text} {extra}" if rng.random() < 0.25 and extra != text else text
+        story[key] = f"{text} {extra}" if key == "prevention" and rng.random() < 0.25 and extra != text else text
     return story
 
 
@@ -823,6 +1011,9 @@ def _draft(rng: random.Random, index: int, person: Person, today: date) -> tuple
     """Choose every fact of one case; returns the draft and its kind (a status, or 'reopened')."""
     kind = _covered(rng, index, STATUS_TABLE)
     channel = _covered(rng, index, CHANNEL_TABLE)
+    if person.email is None and channel in ("email", "chat"):
+        # Someone without an email address complained some other way, and is answered that way too.
+        channel = rng.choice(("phone", "letter", "in-person"))
     category = CATEGORIES[rng.randrange(len(CATEGORIES))]
     owner = rng.choice(OWNERS)
     context = _context(rng, person, owner, channel)
@@ -839,7 +1030,10 @@ def _draft(rng: random.Random, index: int, person: Person, today: date) -> tuple
     )
     d.customer_value = int(rng.lognormvariate(6.3, 1.1)) // 10 * 10 if rng.random() < 0.8 else None
     d.do_not_contact = rng.random() < 0.02
-    d.accommodation = _accommodation(rng, index, kind)
+    d.accommodation = _accommodation(rng, index, kind, d, today)
+    d.about = rng.choice(ABOUT_DE if d.person.language == "de" else ABOUT[category.name]).format_map(context)
+    if channel == "social":
+        d.source_url = f"https://social.example.com/@{_slug(person.name, 30)}/posts/{context['order']}"
     d.promises = _promises(rng, d, today)
     d.story = _story(rng, d, kind)
     d.contacts = _contacts(rng, d, kind, today)
@@ -853,7 +1047,7 @@ def _table(rng: random.Random, d: Draft) -> str:
     """A timeline of the case, or a breakdown of the order."""
     if d.contacts and rng.random() < 0.5:
         rows = ["| When | Channel | What happened |", "| --- | --- | --- |"]
-        rows += [f"| {at} | {channel} | {note} |" for at, channel, note in d.contacts]
+        rows += [f"| {at} | {channel} | {note} |" for at, channel, note, _ in d.contacts]
         return "\n".join(rows)
     rows = ["| Item | Quantity | Price |", "| --- | ---: | ---: |"]
     total = 0.0
@@ -944,13 +1138,15 @@ def _assemble(rng: random.Random, happened: list[str], found: list[str], extras:
 FREE_TEXT = ("note", "what")
 
 
-def _customer_lines(p: Person) -> list[str]:
-    """The customer mapping, leaving out what this customer did not give."""
+def _customer_lines(p: Person, channel: str) -> list[str]:
+    """The customer mapping, leaving out what this customer did not give; a letter case always has the address."""
     lines = ["customer:", f"  name: {_q(p.name)}"]
-    for key in ("email", "company", "phone", "timezone", "language"):
+    for key in ("salutation", "email", "company", "phone", "timezone", "language"):
         value = getattr(p, key)
         if value is not None:
             lines.append(f"  {key}: {_q(value)}")
+    if p.address and (channel == "letter" or p.address_on_file):
+        lines += ["  address: |"] + [f"    {line}" for line in p.address.split("\n")]
     return lines
 
 
@@ -983,9 +1179,11 @@ def _followup_lines(overrides: dict | None) -> list[str]:
 
 def _render(d: Draft) -> str:
     """The case file: YAML front matter between '---' lines, then the Markdown body."""
-    lines = ["---", f"title: {_q(d.title)}", *_customer_lines(d.person), f"channel: {d.channel}", f"opened: {d.opened}"]
+    lines = ["---", f"title: {_q(d.title)}", *_customer_lines(d.person, d.channel), f"channel: {d.channel}", f"opened: {d.opened}"]
     if d.resolved:
         lines.append(f"resolved: {d.resolved}")
+    if d.source_url:
+        lines.append(f"source_url: {d.source_url}")
     lines += [f"status: {d.status}", f"fault: {d.fault}", f"severity: {d.severity}", f"owner: {_q(d.owner)}",
               f"team: {_q(d.team)}", f"category: {_q(d.category.name)}", f"tags: {json.dumps(d.tags)}"]
     if d.customer_value is not None:
@@ -994,8 +1192,10 @@ def _render(d: Draft) -> str:
         lines.append("do_not_contact: true")
     lines += _list_lines("accommodation", d.accommodation)
     lines += _list_lines("promises", d.promises)
+    lines.append(f"about: {_q(d.about)}")
     lines += [f"{key}: {_q(text)}" for key, text in d.story.items()]
-    lines += _list_lines("contacts", [{"at": at, "channel": ch, "note": note} for at, ch, note in d.contacts])
+    lines += _list_lines("contacts", [{"at": at, "by": "us" if by == "us" else None, "channel": ch, "note": note}
+                                      for at, ch, note, by in d.contacts])
     lines += _followup_lines(d.followups)
     lines += ["---", d.body]
     return "\n".join(lines)

@@ -154,8 +154,8 @@ def test_csv_row_matches_the_front_matter(demo_root):
     assert row["promises_broken"] == "0"
     assert row["contacts"] == str(len(fm["contacts"]))
     assert row["first_contact"] == min(str(c["at"])[:10] for c in fm["contacts"])
-    assert row["accommodation"] == ("refund 45.00 EUR (Delivery fee refunded in full); "
-                                    "discount 120.00 EUR (15 percent off the next event order)")
+    assert row["accommodation"] == ("refund 45.00 EUR (für die von Ihnen bezahlte Liefergebühr); "
+                                    "discount 120.00 EUR (15 Prozent auf Ihre nächste Bestellung für eine Veranstaltung)")
 
 
 def test_csv_reopened_case_says_so(demo_root):

@@ -283,8 +283,8 @@ def test_rich_case_page_shows_every_field(demo_site):
     # Given back
     rows = [[text(td) for td in tr.find_all("td")] for tr in section(soup, "Given back").find("tbody").find_all("tr")]
     assert rows == [
-        ["replacement", "—", "Fresh batch of 12 sourdough loaves driven over the same morning"],
-        ["credit", "64.80 EUR", "Full value of the stale loaves credited against the January invoice"],
+        ["replacement", "—", "a fresh batch of 12 sourdough loaves, driven over to you the same morning"],
+        ["credit", "64.80 EUR", "the full value of the stale loaves, taken off your January invoice"],
     ]
 
     # Promises
@@ -295,12 +295,15 @@ def test_rich_case_page_shows_every_field(demo_site):
     assert all(p.endswith("kept") and "broken" not in p for p in promises)
 
     # The story
-    assert text(f["What went wrong"]) == ("Twelve loaves left over from Sunday were crated for Monday's wholesale run "
-                                         "because the day-old rack was not labelled after the weekend shift.")
-    assert text(f["How it was resolved"]) == ("We replaced the batch by 10:40 the same day, credited the full value and "
-                                             "Tom phoned Søren with the explanation two days later.")
-    assert text(f["Why it will not happen again"]) == ("Day-old bread now goes into red crates that the wholesale "
-                                                      "loading list never uses, and the early baker signs off the Monday load.")
+    assert text(f["What went wrong"]) == ("The twelve loaves you received that Monday were left over from Sunday. "
+                                         "Nobody had labelled our day-old rack after the weekend shift, so those loaves "
+                                         "were packed into your crates instead of the fresh morning bake.")
+    assert text(f["How it was resolved"]) == ("We brought you a fresh batch by 10:40 the same morning, credited the full "
+                                             "value of the stale loaves, and Tom called you two days later to explain "
+                                             "how it happened.")
+    assert text(f["Why it will not happen again"]) == ("Day-old bread now goes only into red crates, which are never loaded "
+                                                      "for wholesale deliveries, and our early baker checks and signs off "
+                                                      "every Monday load before the van leaves.")
 
     # Timeline: every contact note, opened first, resolved last, in date order
     items = section(soup, "Timeline").find_all("li")

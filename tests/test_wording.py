@@ -40,7 +40,7 @@ CONFIG = dataclasses.replace(
     signature="Ana and Tom", signatures=(("en", "Ana and Tom"), ("de", "Ana und Tom")))
 
 # Per language: what the case gives in the customer's words, and the phrases that admit a fault.
-ABOUT = {"en": "the late delivery of your wedding cake", "de": "der verspäteten Lieferung Ihrer Hochzeitstorte"}
+ABOUT = {"en": "the late delivery of your wedding cake", "de": "die verspätete Lieferung Ihrer Hochzeitstorte"}
 SALUTATION = {"en": "Ms Example", "de": "Frau Example"}
 TEXTS = {
     "en": ("The address on your order read 14 instead of 41.", "We drove the cake over the same evening.",

@@ -173,7 +173,8 @@ def _guard(case: Case, config: Config, kind: str) -> tuple[str, str] | None:
         return "held", "held in the case file (followups: hold)"
     if kind in case.followups.skip:
         return "skipped", "skipped in the case file (followups: skip)"
-    later = [c for c in case.contacts if c.day > case.resolved]
+    # Only the customer getting in touch again says something may be wrong; our own calls do not.
+    later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"]
     if later:
         return "held", (f"the customer got in touch again on {later[-1].day} after the case was resolved: "
                         "a person should look (reopen it, or resolve it again with a new date)")

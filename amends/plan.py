@@ -119,7 +119,7 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
                       else "on the date fixed in the case file", due_at)
     # A person's release stands for this round, through any retries that follow it.
     released = history.count("released") > 0
-    if now > catch_up_deadline(due_at, config) and not released:
+    if now >= catch_up_deadline(due_at, config) and not released:
         return result("missed", f"was due on {due_at:%Y-%m-%d}, more than catch_up_days ({config.catch_up_days}) "
                                 "business days ago; a person decides: 'release' sends it anyway, 'done' drops it")
     if last and last["ev"] == "tempfail":
@@ -214,13 +214,14 @@ def add_business_days(day: date, n: int, config: Config) -> date:
 
 
 def catch_up_deadline(due_at: datetime, config: Config) -> datetime:
-    """The last moment a late follow-up may still go out: catch_up_days business days after it was due.
+    """When a late follow-up is missed: the window's close, catch_up_days business days after the day it was due.
 
-    Business days, because a sender that was down over a weekend has lost no sending days.
+    Business days, because a sender that was down over a weekend has lost no sending days;
+    the window's close, so that what was shown as due at 09:00 is still sent at 09:01.
     """
-    local = due_at.astimezone(ZoneInfo(config.timezone))
-    day = add_business_days(local.date(), config.catch_up_days, config)
-    return datetime.combine(day, local.timetz())
+    tz = ZoneInfo(config.timezone)
+    day = add_business_days(due_at.astimezone(tz).date(), config.catch_up_days, config)
+    return datetime.combine(day, config.window_end, tz)
 
 
 def next_slot(moment: datetime, config: Config) -> datetime:

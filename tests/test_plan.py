@@ -247,7 +247,9 @@ def test_upcoming_outside_window_waits_for_next_opening():
 
 
 def test_missed_after_catch_up_days():
-    got = one(make_case(), "apology", at(2026, 3, 13, 9, 0, 1))
+    # Due Tue 10 March; 3 business days later is Fri 13 March, sendable until the window closes.
+    assert one(make_case(), "apology", at(2026, 3, 13, 16, 59, 59)).state == "due"
+    got = one(make_case(), "apology", at(2026, 3, 13, 17, 0))
     assert got.state == "missed"
     assert "was due on 2026-03-10" in got.reason
     assert "catch_up_days (3) business days" in got.reason
@@ -260,18 +262,22 @@ def test_exactly_at_catch_up_boundary_is_still_due():
 
 
 def test_catch_up_counts_business_days_so_a_weekend_outage_loses_nothing():
-    """Due Friday 09:00, sender down all weekend: still due on Tuesday, missed after Wednesday 09:00."""
+    """Due Friday 09:00, sender down all weekend: still due on Tuesday, missed once Wednesday's window closes."""
     case = make_case(resolved=date(2026, 3, 11))  # Wed + 2 business days = Fri 13 March
     assert one(case, "apology", at(2026, 3, 13, 9, 0)).due_at == at(2026, 3, 13, 9, 0)
     assert one(case, "apology", at(2026, 3, 16, 10, 0)).state == "due"   # Monday
-    assert one(case, "apology", at(2026, 3, 18, 9, 0)).state == "due"    # Wednesday, the last moment
-    assert one(case, "apology", at(2026, 3, 18, 9, 1)).state == "missed"
+    assert one(case, "apology", at(2026, 3, 18, 9, 1)).state == "due"    # Wednesday, the last day
+    assert one(case, "apology", at(2026, 3, 18, 16, 59)).state == "due"
+    assert one(case, "apology", at(2026, 3, 18, 17, 0)).state == "missed"
 
 
 def test_catch_up_days_from_config():
     config = dataclasses.replace(CONFIG, catch_up_days=0)
+    # 0: only on the day it was due, until the window closes.
     assert one(make_case(), "apology", at(2026, 3, 10, 9, 0), config=config).state == "due"
-    assert one(make_case(), "apology", at(2026, 3, 10, 9, 0, 1), config=config).state == "missed"
+    assert one(make_case(), "apology", at(2026, 3, 10, 16, 59, 59), config=config).state == "due"
+    assert one(make_case(), "apology", at(2026, 3, 10, 17, 0), config=config).state == "missed"
+    assert one(make_case(), "apology", at(2026, 3, 11, 9, 0), config=config).state == "missed"
 
 
 def test_released_after_missed_is_due_again():

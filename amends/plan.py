@@ -64,6 +64,15 @@ class Followup:
     def is_task(self) -> bool:
         return self.medium != "email"
 
+    @property
+    def their_clock(self) -> datetime | None:
+        """When it goes (or went) by the customer's own clock, if the case gives their time zone.
+
+        Without a zone on purpose: it is what their clock reads, not a moment to convert again.
+        """
+        zone = self.case.customer.timezone
+        return (self.when or self.due_at).astimezone(ZoneInfo(zone)).replace(tzinfo=None) if zone else None
+
 
 @dataclass(frozen=True)
 class Earliest:
@@ -114,7 +123,9 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     due_at = due_time(case, step, config)
 
     def result(state: str, reason: str, when: datetime | None = None) -> Followup:
-        return Followup(case, step.kind, "email", key, state, reason, due_at, step, when)
+        # Times are given in the business's zone, as everything that shows them expects.
+        return Followup(case, step.kind, "email", key, state, reason, due_at, step,
+                        when and when.astimezone(ZoneInfo(config.timezone)))
 
     # What already happened decides first: nothing is ever sent twice.
     # (With no last event, only approvals are recorded, if anything: nothing was sent.)
@@ -283,9 +294,10 @@ def send_zone(case: Case, config: Config) -> str:
 
 
 def due_time(case: Case, step: Step, config: Config) -> datetime:
-    """The first moment in the send window on or after resolution + delay."""
+    """The first moment in the send window on or after resolution + delay, in the business's time zone."""
     day, zone = _fixed(case, step.kind), send_zone(case, config)
-    return _due_after(case.resolved, step, config, zone) if day is None else _opening(day, config, zone)
+    due = _due_after(case.resolved, step, config, zone) if day is None else _opening(day, config, zone)
+    return due.astimezone(ZoneInfo(config.timezone))
 
 
 # Thousands of cases share a few hundred days of resolution: each day's answer is worked out once.

@@ -12,10 +12,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from bs4 import BeautifulSoup
 
+from amends.cli import main, their_time
 from amends.config import Step
 from amends.model import Accommodation, Contact, Customer, FollowupOverrides
 
+from conftest import write_case
 from test_plan import CONFIG, at, by_kind, ev, make_case, one, run
 
 UTC = timezone.utc
@@ -206,3 +209,46 @@ def test_without_their_zone_nothing_changes():
     assert one(make_case(), "apology", at(2026, 3, 1)).due_at == at(2026, 3, 10, 9, 0)
     assert one(make_case(customer=Customer(name="Ann", email="ann@example.com", timezone="Europe/Berlin")),
                "apology", at(2026, 3, 1)).due_at == at(2026, 3, 10, 9, 0)
+
+
+# --------------------------------------------------------------------------
+# Both times shown when the customer's clock differs
+# --------------------------------------------------------------------------
+def write_project(root):
+    (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
+                                      "timezone: Europe/Berlin\n", encoding="utf-8")
+    for name, zone, channel in (("far", "  timezone: America/Los_Angeles\n", "phone"), ("near", "", "email")):
+        write_case(root, f"{name}.md", (
+            "---\ntitle: Cake delivered late\ncustomer:\n  name: Ann Example\n  email: ann@example.com\n" + zone +
+            f"channel: {channel}\nopened: 2026-03-02\nresolved: 2026-03-06\nstatus: resolved\n---\nLate.\n"))
+
+
+def test_followups_page_shows_their_time_and_ours(root):
+    write_project(root)
+    assert main(["--root", str(root), "--today", "2026-03-09", "build"]) == 0
+    soup = BeautifulSoup((root / "site" / "followups.html").read_text(encoding="utf-8"), "html5lib")
+
+    def when(case_id: str, kind: str) -> str:
+        [row] = [tr for tr in soup.select("table.followups tr")
+                 if tr.find("a", href=f"cases/{case_id}.html") and tr.find_all("td")[1].get_text() == kind]
+        return row.find("time").get_text()
+
+    # Tue 10 March 09:00 in Los Angeles (PDT, since Sunday) is 17:00 in Berlin (CET).
+    assert when("far", "apology") == "10 Mar 2026 09:00 their time, 17:00 ours"
+    assert when("near", "apology") == "10 Mar 2026 09:00"
+    [call] = [li for li in soup.select("ul.tasks > li") if li.find("a", href="cases/far.html")]
+    assert "10 Mar 2026 09:00 their time, 17:00 ours" in call.get_text()
+
+
+def test_followups_command_shows_their_time_and_ours(root, capsys):
+    write_project(root)
+    assert main(["--root", str(root), "--now", "2026-03-09T12:00", "followups"]) == 0
+    out = capsys.readouterr().out
+    [far] = [line for line in out.splitlines() if " far " in line and " apology " in line]
+    assert far.split()[1:3] == ["2026-03-10", "17:00"]
+    assert far.endswith("(Tue 09:00 their time, 17:00 ours)")
+    [near] = [line for line in out.splitlines() if " near " in line and " apology " in line]
+    assert "their time" not in near and near.split()[1:3] == ["2026-03-10", "09:00"]
+    # Friday 16:30 in Los Angeles is already Saturday in Berlin.
+    assert their_time(datetime(2026, 3, 13, 16, 30, tzinfo=LA), ZoneInfo("Europe/Berlin"), "America/Los_Angeles") \
+        == "Fri 16:30 their time, Sat 00:30 ours"

@@ -200,6 +200,20 @@ def cmd_serve(root: Path, now: datetime, port: int) -> ExitStatus:
 SETTLED = ("sent", "done", "skipped")
 
 
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def their_time(moment: datetime, ours: ZoneInfo, theirs: str | None) -> str:
+    """'Tue 09:00 their time, 18:00 ours' when the customer's clock shows another time than ours, else ''."""
+    if not theirs:
+        return ""
+    mine, yours = moment.astimezone(ours), moment.astimezone(ZoneInfo(theirs))
+    if mine.replace(tzinfo=None) == yours.replace(tzinfo=None):
+        return ""
+    ours_text = f"{mine:%H:%M}" if mine.date() == yours.date() else f"{DAY_NAMES[mine.weekday()]} {mine:%H:%M}"
+    return f"{DAY_NAMES[yours.weekday()]} {yours:%H:%M} their time, {ours_text} ours"
+
+
 def followups_table(state: send.Review, tz: ZoneInfo, everything: bool = False) -> str:
     """One line per follow-up, what needs a person first; sent, done and skipped ones only when asked."""
     order = {s: i for i, s in enumerate(STATES)}
@@ -208,8 +222,10 @@ def followups_table(state: send.Review, tz: ZoneInfo, everything: bool = False) 
     lines = [f"{'STATE':<9} {'WHEN':<16} {'CASE':<42} {'KIND':<12} REASON"]
     for p in rows:
         f = p.followup
-        when = (f.when or f.due_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"{f.state:<9} {when:<16} {f.case.id:<42} {f.kind:<12} {f.reason}")
+        moment = f.when or f.due_at
+        when = moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        theirs = their_time(moment, tz, f.case.customer.timezone)
+        lines.append(f"{f.state:<9} {when:<16} {f.case.id:<42} {f.kind:<12} {f.reason}" + (f" ({theirs})" if theirs else ""))
     counts = dict.fromkeys(STATES, 0)
     for p in state.prepared:
         counts[p.followup.state] += 1

@@ -3,11 +3,15 @@
 Every guard lives here, each with a reason a person can read. Nothing here
 reads a file or the clock, so "what would go out on Friday?" is just a call
 with another `now`.
+
+The emails of one resolution of a case are a round: they go out in the plan's
+order, each at least as far after the one before as the plan puts them, and a
+later one waits while an earlier one cannot go.
 """
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -30,6 +34,19 @@ NOTHING_YET = History()
 # The states a follow-up can be in, in the order a person should look at them.
 STATES = ("check", "failed", "missed", "blocked", "due", "approval", "held", "upcoming", "sent", "done", "skipped")
 
+# An earlier kind of a round in one of these states holds the later ones back: when it goes
+# out, if ever, waits for a person or a fix. The words finish "waits for the apology, which …".
+HOLDS_LATER = {
+    "missed": "was missed: a person decides (release or done) first",
+    "blocked": "is blocked: the case needs fixing first",
+    "failed": "failed: a person decides (release or done) first",
+    "held": "is held",
+    "approval": "waits for approval",
+    "check": "may have arrived: a person checks (done or release) first",
+}
+# The states of a later kind that would otherwise go out, or be missed, on its own.
+WAITS_FOR_EARLIER = ("due", "approval", "upcoming", "missed")
+
 
 @dataclass(frozen=True)
 class Followup:
@@ -46,6 +63,26 @@ class Followup:
     @property
     def is_task(self) -> bool:
         return self.medium != "email"
+
+    @property
+    def their_clock(self) -> datetime | None:
+        """When it goes (or went) by the customer's own clock, if the case gives their time zone.
+
+        Without a zone on purpose: it is what their clock reads, not a moment to convert again.
+        """
+        zone = self.case.customer.timezone
+        return (self.when or self.due_at).astimezone(ZoneInfo(zone)).replace(tzinfo=None) if zone else None
+
+
+@dataclass(frozen=True)
+class Earliest:
+    """When the earlier kinds of a round let a later kind go out, and why."""
+
+    moment: datetime
+    reason: str
+    # What the later kind's catch-up days count from, if not its own due time. A kind marked
+    # done gives none: a round a person dropped by hand must not go on with stale mail.
+    catch_up_from: datetime | None
 
 
 def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
@@ -70,10 +107,12 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     steps = [s for s in config.plan if s.only_if_given is None
              or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
     task = config.task_for(case.channel)
-    out = []
+    emails: list[Followup] = []
     for step in steps:
         key = key_for(case.id, step.kind, case.resolved)
-        out.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task))
+        emails.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task,
+                             _not_before(case, step, emails, config, now)))
+    out = in_order(emails, config)
     if task and steps:
         key = key_for(case.id, task, case.resolved)
         out.append(_task(case, task, steps[0], key, histories.get(key, NOTHING_YET), config, now))
@@ -81,11 +120,14 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
 
 
 def _email(case: Case, step: Step, key: str, history: History, config: Config, now: datetime,
-           transport: str, task: str | None) -> Followup:
+           transport: str, task: str | None, not_before: Earliest | None) -> Followup:
+    zone = send_zone(case, config)
     due_at = due_time(case, step, config)
 
     def result(state: str, reason: str, when: datetime | None = None) -> Followup:
-        return Followup(case, step.kind, "email", key, state, reason, due_at, step, when)
+        # Times are given in the business's zone, as everything that shows them expects.
+        return Followup(case, step.kind, "email", key, state, reason, due_at, step,
+                        when and when.astimezone(ZoneInfo(config.timezone)))
 
     # What already happened decides first: nothing is ever sent twice.
     # (With no last event, only approvals are recorded, if anything: nothing was sent.)
@@ -116,24 +158,85 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     if not config.business_email:
         return result("blocked", "amends.yaml has no business.email to send from")
 
-    if now < due_at:
-        return result("upcoming", f"due {step.delay_text} after resolution" if not _fixed(case, step.kind)
-                      else "on the date fixed in the case file", due_at)
+    # Due at its own time, or later if an earlier kind of the round went (or will go) out late.
+    start, why = due_at, (f"due {step.delay_text} after resolution" if not _fixed(case, step.kind)
+                          else "on the date fixed in the case file")
+    late_from = due_at
+    if not_before and not_before.moment > due_at:
+        start, why = not_before.moment, not_before.reason
+        late_from = max(due_at, not_before.catch_up_from or due_at)
+    if now < start:
+        return result("upcoming", why, start)
     # A person's release stands for this round, through any retries that follow it.
     released = history.count("released") > 0
-    if now > catch_up_deadline(due_at, config) and not released:
-        return result("missed", f"was due on {due_at:%Y-%m-%d}, more than catch_up_days ({config.catch_up_days}) "
-                                "business days ago; a person decides: 'release' sends it anyway, 'done' drops it")
+    if now >= catch_up_deadline(late_from, config, zone) and not released:
+        return result("missed", f"was due on {late_from.astimezone(ZoneInfo(zone)):%Y-%m-%d}, more than catch_up_days "
+                                f"({config.catch_up_days}) business days ago; a person decides: "
+                                "'release' sends it anyway, 'done' drops it")
     if last and last["ev"] == "tempfail":
         retry_at = _ts(last) + BACKOFF[min(history.count("tempfail"), len(BACKOFF)) - 1]
         if now < retry_at:
             return result("upcoming", f"retrying after a temporary failure: {last.get('code', '')} {last.get('reply', '')}".rstrip(), retry_at)
-    slot = next_slot(now, config)
+    slot = next_slot(now, config, zone)
     if slot > now:
         return result("upcoming", "waits for the send window", slot)
     if step.approval and history.approved is None:
         return result("approval", f"waiting for approval: python build.py approve {case.id} {step.kind}")
     return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
+
+
+def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config, now: datetime) -> Earliest | None:
+    """The earliest moment the earlier kinds of the round allow `step` to go out.
+
+    It keeps its planned distance after each earlier kind that was sent or marked done
+    (from that moment, so a late send moves the rest of the round along), or that is
+    still to go (from when it will go: its time, or now when it is due).
+    """
+    zone, best, grace = send_zone(case, config), None, None
+    for e in earlier:
+        if e.state not in ("sent", "done", "upcoming", "due"):
+            continue
+        n, business = distance(e.step, step, case.resolved, config)
+        moment = _days_after(e.when or now, n, business, config, zone)
+        if e.state != "done" and (grace is None or moment > grace):
+            grace = moment
+        if best is None or moment > best.moment:
+            gap = "right after" if n == 0 else f"{_days_text(n, business)} after"
+            why = {"sent": f"goes out {gap} the {e.kind} was sent",
+                   "done": f"goes out {gap} the {e.kind} was marked done"}.get(
+                e.state, f"waits for the {e.kind}, then goes out {gap} it")
+            best = Earliest(moment, why, None)
+    return replace(best, catch_up_from=grace) if best else None
+
+
+def round_of(f: Followup) -> tuple[str, date]:
+    """The round a follow-up belongs to: one resolution of one case."""
+    return f.case.id, f.case.resolved
+
+
+def in_order(followups: list[Followup], config: Config) -> list[Followup]:
+    """The follow-ups, with each later email of a round held back while an earlier one cannot go out.
+
+    Pure and safe to apply twice: the plan applies it, and the sender again after
+    rendering, which can turn an earlier kind into 'blocked' or 'approval'.
+    """
+    order = {kind: i for i, kind in enumerate(config.kinds)}
+    holder: dict[tuple[str, date], Followup] = {}
+    for f in followups:
+        if f.medium == "email" and f.state in HOLDS_LATER:
+            first = holder.get(round_of(f))
+            if first is None or order[f.kind] < order[first.kind]:
+                holder[round_of(f)] = f
+    if not holder:
+        return followups
+    out = []
+    for f in followups:
+        first = holder.get(round_of(f)) if f.medium == "email" else None
+        if first and order[first.kind] < order[f.kind] and f.state in WAITS_FOR_EARLIER:
+            f = replace(f, state="upcoming", reason=f"waits for the {first.kind}, which {HOLDS_LATER[first.state]}",
+                        when=None)
+        out.append(f)
+    return out
 
 
 def _task(case: Case, task: str, first: Step, key: str, history: History, config: Config, now: datetime) -> Followup:
@@ -175,7 +278,8 @@ def _guard(case: Case, config: Config, kind: str) -> tuple[str, str] | None:
         return "held", "held in the case file (followups: hold)"
     if kind in case.followups.skip:
         return "skipped", "skipped in the case file (followups: skip)"
-    later = [c for c in case.contacts if c.day > case.resolved]
+    # Only the customer getting in touch again says something may be wrong; our own calls do not.
+    later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"]
     if later:
         return "held", (f"the customer got in touch again on {later[-1].day} after the case was resolved: "
                         "a person should look (reopen it, or resolve it again with a new date)")
@@ -186,24 +290,63 @@ def _fixed(case: Case, kind: str) -> date | None:
     return dict(case.followups.dates).get(kind) if case.followups.dates else None
 
 
+def send_zone(case: Case, config: Config) -> str:
+    """The time zone the send window applies in: the customer's own, if the case gives it."""
+    return case.customer.timezone or config.timezone
+
+
 def due_time(case: Case, step: Step, config: Config) -> datetime:
-    """The first moment in the send window on or after resolution + delay."""
-    day = _fixed(case, step.kind)
-    return _due_after(case.resolved, step, config) if day is None else _opening(day, config)
+    """The first moment in the send window on or after resolution + delay, in the business's time zone."""
+    day, zone = _fixed(case, step.kind), send_zone(case, config)
+    due = _due_after(case.resolved, step, config, zone) if day is None else _opening(day, config, zone)
+    return due.astimezone(ZoneInfo(config.timezone))
 
 
 # Thousands of cases share a few hundred days of resolution: each day's answer is worked out once.
 @functools.lru_cache(maxsize=4096)
-def _due_after(resolved: date, step: Step, config: Config) -> datetime:
-    day = add_business_days(resolved, step.days, config) if step.business_days else resolved + timedelta(days=step.days)
-    return _opening(day, config)
+def _due_after(resolved: date, step: Step, config: Config, zone: str) -> datetime:
+    return _opening(_planned_day(resolved, step, config), config, zone)
 
 
-def _opening(day: date, config: Config) -> datetime:
-    return next_slot(datetime.combine(day, config.window_start, ZoneInfo(config.timezone)), config)
+def _planned_day(resolved: date, step: Step, config: Config) -> date:
+    return add_business_days(resolved, step.days, config) if step.business_days else resolved + timedelta(days=step.days)
+
+
+@functools.lru_cache(maxsize=4096)
+def distance(earlier: Step, later: Step, resolved: date, config: Config) -> tuple[int, bool]:
+    """How far after `earlier` the plan puts `later`: a number of business days, or of days, as `later` counts.
+
+    Counted between their planned days for this resolution, so that "3 business days"
+    and "7 days" can be compared; never less than 0.
+    """
+    first, second = _planned_day(resolved, earlier, config), _planned_day(resolved, later, config)
+    if not later.business_days:
+        return max(0, (second - first).days), False
+    n = 0
+    while first < second:
+        first += timedelta(days=1)
+        n += is_business_day(first, config)
+    return n, True
+
+
+def _days_after(moment: datetime, n: int, business: bool, config: Config, zone: str) -> datetime:
+    """The same clock time n (business) days after `moment`, or the window's next opening after that."""
+    tz = ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    day = add_business_days(local.date(), n, config) if business else local.date() + timedelta(days=n)
+    return next_slot(datetime.combine(day, local.time(), tz), config, zone)
+
+
+def _days_text(n: int, business: bool) -> str:
+    return f"{n} {'business ' if business else ''}day{'s' if n != 1 else ''}"
+
+
+def _opening(day: date, config: Config, zone: str) -> datetime:
+    return next_slot(datetime.combine(day, config.window_start, ZoneInfo(zone)), config, zone)
 
 
 def is_business_day(day: date, config: Config) -> bool:
+    """A weekday of the send window that is not one of the business's holidays."""
     return day.weekday() in config.window_days and day not in config.holidays
 
 
@@ -214,19 +357,20 @@ def add_business_days(day: date, n: int, config: Config) -> date:
     return day
 
 
-def catch_up_deadline(due_at: datetime, config: Config) -> datetime:
-    """The last moment a late follow-up may still go out: catch_up_days business days after it was due.
+def catch_up_deadline(due_at: datetime, config: Config, zone: str | None = None) -> datetime:
+    """When a late follow-up is missed: the window's close, catch_up_days business days after the day it was due.
 
-    Business days, because a sender that was down over a weekend has lost no sending days.
+    Business days, because a sender that was down over a weekend has lost no sending days;
+    the window's close, so that what was shown as due at 09:00 is still sent at 09:01.
     """
-    local = due_at.astimezone(ZoneInfo(config.timezone))
-    day = add_business_days(local.date(), config.catch_up_days, config)
-    return datetime.combine(day, local.timetz())
+    tz = ZoneInfo(zone or config.timezone)
+    day = add_business_days(due_at.astimezone(tz).date(), config.catch_up_days, config)
+    return datetime.combine(day, config.window_end, tz)
 
 
-def next_slot(moment: datetime, config: Config) -> datetime:
-    """`moment` itself if it is inside the send window, else the window's next opening."""
-    tz = ZoneInfo(config.timezone)
+def next_slot(moment: datetime, config: Config, zone: str | None = None) -> datetime:
+    """`moment` itself if it is inside the send window (in `zone`, else the business's), else the window's next opening."""
+    tz = ZoneInfo(zone or config.timezone)
     local = moment.astimezone(tz)
     day = local.date()
     for _ in range(366):

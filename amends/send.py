@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from . import ledger, messages, plan
 from .cache import NO_CACHE, Cache, digest
-from .config import CONFIG_NAME
+from .config import CONFIG_NAME, Config
 from .messages import Prepared
 from .model import Problem
 from .project import Project, load_project
@@ -64,10 +64,16 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     name = transport or project.config.transport
     followups = plan.followups(project.cases, project.config, histories, now, name)
     render_one = Renderer(root, project, cache)
-    prepared = messages.prepare(followups, histories, render_one)
+    prepared = in_order(messages.prepare(followups, histories, render_one), project.config)
     render_one.save()
     warnings = [w for case in project.cases for w in messages.warnings(case, render_one.env)]
     return Review(project, prepared, histories, project.problems + problems, name, warnings)
+
+
+def in_order(prepared: list[Prepared], config: Config) -> list[Prepared]:
+    """plan.in_order once more: rendering may have blocked an earlier kind, or asked for its approval again."""
+    ordered = plan.in_order([p.followup for p in prepared], config)
+    return [p if f is p.followup else Prepared(f, p.rendered) for p, f in zip(prepared, ordered)]
 
 
 class Renderer:
@@ -121,25 +127,33 @@ def send_pass(root: Path, now: datetime, transport_name: str | None = None,
         # Plan under the lock, so two passes can never pick the same message.
         state = review(root, now, transport_name)
         report = PassReport(state.transport, review=state)
-        due = [p for p in state.prepared if p.followup.state == "due" and not p.followup.is_task]
+        config = state.project.config
+        # Kinds of one round that are due together (the gift card with the apology) go in the plan's order.
+        order = {kind: i for i, kind in enumerate(config.kinds)}
+        due = sorted((p for p in state.prepared if p.followup.state == "due" and not p.followup.is_task),
+                     key=lambda p: (plan.round_of(p.followup), order[p.followup.kind]))
         if not due:
             return report
-        config = state.project.config
         transport = transport or make_transport(state.transport, config.smtp)
-        done = 0
+        handled = 0
+        stopped: set[tuple[str, date]] = set()  # rounds where a kind did not go out: the later ones wait for a later pass
         try:
             with transport:
                 for item in due:
-                    outcome = deliver(item, transport, outbox, state, now)
-                    report.results.append((item, outcome))
-                    done += 1
+                    if plan.round_of(item.followup) not in stopped:
+                        outcome = deliver(item, transport, outbox, state, now)
+                        report.results.append((item, outcome))
+                        if outcome.status != "sent":
+                            stopped.add(plan.round_of(item.followup))
+                    handled += 1
         except TransportError as error:
             report.error = str(error)
             if error.temporary:
                 # Not one message reached the server: all are retried later, with backoff.
-                for item in due[done:]:
-                    ledger.append(outbox.ledger, ledger.event(item.followup.key, "tempfail", now,
-                                                              transport=state.transport, reply=str(error)))
+                for item in due[handled:]:
+                    if plan.round_of(item.followup) not in stopped:
+                        ledger.append(outbox.ledger, ledger.event(item.followup.key, "tempfail", now,
+                                                                  transport=state.transport, reply=str(error)))
         return report
 
 

@@ -151,13 +151,14 @@ def test_dst_autumn_change():
 
 
 def test_state_does_not_depend_on_the_zone_now_is_given_in():
-    # Thanks due Fri 27 March 09:00 CET (08:00 UTC). Monday 30 March 09:30 CEST is
-    # 07:30 UTC: 2 days 23.5 hours later, so within catch_up_days (3). The same
-    # moment, written in UTC or in Berlin time, must give the same state.
+    # Thanks (alone in the plan, so no earlier kind holds it) due Fri 27 March 09:00 CET
+    # (08:00 UTC). Monday 30 March 09:30 CEST is 07:30 UTC: within catch_up_days (3).
+    # The same moment, written in UTC or in Berlin time, must give the same state.
+    config = dataclasses.replace(CONFIG, plan=(STEPS["thanks"],))
     case = make_case(resolved=date(2026, 3, 20))
     moment = datetime(2026, 3, 30, 7, 30, tzinfo=UTC)
-    in_utc = one(case, "thanks", moment)
-    in_berlin = one(case, "thanks", moment.astimezone(TZ))
+    in_utc = one(case, "thanks", moment, config=config)
+    in_berlin = one(case, "thanks", moment.astimezone(TZ), config=config)
     assert in_utc.state == in_berlin.state == "due", (in_utc.state, in_utc.reason, in_berlin.state, in_berlin.reason)
 
 
@@ -247,7 +248,9 @@ def test_upcoming_outside_window_waits_for_next_opening():
 
 
 def test_missed_after_catch_up_days():
-    got = one(make_case(), "apology", at(2026, 3, 13, 9, 0, 1))
+    # Due Tue 10 March; 3 business days later is Fri 13 March, sendable until the window closes.
+    assert one(make_case(), "apology", at(2026, 3, 13, 16, 59, 59)).state == "due"
+    got = one(make_case(), "apology", at(2026, 3, 13, 17, 0))
     assert got.state == "missed"
     assert "was due on 2026-03-10" in got.reason
     assert "catch_up_days (3) business days" in got.reason
@@ -260,18 +263,22 @@ def test_exactly_at_catch_up_boundary_is_still_due():
 
 
 def test_catch_up_counts_business_days_so_a_weekend_outage_loses_nothing():
-    """Due Friday 09:00, sender down all weekend: still due on Tuesday, missed after Wednesday 09:00."""
+    """Due Friday 09:00, sender down all weekend: still due on Tuesday, missed once Wednesday's window closes."""
     case = make_case(resolved=date(2026, 3, 11))  # Wed + 2 business days = Fri 13 March
     assert one(case, "apology", at(2026, 3, 13, 9, 0)).due_at == at(2026, 3, 13, 9, 0)
     assert one(case, "apology", at(2026, 3, 16, 10, 0)).state == "due"   # Monday
-    assert one(case, "apology", at(2026, 3, 18, 9, 0)).state == "due"    # Wednesday, the last moment
-    assert one(case, "apology", at(2026, 3, 18, 9, 1)).state == "missed"
+    assert one(case, "apology", at(2026, 3, 18, 9, 1)).state == "due"    # Wednesday, the last day
+    assert one(case, "apology", at(2026, 3, 18, 16, 59)).state == "due"
+    assert one(case, "apology", at(2026, 3, 18, 17, 0)).state == "missed"
 
 
 def test_catch_up_days_from_config():
     config = dataclasses.replace(CONFIG, catch_up_days=0)
+    # 0: only on the day it was due, until the window closes.
     assert one(make_case(), "apology", at(2026, 3, 10, 9, 0), config=config).state == "due"
-    assert one(make_case(), "apology", at(2026, 3, 10, 9, 0, 1), config=config).state == "missed"
+    assert one(make_case(), "apology", at(2026, 3, 10, 16, 59, 59), config=config).state == "due"
+    assert one(make_case(), "apology", at(2026, 3, 10, 17, 0), config=config).state == "missed"
+    assert one(make_case(), "apology", at(2026, 3, 11, 9, 0), config=config).state == "missed"
 
 
 def test_released_after_missed_is_due_again():
@@ -456,11 +463,13 @@ def test_hold_holds_every_followup():
 
 def test_skip_thanks_skips_only_thanks():
     case = make_case(followups=FollowupOverrides(skip=("thanks",)))
-    got = by_kind(case, at(2026, 3, 13, 9, 0))  # thanks due now; apology at its catch-up boundary
+    got = by_kind(case, at(2026, 3, 13, 9, 0))  # thanks due now; apology on its last catch-up day
     assert got["thanks"].state == "skipped"
     assert "skip" in got["thanks"].reason
     assert got["apology"].state == "due"
-    assert got["explanation"].state == "due"
+    # Not skipped: it waits for the apology, which goes out first.
+    assert got["explanation"].state == "upcoming"
+    assert got["explanation"].reason.startswith("waits for the apology")
 
 
 def test_contact_after_resolution_holds_with_its_date():
@@ -630,8 +639,9 @@ def test_result_is_sorted_by_due_time_then_case():
 
 def test_state_follows_now_not_the_clock():
     case = make_case()
-    future = run(case, at(2030, 6, 3, 10))
-    assert future and {f.state for f in future} == {"missed"}
+    future = {f.kind: f for f in run(case, at(2030, 6, 3, 10))}
+    assert future["apology"].state == "missed"
+    assert {future[k].state for k in ("explanation", "thanks")} == {"upcoming"}  # waiting for the apology
     past = run(case, at(2020, 6, 3, 10))
     assert past and {f.state for f in past} == {"upcoming"}
     assert all(f.when == f.due_at for f in past)

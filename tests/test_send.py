@@ -329,18 +329,22 @@ def test_nothing_outside_the_send_window(root, smtp):
     assert state_of(root, at("2026-03-05", "07:00"), "weekday", "apology") == "upcoming"
 
     send_pass(root, at("2026-03-05", "09:00"))
-    assert Counter(h.keys()) == Counter({("ann@example.com", "apology"): 1, ("ann@example.com", "explanation"): 1})
+    # Only the late apology: the explanation keeps its planned distance, one business day after it.
+    assert Counter(h.keys()) == Counter({("ann@example.com", "apology"): 1})
+    assert state_of(root, at("2026-03-05", "09:00"), "weekday", "explanation") == "upcoming"
 
-    # Bob's apology is due on Friday, but the first pass after it runs on Saturday.
+    # Bob's apology and Ann's explanation are due on Friday, but the first pass after that runs on Saturday.
     for moment in (at("2026-03-07", "10:00"), at("2026-03-07", "15:00"), at("2026-03-08", "12:00")):
         assert send_pass(root, moment).results == []
-    assert len(h.data_calls) == 2
+    assert len(h.data_calls) == 1
     send_pass(root, at("2026-03-09", "09:00"))
     assert Counter(h.keys()) == Counter({
-        ("ann@example.com", "apology"): 1, ("ann@example.com", "explanation"): 1,
-        ("bob@example.com", "apology"): 1, ("bob@example.com", "explanation"): 1,
-        ("ann@example.com", "thanks"): 1,  # 7 calendar days after Mon 03-02
+        ("ann@example.com", "apology"): 1, ("ann@example.com", "explanation"): 1, ("bob@example.com", "apology"): 1,
     })
+    # Bob's explanation goes one business day after his apology; Ann's thanks, planned for today,
+    # four days after her explanation, as planned (Thu 03-05 to Mon 03-09).
+    assert state_of(root, at("2026-03-09", "09:05"), "weekend", "explanation") == "upcoming"
+    assert state_of(root, at("2026-03-09", "09:05"), "weekday", "thanks") == "upcoming"
 
 
 # -- 3. a temporary failure is retried after the backoff ----------------------------
@@ -372,6 +376,25 @@ def test_451_is_retried_after_backoff(root, smtp):
     assert len(h.data_calls) == 2
 
 
+def test_gift_card_never_goes_before_its_apology(root, smtp):
+    write_config(root, smtp.port)
+    # Apology and gift card both due Wed 03-04 09:00: they go in one pass, the apology first.
+    write_case(root, "gift.md", case("ann@example.com", "2026-03-02", gift=True))
+    h = smtp.handler
+    h.script = ["451 4.3.0 try later"]
+    start = at("2026-03-04", "10:00")
+
+    report = send_pass(root, start)
+    # The apology failed for now: the gift card is not even tried in this pass.
+    assert [(i.followup.kind, o.status) for i, o in report.results] == [("apology", "tempfail")]
+    assert events_for(root, "gift", "gift-card") == []
+    assert state_of(root, start + timedelta(minutes=1), "gift", "gift-card") == "upcoming"
+
+    report = send_pass(root, start + timedelta(minutes=5))
+    assert [(i.followup.kind, o.status) for i, o in report.results] == [("apology", "sent"), ("gift-card", "sent")]
+    assert h.keys() == [("ann@example.com", "apology"), ("ann@example.com", "gift-card")]
+
+
 # -- 4. a permanent failure is reported and never retried ---------------------------
 
 def test_550_is_failed_and_never_retried(root, smtp, capsys):
@@ -398,8 +421,11 @@ def test_550_is_failed_and_never_retried(root, smtp, capsys):
         send_pass(root, moment)
     assert [k for k in h.data_keys() if k[1] == "apology"] == [("nobody@example.com", "apology")]
     assert [e["ev"] for e in events_for(root, "bounce", "apology")].count("attempt") == 1
-    # The next kind is a separate message and still goes out.
-    assert ("nobody@example.com", "explanation") in h.keys()
+    # The later kinds of the round wait for a person's decision about the apology.
+    assert h.keys() == []
+    code, out, err = cli(capsys, root, at("2026-03-06"), "followups")
+    assert row(out, "bounce", "explanation").startswith("upcoming")
+    assert "waits for the apology, which failed" in row(out, "bounce", "explanation")
 
 
 # -- 5. a connection dropped after DATA is never resent on its own ------------------
@@ -467,13 +493,17 @@ def test_missing_prevention_blocks_the_explanation(root, smtp, capsys):
     while day <= at("2026-03-13"):
         send_pass(root, day)
         day += timedelta(days=1)
-    assert Counter(smtp.handler.keys()) == Counter({("ann@example.com", "apology"): 1, ("ann@example.com", "thanks"): 1})
-    assert not any(e["key"].startswith("noprev/explanation/") for e in events(root))
+    # The thanks waits for the explanation: blocked when rendered, it holds the rest of the round.
+    assert Counter(smtp.handler.keys()) == Counter({("ann@example.com", "apology"): 1})
+    assert not any(e["key"].startswith(("noprev/explanation/", "noprev/thanks/")) for e in events(root))
 
     code, out, err = cli(capsys, root, at("2026-03-05", "10:00"), "followups")
     line = row(out, "noprev", "explanation")
     assert line.startswith("blocked")
     assert "'prevention'" in line
+    line = row(out, "noprev", "thanks")
+    assert line.startswith("upcoming")
+    assert "waits for the explanation, which is blocked" in line
 
     code, out, err = cli(capsys, root, at("2026-03-05", "10:00"), "check")
     assert code == 1
@@ -579,19 +609,19 @@ def test_kill_during_data_does_not_resend(root, smtp):
         proc.wait(10)
     h.release.set()
 
-    [in_flight] = h.data_keys()
-    kind = in_flight[1]
-    case_id = "first" if in_flight[0] == "ann@example.com" else "second"
-    assert events_for(root, case_id, kind)[-1]["ev"] == "data"
+    # Each round in the plan's order: Ann's apology goes first.
+    assert h.data_keys() == [("ann@example.com", "apology")]
+    assert events_for(root, "first", "apology")[-1]["ev"] == "data"
 
     now = at("2026-03-04", "10:05")
     report = send_pass(root, now)
-    assert len(report.results) == 2
-    assert all(o.status == "sent" for _, o in report.results)
-    assert state_of(root, now, case_id, kind) == "check"
+    # Her gift card waits until a person has checked whether the apology arrived.
+    assert [(i.followup.case.id, i.followup.kind, o.status) for i, o in report.results] == [("second", "apology", "sent")]
+    assert state_of(root, now, "first", "apology") == "check"
+    assert state_of(root, now, "first", "gift-card") == "upcoming"
     send_pass(root, now + timedelta(minutes=30))
 
-    expected = {("ann@example.com", "apology"), ("ann@example.com", "gift-card"), ("bob@example.com", "apology")}
+    expected = {("ann@example.com", "apology"), ("bob@example.com", "apology")}
     seen = Counter(h.data_keys())
     assert set(seen) == expected
     assert all(n == 1 for n in seen.values()), seen

@@ -195,7 +195,7 @@ def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache 
     known = cache.load("previews", str(outbox_dir.resolve())) or {}
     current = {}
     for item in state.prepared:
-        if item.rendered is None:
+        if item.rendered is None or item.followup.is_task:  # a call sheet or letter is no email
             continue
         name = messages.file_name(item.followup.key)
         current[name] = item.rendered.digest
@@ -229,7 +229,7 @@ def record(root: Path, now: datetime, case_id: str, kind: str, action: str) -> s
         item = matches[0]
         details = {}
         if action == "approve":
-            if item.rendered is None:
+            if item.rendered is None or item.followup.is_task:
                 raise LookupError(f"{case_id} {kind} is {item.followup.state} ({item.followup.reason}); nothing to approve")
             details["sha256"] = item.rendered.digest
         ledger.append(outbox.ledger, ledger.event(item.followup.key, ACTIONS[action], now, **details))

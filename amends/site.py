@@ -106,8 +106,8 @@ class Rows:
 
 
 def message_page(item: Prepared) -> str | None:
-    """Where the site shows a follow-up's message, if it has one to show."""
-    if item.rendered is None:
+    """Where the site shows a follow-up's email, if it has one to show (a task's words are on its own pages)."""
+    if item.rendered is None or item.followup.is_task:
         return None
     return "messages/" + file_name(item.followup.key).removesuffix(".eml") + ".html"
 
@@ -257,7 +257,7 @@ def followup_pages(state: Review, every: str) -> list[Page]:
     out = [Page(message_page(item), "message.html", {
         "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
         "item": item, "message": item.rendered,
-    }, key=followup_digest(item)) for item in state.prepared if item.rendered is not None]
+    }, key=followup_digest(item)) for item in state.prepared if message_page(item)]
     by_state = {s: [i for i in state.prepared if i.followup.state == s] for s in STATES}
     counts = {s: len(items) for s, items in by_state.items()}
     # A business with years of history sets followups.since when it starts: the thousands of old

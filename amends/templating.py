@@ -16,9 +16,14 @@ from jinja2 import (
 from .model import Problem
 
 
-@functools.lru_cache(maxsize=8192)  # a big site shows the same few hundred days tens of thousands of times
 def format_date(value: date | datetime | None) -> str:
     """14 Mar 2026, the same on every machine whatever its locale."""
+    # The same moment in two zones compares equal, so the zone is part of the cache's key.
+    return _format_date(value, value.tzinfo if isinstance(value, datetime) else None)
+
+
+@functools.lru_cache(maxsize=8192)  # a big site shows the same few hundred days tens of thousands of times
+def _format_date(value: date | datetime | None, zone) -> str:
     if value is None:
         return "—"
     text = f"{value.day} {value.strftime('%b %Y')}"

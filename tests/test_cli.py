@@ -143,7 +143,8 @@ def test_build_py_check_on_demo(demo_root):
     result = run_build_py(demo_root, "check")
     assert result.returncode == 0, result.stderr
     assert "All good." in result.stdout
-    assert result.stderr == ""
+    # The samples' customers who write in a language without templates are pointed out; nothing else.
+    assert all(": warning: no templates for " in line for line in result.stderr.splitlines()), result.stderr
 
 
 def test_build_py_check_with_misspelled_key(demo_root):

@@ -330,7 +330,8 @@ def test_call_sheets_and_public_answers_follow_the_fault_on_the_follow_ups_page(
     assert "Do not say it was our mistake." in call
     assert "A tip for next time: Our checkout now shows the address back to you before you pay." in call
     post = tasks["Answer Tomás Ruiz where they posted"]
-    assert post.find("a", href="https://social.example.com/p/123") is not None
     answer = flat(post.find(class_="talking-points").get_text(" "))
+    # The post's address is shown, not linked: the site links to nothing outside itself.
+    assert "Answer under their post (https://social.example.com/p/123)" in answer and not post.find("a", href=re.compile("^http"))
     assert '"Hi Tomás Ruiz, we are sorry about this, and thank you for telling us.' in answer
     assert "Team label" not in call + answer

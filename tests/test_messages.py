@@ -139,7 +139,7 @@ def test_german_template_set():
     assert template_set(ENV, "apology", "de-AT") == ("de", "de/apology")
     r = rendered(case, "apology")
     assert r.subject == "Unsere Entschuldigung, Zoë Müller"
-    assert "Guten Tag Zoë Müller" in r.text
+    assert "Guten Tag, Zoë Müller," in r.text
     assert rendered(case, "explanation").subject == "Was schiefgelaufen ist und was wir geändert haben"
 
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from amends import plan
 from amends.config import DEFAULT_PLAN, Config
 from amends.ledger import key_for
-from amends.messages import Rendered, render, template_set, warnings
+from amends.messages import Rendered, paragraphs, render, template_set, warnings
 from amends.model import ACCOMMODATION_KINDS, FAULTS, Accommodation, Case, Customer
 from amends.templating import make_env
 
@@ -54,6 +54,9 @@ ADMISSIONS = {
     "de": ["unser fehler", "unsere schuld", "nicht wieder vorkommt", "nicht wieder vorkommen", "unser anteil",
            "unserem anteil", "lag bei uns", "schiefgelaufen", "entschuldigung"],
 }
+CLOSINGS = {"en": ("With our apologies,", "Kind regards,", "With best wishes,", "Warm regards,"),
+            "de": ("Mit der Bitte um Entschuldigung", "Mit freundlichen Grüßen", "Herzliche Grüße")}
+GIVEN_STARTS = {"en": {"To", "As"}, "de": {"Als"}}
 # Internal names and signs of a template gone wrong.
 FORBIDDEN = ["gift-card", "in-person", "what_went_wrong", "how_resolved", "None", "{{", "{%", "[]", "()"]
 SENT_AT = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -117,6 +120,13 @@ def test_every_follow_up_reads_well_for_every_fault(language, fault):
             for part in (r.subject, r.text):
                 assert_reads_well(part, where)
             assert_reads_well(html_text(r.html), where + " (HTML)")
+            if kind in EMAIL_KINDS + ["letter"]:
+                parts = paragraphs(r.text)
+                assert len(parts[0]) == 1 and parts[0][0].endswith(","), f"{where}: the greeting is not a line of its own"
+                assert parts[-1][0] in CLOSINGS[language], f"{where}: no closing paragraph: {parts[-1]}"
+                starts = {p[0].split()[0] for p in parts}
+                if kind in ("apology", "letter"):
+                    assert starts & GIVEN_STARTS[language], f"{where}: what was given back is not a paragraph of its own"
             if kind in EMAIL_KINDS:
                 assert html_text(r.html) == flat(r.text), f"{where}: the HTML part says something else"
                 assert template_set(ENV, kind, language)[0] == language

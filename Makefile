@@ -43,11 +43,12 @@ bench: $(UV)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The tests drive Debian's Chromium (Playwright's own browser download does not
-# work here) and run the Nu HTML Checker, which needs Java.
+# work here), run the Nu HTML Checker, which needs Java, and read printed PDFs
+# with poppler-utils (pdftotext, pdfinfo).
 system-deps:
-	@test -x /usr/bin/chromium && command -v java >/dev/null || { \
-	  echo "Installing Chromium and Java for the browser and HTML tests..."; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless >/dev/null; }
+	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null || { \
+	  echo "Installing Chromium, Java and poppler-utils for the browser, HTML and print tests..."; \
+	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils >/dev/null; }
 
 # The Nu HTML Checker and axe-core come from the npm registry (package.json).
 node_modules/.installed: package.json package-lock.json

@@ -14,12 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from amends import cli
 
 from conftest import REPO, write_case
-from test_browser import CHROMIUM, FLAGS
+from test_browser import browser  # noqa: F401  (the same headless Chromium, as a fixture)
 
 TODAY = "2026-11-20"  # four days after the case below was resolved: its letter is due
 CASE_ID = "2026-11-10-cold-soup"
@@ -118,14 +117,6 @@ def site(tmp_path_factory) -> Path:
     assert cli.main(["--root", str(root), "--today", TODAY]) == 0
     assert (root / "site" / "letters" / f"{CASE_ID}.html").is_file()
     return root / "site"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield instance
-        instance.close()
 
 
 def open_page(browser, url: str, media: str | None = None, scheme: str = "light"):

@@ -625,16 +625,17 @@ def test_one_mistake_gives_one_line(root, changes, extra, line):
     assert only_problem(root, case_text(changes, extra)).line == line
 
 
-@pytest.mark.parametrize("line_text, raw", [
-    ('channel: "\\e[31mphone"', "\x1b"),
-    ('channel: "phone\\ncases/other.md:1: all good"', "\n"),
-    ('"\\e[2J": 1', "\x1b"),
-    ('channel: "phone\\u2028\\u202e"', "\u2028"),
+@pytest.mark.parametrize("line, line_text, raw", [
+    (6, 'channel: "\\e[31mphone"', "\x1b"),
+    (6, 'channel: "phone\\ncases/other.md:1: all good"', "\n"),
+    (EXTRA, '"\\e[2J": 1', "\x1b"),
+    (6, 'channel: "phone\\u2028\\u202e"', "\u2028"),
 ], ids=["escape-code", "newline", "escape-in-key", "separators"])
-def test_values_in_messages_are_safe_to_print(root, line_text, raw):
+def test_values_in_messages_are_safe_to_print(root, line, line_text, raw):
     """Control characters in a quoted value or key are escaped in the message, so they cannot drive the terminal."""
-    problem = only_problem(root, case_text({}, [line_text]))
-    assert problem.line == EXTRA
+    text = case_text({line: line_text}) if line != EXTRA else case_text({}, [line_text])
+    problem = only_problem(root, text)
+    assert problem.line == line
     assert raw not in str(problem)
     assert str(problem).isprintable()
 

@@ -275,7 +275,7 @@ class Reader:
             return None
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file
             self.problem(keypath, f"'{shown(value)}' is not a known time zone; use a name like Europe/Berlin")
             return None
         return value

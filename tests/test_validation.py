@@ -671,3 +671,9 @@ def test_quoted_null_words_are_text(root, text):
 def test_unquoted_null_word_is_missing(root):
     """`title: Null` (unquoted) leaves the title out."""
     assert_at(only_problem(root, case_text({2: "title: Null"})), 2, "'title' is required")
+
+
+def test_time_zone_too_long_for_a_file_name_is_refused(root):
+    """A time zone name longer than any file name is reported, not a crash (found by tests/test_fuzz.py)."""
+    problem = only_problem(root, case_text({5: "  timezone: " + "x" * 300}))
+    assert_at(problem, 5, "is not a known time zone", field="customer.timezone")

@@ -5,6 +5,7 @@ the YAML, parses it safely and remembers where everything is.
 """
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,18 +39,22 @@ def parse_case(data: bytes, stem: str, name: str) -> tuple[RawCase | None, list[
     """Decode and split the bytes of a case file."""
     if len(data) > MAX_FILE_BYTES:
         return None, [Problem(name, None, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")]
+    # The BOM is dropped before decoding, so that an error's offset is one into `data`.
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8-sig")
+        text = data[start:].decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return None, [Problem(name, line, f"the file is not UTF-8 (byte 0x{data[error.start]:02x}); "
+        offset = start + error.start
+        line = data[:offset].count(b"\n") + 1
+        return None, [Problem(name, line, f"the file is not UTF-8 (byte 0x{data[offset]:02x}); "
                                           "save it as UTF-8 in your editor")]
     return split_case(text, stem, name)
 
 
 def split_case(text: str, stem: str, name: str) -> tuple[RawCase | None, list[Problem]]:
     """Split text into front matter (parsed) and body."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # Lines end at LF (or CRLF) only, as editors count them: a lone CR or U+2028 ends none.
+    lines = text.replace("\r\n", "\n").split("\n")
     if not lines or lines[0].rstrip() != "---":
         return None, [Problem(name, 1, "a case file must start with a line '---', then the front matter, then '---'")]
     end = next((i for i, line in enumerate(lines[1:], start=1) if line.rstrip() in _FENCES), None)

@@ -23,7 +23,7 @@ from . import ledger, scheduler, send
 from .cache import FOLDER as CACHE_FOLDER, Cache
 from .config import CONFIG_NAME, load_config
 from .model import CHANNELS, Problem
-from .newcase import case_text, write_new_case
+from .newcase import case_text, refusals, write_new_case
 from .plan import STATES
 from .project import Project
 from .templating import template_problem
@@ -177,6 +177,11 @@ def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
             print("error: names and titles must be on one line", file=sys.stderr)
             return ExitStatus.USAGE
     text = case_text(args.title, args.name, email, args.phone, args.channel, today)
+    problems = refusals(text, args.title, load_config(root / CONFIG_NAME)[0], today)
+    if problems:
+        print("error: 'check' would refuse this new case, so nothing was written:", file=sys.stderr)
+        print_problems(problems)
+        return ExitStatus.USAGE
     path = write_new_case(root / "cases", text, args.title, today)
     print(f"Wrote {path.relative_to(root).as_posix()}: open it in your editor and fill in the rest.")
     return ExitStatus.OK

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Sequence
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
 from .model import Problem
-from .yamlfile import Document, KeyPath, dotted
+from .yamlfile import Document, KeyPath, dotted, escaped, shown
 
-_MISSING = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|Z)?")
@@ -28,6 +27,14 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
 CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # tabs and newlines are fine
+# An amount as people write one: no sign, no exponent, no NaN; sizes any money fits in,
+# and that no computation (sums, formatting) can blow up.
+_PLAIN_NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
+MAX_WHOLE_DIGITS, MAX_DECIMALS = 12, 4
+MAX_INTEGER = 99_999
+# Years a date may have: anything outside is a typo, and the plan can add days to any of them.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+OLD_YEARS = 30
 
 
 def closest(word: str, known: Sequence[str]) -> str | None:
@@ -39,9 +46,10 @@ def closest(word: str, known: Sequence[str]) -> str | None:
 class Reader:
     """Typed access to one document; problems accumulate in `problems`."""
 
-    def __init__(self, doc: Document, problems: list[Problem] | None = None) -> None:
+    def __init__(self, doc: Document, problems: list[Problem] | None = None, today: date | None = None) -> None:
         self.doc = doc
         self.problems = problems if problems is not None else []
+        self.today = today  # when given, dates long past are warned about
 
     # -- where and what ---------------------------------------------------
     def line(self, keypath: KeyPath) -> int | None:
@@ -52,8 +60,13 @@ class Reader:
             keypath = keypath[:-1]
         return 1
 
-    def problem(self, keypath: KeyPath, message: str) -> None:
-        self.problems.append(Problem(self.doc.path, self.line(keypath), message, dotted(keypath)))
+    def problem(self, keypath: KeyPath, message: str, warning: bool = False) -> None:
+        self.problems.append(Problem(self.doc.path, self.line(keypath), message, dotted(keypath), warning))
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that make the document invalid: all but the warnings."""
+        return [p for p in self.problems if not p.warning]
 
     def raw(self, keypath: KeyPath):
         value = self.doc.data
@@ -65,15 +78,14 @@ class Reader:
         return value
 
     def present(self, keypath: KeyPath) -> bool:
-        value = self.raw(keypath)
-        return value is not None and value not in _MISSING
+        return not _blank(self.raw(keypath))
 
     # -- structure --------------------------------------------------------
     def keys(self, keypath: KeyPath, known: Sequence[str]) -> bool:
         """Check that a mapping has only known keys, suggesting the one a typo meant."""
         value = self.raw(keypath) if keypath else self.doc.data
         if not isinstance(value, dict):
-            if value not in _MISSING and value is not None:
+            if not _blank(value):
                 self.problem(keypath, f"'{dotted(keypath)}' should be a set of 'key: value' lines, not {_kind(value)}")
             return False
         for key in value:
@@ -86,7 +98,7 @@ class Reader:
     def items(self, keypath: KeyPath) -> Iterator[KeyPath]:
         """Yield the key path of each item of a list (absent means empty)."""
         value = self.raw(keypath)
-        if value is None or value in _MISSING:
+        if _blank(value):
             return
         if not isinstance(value, list):
             self.problem(keypath, f"'{dotted(keypath)}' should be a list (lines starting with '- '), not {_kind(value)}")
@@ -100,7 +112,7 @@ class Reader:
         if isinstance(value, (dict, list)):
             self.problem(keypath, f"'{dotted(keypath)}' should be a single value, not {_kind(value)}")
             return None
-        if value is None or value.strip() in _MISSING:
+        if _blank(value):
             if required:
                 self.problem(keypath, f"'{dotted(keypath)}' is required")
             return None
@@ -123,29 +135,44 @@ class Reader:
                 out.append(value)
         return tuple(out)
 
-    def choice(self, keypath: KeyPath, choices: Sequence[str], required: bool = False) -> str | None:
+    def choice(self, keypath: KeyPath, choices: Sequence[str] | Mapping[str, str], required: bool = False,
+               words: Mapping[str, str] | None = None) -> str | None:
+        """One of `choices` (a mapping gives each its meaning); `words` maps what people say to the choice they mean."""
         value = self._scalar(keypath, required)
         if value is None or value in choices:
             return value
         if value.lower() in choices:
             return value.lower()
-        guess = closest(value, choices)
+        guess = (words or {}).get(" ".join(value.lower().split())) or closest(value, list(choices))
+        meanings = choices if isinstance(choices, Mapping) else {}
+        listed = ", ".join(f"{c} ({meanings[c]})" if c in meanings else c for c in choices)
         hint = f"did you mean '{guess}'? " if guess else ""
-        self.problem(keypath, f"'{value}' is not a valid {dotted(keypath)}; {hint}choose one of: {', '.join(choices)}")
+        self.problem(keypath, f"'{shown(value)}' is not a valid {dotted(keypath)}; {hint}choose one of: {listed}")
         return None
 
     def date(self, keypath: KeyPath, required: bool = False) -> date | None:
         value = self._scalar(keypath, required)
         if value is None:
             return None
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            self.problem(keypath, f"'{dotted(keypath)}' should be a date like 2026-03-14, not '{value}'")
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.problem(keypath, f"'{dotted(keypath)}' should be a date like 2026-03-14, not '{shown(value)}'")
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError as error:
             self.problem(keypath, f"'{dotted(keypath)}' is not a real date: {value} ({error})")
             return None
+        return day if self._sane(keypath, day) else None
+
+    def _sane(self, keypath: KeyPath, day: date) -> bool:
+        """Whether a date's year can be meant; one long past is kept with a warning."""
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            self.problem(keypath, f"'{dotted(keypath)}' should be a date between {FIRST_YEAR} and {LAST_YEAR}, not {day}")
+            return False
+        if self.today is not None and day < self.today - timedelta(days=round(OLD_YEARS * 365.25)):
+            self.problem(keypath, f"'{dotted(keypath)}' is {day}, more than {OLD_YEARS} years ago; a typo in the year?",
+                         warning=True)
+        return True
 
     def moment(self, keypath: KeyPath, required: bool = False) -> date | datetime | None:
         """A date, or a date with a time of day (and optional UTC offset)."""
@@ -155,10 +182,11 @@ class Reader:
         if not _DATETIME.fullmatch(value):
             return self.date(keypath)
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as error:
             self.problem(keypath, f"'{dotted(keypath)}' is not a real date and time: {value} ({error})")
             return None
+        return moment if self._sane(keypath, moment.date()) else None
 
     def boolean(self, keypath: KeyPath) -> bool | None:
         value = self._scalar(keypath, required=False)
@@ -168,32 +196,45 @@ class Reader:
             return True
         if value.lower() in _FALSE:
             return False
-        self.problem(keypath, f"'{dotted(keypath)}' should be true or false, not '{value}'")
+        self.problem(keypath, f"'{dotted(keypath)}' should be true or false, not '{shown(value)}'")
         return None
 
     def amount(self, keypath: KeyPath) -> Decimal | None:
         value = self._scalar(keypath, required=False)
         if value is None:
             return None
-        try:
-            number = Decimal(value.replace("_", ""))
-        except InvalidOperation:
-            hint = "; use a dot for decimals, e.g. 12.50" if re.fullmatch(r"\d+,\d{1,2}", value) else ""
-            self.problem(keypath, f"'{dotted(keypath)}' should be a number like 12.50, not '{value}'{hint}")
+        name, plain = dotted(keypath), _PLAIN_NUMBER.fullmatch(value.replace("_", ""))
+        if plain is None:
+            if re.fullmatch(r"[0-9]+,[0-9]{1,2}", value):
+                hint = "; use a dot for decimals, e.g. 12.50"
+            elif value.startswith(("-", "+")) and _PLAIN_NUMBER.fullmatch(value[1:]):
+                hint = "; write it without a sign: amounts are zero or more"
+            elif re.fullmatch(r"[0-9.]+[eE][+-]?[0-9]+", value):
+                hint = "; write the number out in full, without an exponent"
+            else:
+                hint = ""
+            self.problem(keypath, f"'{name}' should be a number like 12.50, not '{shown(value)}'{hint}")
             return None
-        if not number.is_finite() or number < 0:
-            self.problem(keypath, f"'{dotted(keypath)}' should be zero or more, not '{value}'")
+        whole, decimals = plain.group(1).lstrip("0"), plain.group(2) or ""
+        if len(whole) > MAX_WHOLE_DIGITS or len(decimals) > MAX_DECIMALS:
+            self.problem(keypath, f"'{name}' should have at most {MAX_WHOLE_DIGITS} digits before the point and "
+                                  f"{MAX_DECIMALS} after it, not '{shown(value)}'")
             return None
-        return number
+        return Decimal(plain.group(0))
 
     def integer(self, keypath: KeyPath, minimum: int = 0) -> int | None:
         value = self._scalar(keypath, required=False)
         if value is None:
             return None
-        if not re.fullmatch(r"\d+", value) or int(value) < minimum:
-            self.problem(keypath, f"'{dotted(keypath)}' should be a whole number of at least {minimum}, not '{value}'")
+        digits = value.lstrip("0") or "0"
+        # The length is checked before int() reads it: Python refuses a few thousand digits with an error.
+        if re.fullmatch(r"[0-9]+", value) and (len(digits) > len(str(MAX_INTEGER)) or int(digits) > MAX_INTEGER):
+            self.problem(keypath, f"'{dotted(keypath)}' should be at most {MAX_INTEGER}, not '{shown(value)}'")
             return None
-        return int(value)
+        if not re.fullmatch(r"[0-9]+", value) or int(digits) < minimum:
+            self.problem(keypath, f"'{dotted(keypath)}' should be a whole number of at least {minimum}, not '{shown(value)}'")
+            return None
+        return int(digits)
 
     def email(self, keypath: KeyPath, required: bool = False) -> str | None:
         value = self._scalar(keypath, required)
@@ -202,20 +243,20 @@ class Reader:
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as error:
-            self.problem(keypath, f"'{value}' is not a valid email address: {error}")
+            self.problem(keypath, f"'{shown(value)}' is not a valid email address: {escaped(str(error))}")
             return None
 
     def language(self, keypath: KeyPath) -> str | None:
         value = self._scalar(keypath, required=False)
         if value is not None and not LANGUAGE.fullmatch(value):
-            self.problem(keypath, f"'{dotted(keypath)}' should be a language code like en, de or pt-BR, not '{value}'")
+            self.problem(keypath, f"'{dotted(keypath)}' should be a language code like en, de or pt-BR, not '{shown(value)}'")
             return None
         return value
 
     def currency(self, keypath: KeyPath) -> str | None:
         value = self._scalar(keypath, required=False)
         if value is not None and not _CURRENCY.fullmatch(value.upper()):
-            self.problem(keypath, f"'{dotted(keypath)}' should be a three-letter currency code like EUR, not '{value}'")
+            self.problem(keypath, f"'{dotted(keypath)}' should be a three-letter currency code like EUR, not '{shown(value)}'")
             return None
         return value.upper() if value else None
 
@@ -224,7 +265,7 @@ class Reader:
         value = self.text(keypath)
         if value is not None and not _URL.fullmatch(value):
             self.problem(keypath, f"'{dotted(keypath)}' should be a web address starting with https:// "
-                                  f"or http://, not '{value}'")
+                                  f"or http://, not '{shown(value)}'")
             return None
         return value
 
@@ -234,10 +275,15 @@ class Reader:
             return None
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.problem(keypath, f"'{value}' is not a known time zone; use a name like Europe/Berlin")
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file
+            self.problem(keypath, f"'{shown(value)}' is not a known time zone; use a name like Europe/Berlin")
             return None
         return value
+
+
+def _blank(value) -> bool:
+    """No value: null, or text of nothing but spaces."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _kind(value) -> str:
@@ -245,4 +291,4 @@ def _kind(value) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a set of 'key: value' lines"
-    return f"'{value}'"
+    return f"'{shown(value)}'"

@@ -5,6 +5,9 @@ import json
 from datetime import date
 from pathlib import Path
 
+from .config import Config
+from .model import Problem
+from .project import check_file
 from .views import slugify
 
 
@@ -59,10 +62,21 @@ contacts:
 """
 
 
+def case_stem(title: str, today: date) -> str:
+    """The new file's name without `.md` (a number follows it if that is taken)."""
+    return f"{today.isoformat()}-{slugify(title)}"
+
+
+def refusals(text: str, title: str, config: Config, today: date) -> list[Problem]:
+    """What `check` would find wrong in the text of a new case, read exactly as `check` reads it."""
+    _, _, problems = check_file(text.encode("utf-8"), f"cases/{case_stem(title, today)}.md", config, today)
+    return [p for p in problems if not p.warning]
+
+
 def write_new_case(cases_dir: Path, text: str, title: str, today: date) -> Path:
     """Write the file under a fresh name; an existing file is never overwritten."""
     cases_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{today.isoformat()}-{slugify(title)}"
+    stem = case_stem(title, today)
     for n in range(1, 1000):
         path = cases_dir / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
         try:

@@ -9,7 +9,7 @@ from datetime import date
 from .casefile import RawCase
 from .config import Config
 from .fields import Reader
-from .yamlfile import dotted
+from .yamlfile import dotted, shown
 from .model import (
     ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
     Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise,
@@ -31,6 +31,15 @@ _LINES_KEPT = {("about",), ("what_went_wrong",), ("how_resolved",), ("prevention
 PROMISE_KEYS = ("what", "due", "kept")
 CONTACT_KEYS = ("at", "by", "channel", "note")
 FOLLOWUP_KEYS = ("hold", "skip", "dates")
+# What each status means, said where a wrong one is refused: the choice decides the follow-ups.
+STATUS_MEANINGS = {
+    "open": "still being put right",
+    "resolved": "put right",
+    "recovered": "put right, and the customer stayed",
+    "lost": "the customer left; no follow-ups go out",
+}
+# Words people use for a status, and the status they mean.
+STATUS_WORDS = {"closed": "resolved", "done": "resolved", "fixed": "resolved", "won back": "recovered", "gone": "lost"}
 
 
 def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list[Case], list[Problem]]:
@@ -62,9 +71,10 @@ def unique(cases: list[tuple[Case, int]]) -> tuple[list[Case], list[Problem]]:
 
 def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem]]:
     """Read one case; it is None when anything about it is wrong."""
-    r = Reader(raw.doc)
+    r = Reader(raw.doc, today=today)
     r.keys((), CASE_KEYS)
-    r.keys(("customer",), CUSTOMER_KEYS)
+    # A customer given as plain text is one mistake: its missing name is not another.
+    customer_shaped = r.keys(("customer",), CUSTOMER_KEYS) or not r.present(("customer",))
 
     case_id = r.text(("id",)) or raw.stem
     if case_id == "index":
@@ -72,11 +82,11 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
                                                           "of all cases (rename the file or set 'id:')")
     elif not ID_PATTERN.fullmatch(case_id):
         where = ("id",) if r.present(("id",)) else ()
-        r.problem(where, f"'{case_id}' cannot be a case id: use letters, digits, '.', '_' and '-' only "
+        r.problem(where, f"'{shown(case_id)}' cannot be a case id: use letters, digits, '.', '_' and '-' only "
                          "(rename the file or set 'id:')")
 
     customer = Customer(
-        name=r.text(("customer", "name"), required=True) or "",
+        name=r.text(("customer", "name"), required=customer_shaped) or "",
         email=r.email(("customer", "email")),
         company=r.text(("customer", "company")),
         phone=r.text(("customer", "phone")),
@@ -87,7 +97,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     )
     opened = r.date(("opened",), required=True)
     resolved = r.date(("resolved",))
-    status = r.choice(("status",), STATUSES, required=True)
+    status = r.choice(("status",), {s: STATUS_MEANINGS[s] for s in STATUSES}, required=True, words=STATUS_WORDS)
 
     case = Case(
         id=case_id,
@@ -121,17 +131,20 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     )
     if opened is not None:
         _check_dates(r, case, today)
-    if r.problems:
+    # Warnings are kept with the case: they never make it invalid.
+    if r.errors:
         return None, r.problems
-    return case, []
+    return case, r.problems
 
 
 def _accommodation(r: Reader, config: Config, today: date) -> tuple[Accommodation, ...]:
     out = []
     for item in r.items(("accommodation",)):
         if r.keys(item, ACCOMMODATION_KEYS):
-            kind = r.choice(item + ("kind",), ACCOMMODATION_KINDS, required=True) or "other"
-            if kind != "gift-card":
+            chosen = r.choice(item + ("kind",), ACCOMMODATION_KINDS, required=True)
+            kind = chosen or "other"
+            # Gift card details under a misspelled kind are that one mistake, already reported.
+            if chosen is not None and kind != "gift-card":
                 for key in GIFT_CARD_KEYS:
                     if r.present(item + (key,)):
                         r.problem(item + (key,), f"'{key}' belongs to a gift card; this item is a {kind}")
@@ -184,7 +197,7 @@ def _followups(r: Reader, config: Config) -> FollowupOverrides:
     skip = r.text_list(("followups", "skip"))
     for index, kind in enumerate(skip):
         if kind not in kinds:
-            r.problem(("followups", "skip", index), f"'{kind}' is not a follow-up kind; kinds: {', '.join(kinds)}")
+            r.problem(("followups", "skip", index), f"'{shown(kind)}' is not a follow-up kind; kinds: {', '.join(kinds)}")
     dates = []
     if r.keys(("followups", "dates"), config.kinds):
         mapping = r.raw(("followups", "dates"))
@@ -204,5 +217,5 @@ def _check_dates(r: Reader, case: Case, today: date) -> None:
             r.problem(("resolved",), f"'resolved' is in the future ({case.resolved}; today is {today})")
         if case.resolved < case.opened:
             r.problem(("resolved",), f"'resolved' ({case.resolved}) is before 'opened' ({case.opened})")
-    elif case.status in ("resolved", "recovered") and r.present(("status",)):
+    elif case.status in ("resolved", "recovered") and r.present(("status",)) and not r.present(("resolved",)):
         r.problem(("status",), f"status is '{case.status}' but there is no 'resolved' date; add one")

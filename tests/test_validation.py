@@ -521,3 +521,159 @@ def test_sample_cases_are_valid_and_cover_every_value(demo_root):
     assert {c.fault for c in cases} == set(FAULTS)
     assert {a.kind for c in cases for a in c.accommodation} == set(ACCOMMODATION_KINDS)
     assert any(c.reopened for c in cases)
+
+
+# -- values within bounds ---------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    ("1E+26", "without an exponent"),
+    ("1E+99999999999", "without an exponent"),
+    ("1E-999999999", "without an exponent"),
+    ("NaN", "should be a number like 12.50"),
+    ("Infinity", "should be a number like 12.50"),
+    ("-0", "without a sign"),
+    ("-5", "without a sign"),
+    ("1234567890123", "at most 12 digits before the point and 4 after"),
+    ("1.23456", "at most 12 digits before the point and 4 after"),
+], ids=["1E+26", "huge-exponent", "tiny-exponent", "nan", "infinity", "minus-zero", "negative", "13-digits", "5-decimals"])
+@pytest.mark.parametrize("field", ["amount", "customer_value"])
+def test_amounts_are_plain_decimals(root, field, value, expected):
+    """An amount or customer_value must be a plain decimal: no exponent, sign or NaN, 12 digits and 4 decimals at most."""
+    extra = ["accommodation:", "  - kind: refund", f"    amount: {value}"] if field == "amount" else [f"customer_value: {value}"]
+    line, name = (12, "accommodation[1].amount") if field == "amount" else (10, "customer_value")
+    problem = only_problem(root, case_text({}, extra))
+    assert_at(problem, line, f"'{name}'", expected, field=name)
+
+
+def test_largest_plain_amount_is_accepted(root):
+    """Twelve digits before the point and four after are read exactly."""
+    case = only_case(root, case_text({}, ["customer_value: 999999999999.9999", "accommodation:", "  - kind: refund",
+                                          "    amount: 0.5"]))
+    assert (case.customer_value, case.accommodation[0].amount) == (Decimal("999999999999.9999"), Decimal("0.5"))
+
+
+@pytest.mark.parametrize("changes, extra, line, field", [
+    ({7: "opened: 0001-01-01"}, [], 7, "opened"),
+    ({7: "opened: 1899-12-31"}, [], 7, "opened"),
+    ({}, ["promises:", "  - what: Call back", "    due: 9999-12-31"], 12, "promises[1].due"),
+    ({}, ["promises:", "  - what: Call back", "    due: 2200-01-01"], 12, "promises[1].due"),
+    ({}, ["followups:", "  dates:", "    apology: 9999-12-31"], 12, "followups.dates.apology"),
+    ({}, ["contacts:", "  - at: 0001-01-01 09:00"], 11, "contacts[1].at"),
+], ids=["opened-year-1", "opened-1899", "promise-9999", "promise-2200", "fixed-followup-9999", "contact-year-1"])
+def test_dates_outside_1900_to_2199_are_refused(root, changes, extra, line, field):
+    """A date before 1900 or after 2199 is a typo, reported on its line."""
+    problem = only_problem(root, case_text(changes, extra))
+    assert_at(problem, line, "should be a date between 1900 and 2199", field=field)
+
+
+def test_date_over_30_years_ago_is_a_warning(root):
+    """A date more than 30 years before today is kept, with a warning that does not make the case invalid."""
+    write_case(root, NAME, case_text({}, ["promises:", "  - what: Call back", "    due: 1990-03-04"]))
+    project = load(root)
+    assert [c.promises[0].due for c in project.cases] == [date(1990, 3, 4)]
+    [warning] = project.problems
+    assert warning.warning
+    assert str(warning) == (f"{PATH}:12: warning: 'promises[1].due' is 1990-03-04, more than 30 years ago; "
+                            "a typo in the year?")
+
+
+# -- messages that help -----------------------------------------------------------
+
+def test_key_without_colon_is_reported_on_its_own_line(root):
+    """A key with no ':' is reported on its line, not on the line YAML noticed it."""
+    problem = only_problem(root, case_text({}, ["owner Priya", "team: Delivery"]))
+    assert_at(problem, EXTRA, "YAML syntax error", "no ':' after its key")
+
+
+@pytest.mark.parametrize("extra, line", [
+    (["tags:", "\t- wedding"], EXTRA + 1),
+    (["\towner: Priya"], EXTRA),
+], ids=["tab-before-item", "tab-before-key"])
+def test_tab_indentation_is_named(root, extra, line):
+    """A tab used to indent is named as such."""
+    problem = only_problem(root, case_text({}, extra))
+    assert_at(problem, line, "tabs cannot indent YAML; use spaces")
+
+
+@pytest.mark.parametrize("changes, line", [
+    ({5: "    email: ann@example.com"}, 5),
+    ({7: "  opened: 2026-03-01"}, 7),
+], ids=["nested", "top-level"])
+def test_over_indentation_is_named(root, changes, line):
+    """A key indented further than the one before is told it is indentation, not to add quotes."""
+    problem = only_problem(root, case_text(changes))
+    assert_at(problem, line, "indented more than the line before")
+    assert "quotes" not in problem.message
+
+
+@pytest.mark.parametrize("word, meant", [
+    ("closed", "resolved"), ("done", "resolved"), ("fixed", "resolved"), ("won back", "recovered"), ("Gone", "lost"),
+])
+def test_status_words_people_use_suggest_the_right_status(root, word, meant):
+    """Everyday words for a status suggest the status they mean, and each status says what it means."""
+    problem = only_problem(root, case_text({9: f"status: {word}"}))
+    assert_at(problem, 9, f"did you mean '{meant}'?", "resolved (put right)", "lost (the customer left", field="status")
+
+
+@pytest.mark.parametrize("changes, extra, line", [
+    ({8: "resolved: 2026-02-30"}, [], 8),
+    ({}, ["accommodation:", "  - kind: gift-crad", "    code: CAKE-1"], 11),
+    ({3: "customer: Ann Example", 4: "# name moved", 5: "# email moved"}, [], 3),
+], ids=["bad-resolved-date", "misspelled-gift-card", "customer-as-text"])
+def test_one_mistake_gives_one_line(root, changes, extra, line):
+    """One typo is one problem, not a second one that follows from it."""
+    assert only_problem(root, case_text(changes, extra)).line == line
+
+
+@pytest.mark.parametrize("line, line_text, raw", [
+    (6, 'channel: "\\e[31mphone"', "\x1b"),
+    (6, 'channel: "phone\\ncases/other.md:1: all good"', "\n"),
+    (EXTRA, '"\\e[2J": 1', "\x1b"),
+    (6, 'channel: "phone\\u2028\\u202e"', "\u2028"),
+], ids=["escape-code", "newline", "escape-in-key", "separators"])
+def test_values_in_messages_are_safe_to_print(root, line, line_text, raw):
+    """Control characters in a quoted value or key are escaped in the message, so they cannot drive the terminal."""
+    text = case_text({line: line_text}) if line != EXTRA else case_text({}, [line_text])
+    problem = only_problem(root, text)
+    assert problem.line == line
+    assert raw not in str(problem)
+    assert str(problem).isprintable()
+
+
+def test_long_values_in_messages_are_shortened(root):
+    """A long wrong value is quoted shortened, not whole."""
+    problem = only_problem(root, case_text({6: "channel: " + "x" * 5000}))
+    assert_at(problem, 6, "xxx…'", field="channel")
+    assert len(problem.message) < 400
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r"], ids=["LS", "PS", "NEL", "CR"])
+def test_unicode_line_separators_do_not_shift_line_numbers(root, separator):
+    """Only LF ends a line, as in an editor: a separator inside a value leaves later line numbers alone."""
+    problems = problems_of(root, case_text({2: f'title: "Cake{separator} late"'}, ["statsu: open"]))
+    assert_at(problems[-1], EXTRA, "unknown key 'statsu'")
+    assert [p.line for p in problems[:-1]] in ([], [2]), [str(p) for p in problems]
+
+
+def test_bom_does_not_shift_byte_offsets(root):
+    """In a file with a BOM, a bad byte is named as it is, on its own line."""
+    data = b"\xef\xbb\xbf" + case_text({}, ["owner: Zo\xe9"]).encode("latin-1")
+    assert_at(only_problem(root, data), EXTRA, "not UTF-8", "byte 0xe9")
+
+
+@pytest.mark.parametrize("text", ['"Null"', "'~'", '"null"'])
+def test_quoted_null_words_are_text(root, text):
+    """A quoted null word is text; only an unquoted one means missing."""
+    case = only_case(root, case_text({2: f"title: {text}", 4: f"  name: {text}"}))
+    assert case.title == case.customer.name == text.strip("'\"")
+
+
+def test_unquoted_null_word_is_missing(root):
+    """`title: Null` (unquoted) leaves the title out."""
+    assert_at(only_problem(root, case_text({2: "title: Null"})), 2, "'title' is required")
+
+
+def test_time_zone_too_long_for_a_file_name_is_refused(root):
+    """A time zone name longer than any file name is reported, not a crash (found by tests/test_fuzz.py)."""
+    problem = only_problem(root, case_text({5: "  timezone: " + "x" * 300}))
+    assert_at(problem, 5, "is not a known time zone", field="customer.timezone")

@@ -230,9 +230,9 @@ def case(email_addr: str, resolved: str, *, name: str = "Ann Example", opened: s
 
 
 def events(root: Path) -> list[dict]:
-    found, problems = ledger.read(root / "outbox" / "ledger.jsonl")
-    assert problems == []
-    return found
+    book = ledger.read(root / "outbox" / "ledger.jsonl")
+    assert book.problems == []
+    return book.events
 
 
 def events_for(root: Path, case_id: str, kind: str) -> list[dict]:

@@ -157,10 +157,13 @@ def followup_problems(state: send.Review) -> list[Problem]:
 
 def cmd_check(root: Path, now: datetime) -> ExitStatus:
     state = send.review(root, now, cache=Cache(root / CACHE_FOLDER))
-    problems = state.problems + followup_problems(state)
+    # Settings half read would block follow-ups by the dozen for one cause: that cause is the one line to show.
+    settings = any(p.path == CONFIG_NAME for p in state.problems)
+    problems = state.problems + ([] if settings else followup_problems(state))
     print_problems(problems + state.warnings)
     warned = f"; {len(state.warnings)} warning{'s' if len(state.warnings) != 1 else ''}" if state.warnings else ""
-    print(summary(state.project) + warned + ("." if problems else ". All good."))
+    unchecked = "; follow-ups not checked until amends.yaml is fixed" if settings else ""
+    print(summary(state.project) + warned + unchecked + ("." if problems else ". All good."))
     return ExitStatus.PROBLEMS if problems else ExitStatus.OK
 
 
@@ -273,19 +276,41 @@ def cmd_followups(root: Path, now: datetime, everything: bool = False) -> ExitSt
     return ExitStatus.OK
 
 
+# How a pass's outcomes are counted in its summary.
+OUTCOME_WORDS = (("sent", "sent"), ("tempfail", "to retry later"), ("permfail", "failed"),
+                 ("ambiguous", "uncertain (check)"))
+
+
+def refuse(problems: list[Problem], what: str) -> ExitStatus:
+    print_problems(problems)
+    files = " and ".join(sorted({"amends.yaml" if p.path == CONFIG_NAME else p.path for p in problems}))
+    print(f"error: {what}: fix {files} first (problems listed above).", file=sys.stderr)
+    return ExitStatus.USAGE
+
+
 def cmd_send(root: Path, now: datetime, transport: str | None) -> ExitStatus:
     try:
         report = send.send_pass(root, now, transport)
     except ledger.Busy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return ExitStatus.BUSY
+    if report.refused:
+        return refuse(report.refused, "nothing was sent")
     for item, outcome in report.results:
         f = item.followup
         print(f"{outcome.status:<9} {f.case.id} {f.kind} → {item.rendered.to_addr} {outcome.code or ''} {outcome.reply}".rstrip())
     if report.error:
         print(f"error: {report.error}", file=sys.stderr)
-    counts = ", ".join(f"{report.count(s)} {s}" for s in ("sent", "tempfail", "permfail", "ambiguous") if report.count(s))
-    print(f"Pass by {report.transport}: {counts or 'nothing was due'}.")
+    attention = report.attention
+    counts = [f"{report.count(status)} {words}" for status, words in OUTCOME_WORDS if report.count(status)]
+    if not counts:
+        counts = ["nothing was due"] if not attention and not report.error else ["nothing sent"]
+    if attention:
+        counts.append(f"{plural(len(attention), 'thing')} to act on")
+    print(f"Pass by {report.transport}: {', '.join(counts)}.")
+    for a in attention:
+        what = a.reason if a.state == "problem" else f"{a.case} {a.kind}: {a.reason}"
+        print(f"  {a.state:<9} {what}")
     if report.needs_a_person:
         print("Some follow-ups need a person: run 'python build.py followups'.", file=sys.stderr)
         return ExitStatus.PROBLEMS
@@ -295,6 +320,8 @@ def cmd_send(root: Path, now: datetime, transport: str | None) -> ExitStatus:
 def cmd_record(root: Path, now: datetime, action: str, case_id: str, kind: str) -> ExitStatus:
     try:
         print(send.record(root, now, case_id, kind, action))
+    except send.Refused as refused:
+        return refuse(refused.problems, "nothing was recorded")
     except LookupError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)
         return ExitStatus.USAGE
@@ -311,6 +338,9 @@ def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
     def tick() -> None:
         now = datetime.now(timezone.utc)
         status = cmd_send(root, now, transport)
+        if status == ExitStatus.USAGE:
+            # Every tick reads the files again, so the fix is picked up by the next one.
+            log.error("pass refused: nothing was sent (problems listed above); the next pass reads the files again")
         cmd_build(root, now, memory=memory)
         log.info("pass done at %s (exit %d); next in %d minutes", now.isoformat(timespec="seconds"),
                  status, config.every_minutes)
@@ -323,15 +353,35 @@ def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
     return ExitStatus.OK
 
 
-def resolve_now(args: argparse.Namespace, root: Path) -> datetime:
-    """The moment the command acts at, in the business's time zone: the clock, or --today / --now."""
+# Commands that send or record: they act on the real clock, or a moment in its past.
+RECORDS = ("send", *send.ACTIONS)
+
+
+def time_travel(args: argparse.Namespace, now: datetime, real: datetime) -> ExitStatus | None:
+    """Refuse to send or record in the future, and say so when acting as of a past moment."""
+    if args.command not in RECORDS or (args.today is None and args.now is None):
+        return None
+    given = f"--today {args.today}" if args.today is not None else f"--now {args.now.isoformat()}"
+    real = real.astimezone(now.tzinfo)
+    if now > real:
+        print(f"error: {given} means {now:%Y-%m-%d %H:%M}, later than the real clock ({real:%Y-%m-%d %H:%M}); "
+              f"'{args.command}' records what happens and cannot act in the future (use 'followups' to look ahead)",
+              file=sys.stderr)
+        return ExitStatus.USAGE
+    print(f"warning: {given}: acting as of {now:%Y-%m-%d %H:%M}, not now ({real:%Y-%m-%d %H:%M}); "
+          "what is recorded is dated then", file=sys.stderr)
+    return None
+
+
+def resolve_now(args: argparse.Namespace, root: Path, real: datetime) -> datetime:
+    """The moment the command acts at, in the business's time zone: the real clock, or --today / --now."""
     config, _ = load_config(root / CONFIG_NAME)
     tz = ZoneInfo(config.timezone)
     if args.today is not None:
         return datetime.combine(args.today, clock(12, 0), tz)
     if args.now is not None:
         return args.now if args.now.tzinfo else args.now.replace(tzinfo=tz)
-    return datetime.now(tz)
+    return real.astimezone(tz)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,7 +395,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (root / "cases").is_dir():
         print(f"error: no cases/ folder in {root.resolve()}; run this in your amends project folder", file=sys.stderr)
         return ExitStatus.USAGE
-    now = resolve_now(args, root)
+    real = datetime.now(timezone.utc)
+    now = resolve_now(args, root, real)
+    refused = time_travel(args, now, real)
+    if refused is not None:
+        return refused
     try:
         if args.command == "check":
             return cmd_check(root, now)

@@ -87,6 +87,9 @@ class Config:
     every_minutes: int = 15
     # Cases resolved before this day (say, before amends was used) get no follow-ups.
     since: date | None = None
+    # An email of a kind that went to the same address this many days ago, for any case, is held:
+    # a renamed, re-dated or copied case must not send it twice.
+    resend_guard_days: int = 60
     do_not_contact: tuple[str, ...] = ()
     transport: str = "outbox"
     smtp: Smtp = field(default_factory=Smtp)
@@ -149,7 +152,7 @@ def read_config(r: Reader) -> Config:
                 "do_not_contact", "transport", "smtp"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
-                            "tasks", "email_too", "every_minutes", "since"])
+                            "tasks", "email_too", "every_minutes", "since", "resend_guard_days"])
     signature, signatures = _signature(r, d)
     start, end, days = _window(r, d)
     return Config(
@@ -172,6 +175,7 @@ def read_config(r: Reader) -> Config:
         email_too=_pick(r.boolean(("followups", "email_too")), d.email_too),
         every_minutes=_pick(r.integer(("followups", "every_minutes"), minimum=1), d.every_minutes),
         since=r.date(("followups", "since")),
+        resend_guard_days=_pick(r.integer(("followups", "resend_guard_days"), minimum=0), d.resend_guard_days),
         do_not_contact=tuple(e.casefold() for e in (r.email(p) for p in r.items(("do_not_contact",))) if e),
         transport=_pick(r.choice(("transport",), TRANSPORTS), d.transport),
         smtp=_smtp(r),

@@ -11,6 +11,7 @@ later one waits while an earlier one cannot go.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -85,20 +86,66 @@ class Earliest:
     catch_up_from: datetime | None
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """An email that went out, as the resend guard sees it."""
+
+    key: str
+    to: str
+    at: datetime
+
+
+# Emails delivered, by (address casefolded, kind).
+Deliveries = dict[tuple[str, str], list[Delivered]]
+
+
 def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
               transport: str) -> list[Followup]:
     """Every follow-up of every resolved case, with its state as of `now`."""
     # In UTC, differences are real elapsed time even across a daylight-saving change.
     now = now.astimezone(timezone.utc)
+    sent = deliveries(cases, histories, transport)
     out: list[Followup] = []
     for case in cases:
-        out += case_followups(case, config, histories, now, transport)
+        out += case_followups(case, config, histories, now, transport, sent)
     order = {kind: i for i, kind in enumerate(config.kinds + TASKS)}
-    return sorted(out, key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
+    out.sort(key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
+    return in_order(one_each(out, histories), config)
+
+
+def deliveries(cases: list[Case], histories: dict[str, History], transport: str) -> Deliveries:
+    """Every email delivered, with the address recorded with it, or (older events have none)
+    the address of the case its key names, if that case still exists."""
+    addresses = {case.id: case.customer.email for case in cases}
+    out: Deliveries = defaultdict(list)
+    for key, history in histories.items():
+        sent = history.delivered(transport)
+        case_id, kind, _ = key.rsplit("/", 2)
+        to = sent and (sent.get("to") or addresses.get(case_id))
+        if to:
+            out[(to.casefold(), kind)].append(Delivered(key, to, _ts(sent)))
+    return out
+
+
+def one_each(followups: list[Followup], histories: dict[str, History]) -> list[Followup]:
+    """Of the emails of one kind due now to one address from several cases (a copied case), only the first goes."""
+    first: dict[tuple[str, str], Followup] = {}
+    out = []
+    for f in followups:
+        if f.state == "due" and not f.is_task and not _released(histories.get(f.key, NOTHING_YET)):
+            same = (f.case.customer.email.casefold(), f.kind)
+            if same in first:
+                f = replace(f, state="held", reason=(
+                    f"case {first[same].case.id} sends the same {f.kind} to {f.case.customer.email} now: held so that "
+                    f"it does not go twice; 'python build.py release {f.case.id} {f.kind}' sends it anyway"))
+            else:
+                first[same] = f
+        out.append(f)
+    return out
 
 
 def case_followups(case: Case, config: Config, histories: dict[str, History], now: datetime,
-                   transport: str) -> list[Followup]:
+                   transport: str, sent: Deliveries | None = None) -> list[Followup]:
     """The follow-ups of one case (none until it has been resolved once)."""
     if case.resolved is None:
         return []
@@ -111,7 +158,7 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     for step in steps:
         key = key_for(case.id, step.kind, case.resolved)
         emails.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task,
-                             _not_before(case, step, emails, config, now)))
+                             _not_before(case, step, emails, config, now), sent or {}))
     out = in_order(emails, config)
     if task and steps:
         key = key_for(case.id, task, case.resolved)
@@ -120,7 +167,7 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
 
 
 def _email(case: Case, step: Step, key: str, history: History, config: Config, now: datetime,
-           transport: str, task: str | None, not_before: Earliest | None) -> Followup:
+           transport: str, task: str | None, not_before: Earliest | None, sent: Deliveries) -> Followup:
     zone = send_zone(case, config)
     due_at = due_time(case, step, config)
 
@@ -167,8 +214,7 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         late_from = max(due_at, not_before.catch_up_from or due_at)
     if now < start:
         return result("upcoming", why, start)
-    # A person's release stands for this round, through any retries that follow it.
-    released = history.count("released") > 0
+    released = _released(history)
     if now >= catch_up_deadline(late_from, config, zone) and not released:
         return result("missed", f"was due on {late_from.astimezone(ZoneInfo(zone)):%Y-%m-%d}, more than catch_up_days "
                                 f"({config.catch_up_days}) business days ago; a person decides: "
@@ -180,9 +226,35 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     slot = next_slot(now, config, zone)
     if slot > now:
         return result("upcoming", "waits for the send window", slot)
+    earlier = None if released else _sent_before(case, step.kind, key, sent, config, now)
+    if earlier:
+        return result("held", f"the {step.kind} already went to {earlier.to} on {earlier.at.astimezone(ZoneInfo(zone)):%Y-%m-%d} "
+                              f"({earlier.key}), less than resend_guard_days ({config.resend_guard_days}) ago: held so "
+                              f"that it does not go twice; 'python build.py release {case.id} {step.kind}' sends it anyway")
     if step.approval and history.approved is None:
         return result("approval", f"waiting for approval: python build.py approve {case.id} {step.kind}")
     return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
+
+
+def _released(history: History) -> bool:
+    """A person's release stands for this round, through any retries that follow it."""
+    return history.count("released") > 0
+
+
+def _sent_before(case: Case, kind: str, key: str, sent: Deliveries, config: Config, now: datetime) -> Delivered | None:
+    """The latest email of this kind that went to this address for another key within resend_guard_days."""
+    recent = [d for d in sent.get((case.customer.email.casefold(), kind), ())
+              if d.key != key and now - d.at < timedelta(days=config.resend_guard_days) and not _reopened_since(case, d)]
+    return max(recent, key=lambda d: d.at, default=None)
+
+
+def _reopened_since(case: Case, earlier: Delivered) -> bool:
+    """Whether `earlier` belongs to a round of this case that ended in a real reopen: the customer got
+    in touch again after that resolution. A resolved date that was only corrected shows no such contact."""
+    case_id, _, resolved = earlier.key.rsplit("/", 2)
+    before = date.fromisoformat(resolved)
+    return case_id == case.id and before < case.resolved and any(
+        c.by == "customer" and before < c.day <= case.resolved for c in case.contacts)
 
 
 def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config, now: datetime) -> Earliest | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from . import ledger, messages, plan
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME, Config
 from .messages import Prepared
-from .model import Problem
+from .model import Case, Problem
 from .project import Project, load_project
 from .templating import make_env
 from .transports import Outcome, Transport, TransportError, make_transport
@@ -55,19 +55,52 @@ class Review:
     transport: str
     warnings: list[Problem] = field(default_factory=list)  # worth a look, stop nothing
 
+    @property
+    def cannot_send(self) -> list[Problem]:
+        """Problems in amends.yaml or the ledger: with either, nothing may be sent or recorded."""
+        return [p for p in self.problems if p.path in (CONFIG_NAME, ledger.NAME) and not p.warning]
+
 
 def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE) -> Review:
     """Read cases and ledger, plan, and render what is still to go. Writes nothing but the cache."""
     project = load_project(root, now, cache)
-    events, problems = ledger.read(Outbox(root / "outbox").ledger)
-    histories = ledger.histories(events)
+    book = ledger.read(Outbox(root / "outbox").ledger)
+    histories = ledger.histories(book.events)
     name = transport or project.config.transport
-    followups = plan.followups(project.cases, project.config, histories, now, name)
+    followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
+                 for f in plan.followups(project.cases, project.config, histories, now, name)]
     render_one = Renderer(root, project, cache)
     prepared = in_order(messages.prepare(followups, histories, render_one), project.config)
     render_one.save()
     warnings = [w for case in project.cases for w in messages.warnings(case, render_one.env)]
-    return Review(project, prepared, histories, project.problems + problems, name, warnings)
+    return Review(project, prepared, histories, project.problems + book.problems, name,
+                  warnings + renamed(project.cases, histories))
+
+
+def doubtful(f: plan.Followup, problem: Problem) -> plan.Followup:
+    """A follow-up named on a ledger line that cannot be read: what was sent for it is not known."""
+    return replace(f, state="check", reason=f"{problem}; what was sent is not known until that line is fixed",
+                   when=None)
+
+
+def renamed(cases: list[Case], histories: dict[str, ledger.History]) -> list[Problem]:
+    """A warning for each case that looks like one the ledger knows under an id no case has any more."""
+    ids = {case.id for case in cases}
+    by_customer = {(case.customer.email.casefold(), case.opened.isoformat()): case for case in cases if case.customer.email}
+    out, told = [], set()
+    for key, history in histories.items():
+        old = key.rsplit("/", 2)[0]
+        if old in ids or old in told:
+            continue
+        for e in history.events:
+            case = by_customer.get((e.get("to", "").casefold(), e.get("opened")))
+            if case:
+                out.append(Problem(case.path, 1, (
+                    f"the ledger has follow-ups for case '{old}', which no longer exists, to the same customer "
+                    f"opened the same day: renamed? add `id: {old}` to keep its history"), "id", warning=True))
+                told.add(old)
+                break
+    return out
 
 
 def in_order(prepared: list[Prepared], config: Config) -> list[Prepared]:
@@ -103,29 +136,72 @@ class Renderer:
             self.cache.save("messages", self.key, self.used)
 
 
+# What a person has to act on, by state; tasks only once they are due.
+NEEDS_A_PERSON = ("check", "failed", "missed", "blocked", "approval", "held")
+# What the outcome of this pass turns a follow-up into.
+AFTER = {"permfail": "failed", "ambiguous": "check"}
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One thing a person must look at, with its case and the reason."""
+
+    state: str
+    case: str
+    kind: str
+    reason: str
+
+
 @dataclass
 class PassReport:
     transport: str
     results: list[tuple[Prepared, Outcome]] = field(default_factory=list)
     error: str | None = None
     review: Review | None = None
+    # Problems in amends.yaml or the ledger: the pass did nothing at all.
+    refused: list[Problem] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(outcome.status == status for _, outcome in self.results)
 
     @property
+    def attention(self) -> list[Attention]:
+        """Everything that needs a person after this pass, the most urgent first."""
+        if self.review is None:
+            return []
+        tried = {item.followup.key: outcome for item, outcome in self.results}
+        out = []
+        for item in self.review.prepared:
+            f = item.followup
+            outcome = tried.get(f.key)
+            if outcome and outcome.status in AFTER:
+                out.append(Attention(AFTER[outcome.status], f.case.id, f.kind, f"{outcome.code or ''} {outcome.reply}".strip()))
+            elif not outcome and (f.state in NEEDS_A_PERSON or (f.is_task and f.state == "due")):
+                out.append(Attention(f.state, f.case.id, f.kind, f.reason))
+        order = {state: i for i, state in enumerate(plan.STATES)}
+        out.sort(key=lambda a: (order[a.state], a.case, a.kind))
+        # A case file with a problem has no follow-ups to plan at all: the file itself needs a person.
+        return out + [Attention("problem", p.path, "", str(p)) for p in self.review.project.problems if not p.warning]
+
+    @property
     def needs_a_person(self) -> bool:
-        """Outcomes that cron or the scheduler's log must tell someone about."""
-        return bool(self.error) or self.count("ambiguous") > 0 or self.count("permfail") > 0
+        """What cron or the scheduler's log must tell someone about, on every pass until it is handled."""
+        return bool(self.error) or bool(self.attention)
 
 
 def send_pass(root: Path, now: datetime, transport_name: str | None = None,
               transport: Transport | None = None) -> PassReport:
-    """Deliver every due follow-up once. Raises ledger.Busy if another pass runs."""
+    """Deliver every due follow-up once. Raises ledger.Busy if another pass runs.
+
+    With a problem in amends.yaml or the ledger nothing is sent: settings half
+    read, or a ledger half understood, could send the wrong thing or send twice.
+    """
     outbox = Outbox(root / "outbox")
     with ledger.lock(outbox.lock):
         # Plan under the lock, so two passes can never pick the same message.
         state = review(root, now, transport_name)
+        if state.cannot_send:
+            return PassReport(state.transport, refused=state.cannot_send)
         report = PassReport(state.transport, review=state)
         config = state.project.config
         # Kinds of one round that are due together (the gift card with the apology) go in the plan's order.
@@ -154,6 +230,7 @@ def send_pass(root: Path, now: datetime, transport_name: str | None = None,
                     if plan.round_of(item.followup) not in stopped:
                         ledger.append(outbox.ledger, ledger.event(item.followup.key, "tempfail", now,
                                                                   transport=state.transport, reply=str(error)))
+                        report.results.append((item, Outcome("tempfail", None, str(error))))
         return report
 
 
@@ -162,7 +239,10 @@ def deliver(item: Prepared, transport: Transport, outbox: Outbox, state: Review,
     config, f = state.project.config, item.followup
     msg = messages.build(item.rendered, f.key, config, now)
     data = msg.as_bytes()
-    details = {"transport": transport.name, "msgid": msg["Message-ID"], "sha256": hashlib.sha256(data).hexdigest()}
+    # The address and the day the case was opened let the resend guard and the rename warning
+    # recognise this customer later, whatever the case is called by then.
+    details = {"transport": transport.name, "msgid": msg["Message-ID"], "sha256": hashlib.sha256(data).hexdigest(),
+               "to": item.rendered.to_addr, "opened": f.case.opened.isoformat()}
     ledger.write_atomic(outbox.message(f.key), data)
     history = state.histories.get(f.key, ledger.History())
     ledger.append(outbox.ledger, ledger.event(f.key, "attempt", now, n=history.count("attempt") + 1, **details))
@@ -216,21 +296,43 @@ ACTIONS = {
 }
 
 
+class Refused(Exception):
+    """amends.yaml or the ledger has problems: nothing may be recorded."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("fix amends.yaml and the ledger first")
+        self.problems = problems
+
+
 def record(root: Path, now: datetime, case_id: str, kind: str, action: str) -> str:
-    """Record a person's decision about one follow-up; return what was recorded."""
+    """Record a person's decision about one follow-up; return what was recorded.
+
+    Raises LookupError, saying why, when there is nothing to decide (already sent
+    or done, no approval needed), and Refused when the settings or the ledger have problems.
+    """
     outbox = Outbox(root / "outbox")
     with ledger.lock(outbox.lock):
         state = review(root, now)
+        if state.cannot_send:
+            raise Refused(state.cannot_send)
         matches = [p for p in state.prepared if p.followup.case.id == case_id and p.followup.kind == kind]
         if not matches:
             known = sorted({p.followup.kind for p in state.prepared if p.followup.case.id == case_id})
             hint = f"; its follow-ups: {', '.join(known)}" if known else "; is the case id right, and is it resolved?"
             raise LookupError(f"no follow-up '{kind}' for case '{case_id}'{hint}")
         item = matches[0]
+        f = item.followup
+        if f.state in ("sent", "done"):
+            when = f.when.strftime("%Y-%m-%d %H:%M") if f.when else "earlier"
+            what = "sent" if f.state == "sent" else "marked done"
+            raise LookupError(f"{case_id} {kind} was already {what} on {when} ({f.reason}); nothing recorded")
         details = {}
         if action == "approve":
-            if item.rendered is None or item.followup.is_task:
-                raise LookupError(f"{case_id} {kind} is {item.followup.state} ({item.followup.reason}); nothing to approve")
+            if f.is_task or not f.step.approval:
+                raise LookupError(f"{case_id} {kind} needs no approval (the plan in amends.yaml does not ask for it); "
+                                  "nothing recorded")
+            if item.rendered is None:
+                raise LookupError(f"{case_id} {kind} is {f.state} ({f.reason}); nothing to approve")
             details["sha256"] = item.rendered.digest
-        ledger.append(outbox.ledger, ledger.event(item.followup.key, ACTIONS[action], now, **details))
-        return f"{ACTIONS[action]}: {item.followup.key}"
+        ledger.append(outbox.ledger, ledger.event(f.key, ACTIONS[action], now, **details))
+        return f"{ACTIONS[action]}: {f.key}"

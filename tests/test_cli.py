@@ -1,6 +1,7 @@
 """The command line, driven through amends.cli.main and, once, through build.py itself."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,91 @@ def test_output_cut_short_by_its_reader_is_no_error(tmp_path):
     assert first.startswith(b"STATE")
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert any((project / "outbox" / "preview").glob("*.eml")), "the previews were not written"
+
+
+# -- settings are all or nothing for sending (issue 15, item 8) ---------------------
+
+# Apology due Wed 18 Nov, explanation Thu 19 Nov.
+SENDING_CASE = MINIMAL_CASE.replace("resolved: 2026-03-04", "resolved: 2026-11-16").replace("---\nThe cake", (
+    "what_went_wrong: The van broke down.\nhow_resolved: We refunded the fee.\n"
+    "prevention: A spare van stands by.\n---\nThe cake"))
+
+
+def sending_project(root: Path, settings: str) -> Path:
+    (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
+                                      + (settings if settings.startswith("timezone") else "timezone: Europe/Berlin\n"
+                                         + settings), encoding="utf-8")
+    write_case(root, "cake.md", SENDING_CASE)
+    return root / "outbox"
+
+
+@pytest.mark.parametrize("settings, words", [
+    ("transport: smpt\n", "amends.yaml:3: 'smpt' is not a valid transport"),
+    ("timezone: Europe/Berln\n", "amends.yaml:2: 'Europe/Berln' is not a known time zone"),
+    ("folowups: {since: 2026-11-01}\n", "amends.yaml:3: unknown key 'folowups'; did you mean 'followups'?"),
+], ids=["transport", "timezone", "key"])
+def test_a_problem_in_amends_yaml_stops_sending_and_recording(capsys, root, settings, words):
+    outbox = sending_project(root, settings)
+    for args in (["send"], ["approve", "cake", "apology"], ["release", "cake", "apology"], ["done", "cake", "apology"]):
+        code, out, err = run(capsys, root, *args)
+        assert code == 2, (args, out, err)
+        assert words in err and "Traceback" not in out + err
+        assert "fix amends.yaml first" in err
+    assert not outbox.exists() or not any(outbox.rglob("*.jsonl")) and not any(outbox.rglob("*.eml"))
+
+
+def test_check_shows_a_settings_problem_once_not_per_follow_up(capsys, root):
+    (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@@shop}\n", encoding="utf-8")
+    for n in range(5):
+        write_case(root, f"cake-{n}.md", SENDING_CASE)
+    code, out, err = run(capsys, root, "check")
+    assert code == 1
+    assert err.splitlines() == ["amends.yaml:1: 'care@@shop' is not a valid email address: "
+                                "The part after the @-sign contains invalid characters: '@'."]
+    assert "follow-ups not checked until amends.yaml is fixed" in out
+
+
+# -- time travel is safe (issue 15, item 10) ----------------------------------------
+
+def cli_at(capsys, root: Path, when: list[str], *args: str) -> tuple[int, str, str]:
+    code = main(["--root", str(root), *when, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def ledger_lines(root: Path) -> list[str]:
+    path = root / "outbox" / "ledger.jsonl"
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+@pytest.mark.parametrize("args", [["send"], ["approve", "cake", "apology"], ["release", "cake", "apology"],
+                                  ["done", "cake", "apology"]], ids=["send", "approve", "release", "done"])
+@pytest.mark.parametrize("when", [["--today", "2999-12-04"], ["--now", "2999-12-04T09:30"]], ids=["today", "now"])
+def test_nothing_is_sent_or_recorded_in_the_future(capsys, root, args, when):
+    sending_project(root, "")
+    code, out, err = cli_at(capsys, root, when, *args)
+    assert code == 2
+    assert "later than the real clock" in err and "cannot act in the future" in err
+    assert ledger_lines(root) == []
+
+
+def test_a_past_moment_is_allowed_with_a_warning(capsys, root):
+    sending_project(root, "")
+    code, out, err = cli_at(capsys, root, ["--now", "2026-11-18T10:00"], "send")
+    assert code == 0, err
+    assert err.splitlines()[0].startswith("warning: --now 2026-11-18T10:00:00: acting as of 2026-11-18 10:00, not now (")
+    assert "1 sent" in out
+
+
+def test_release_done_and_approve_say_when_there_is_nothing_to_record(capsys, root):
+    sending_project(root, "")
+    when = ["--now", "2026-11-18T10:00"]
+    assert cli_at(capsys, root, when, "send")[0] == 0
+    code, out, err = cli_at(capsys, root, when, "release", "cake", "apology")
+    assert code == 2 and "cake apology was already sent on 2026-11-18 10:00" in err
+    code, out, err = cli_at(capsys, root, when, "approve", "cake", "explanation")
+    assert code == 2 and "needs no approval" in err
+    assert cli_at(capsys, root, when, "done", "cake", "explanation")[0] == 0
+    code, out, err = cli_at(capsys, root, when, "done", "cake", "explanation")
+    assert code == 2 and "cake explanation was already marked done on 2026-11-18 10:00" in err
+    assert [json.loads(line)["ev"] for line in ledger_lines(root)] == ["attempt", "sent", "done"]

@@ -60,3 +60,30 @@ def test_schedule_command_sends_and_stops_cleanly_on_ctrl_c(root):
     assert "Traceback" not in out
     ledger = (root / "outbox" / "ledger.jsonl").read_text(encoding="utf-8")
     assert '"ev": "sent"' in ledger  # the start-up pass delivered the long-due follow-ups
+
+
+def test_schedule_logs_a_settings_refusal_on_every_tick_and_picks_up_the_fix(root, monkeypatch, caplog, capsys):
+    """With `transport: smpt` each tick sends nothing and says why; once amends.yaml is fixed, the next tick sends."""
+    from amends import cli
+
+    write_case(root, "a.md", MINIMAL_CASE)
+    settings = ("business: {name: Test Shop, email: care@shop.example.com}\n"
+                "followups:\n  catch_up_days: 10000\n"
+                "  send_window: {from: '00:00', to: '23:59', days: [mon, tue, wed, thu, fri, sat, sun]}\n")
+    (root / "amends.yaml").write_text(settings + "transport: smpt\n", encoding="utf-8")
+    ticks = []
+    monkeypatch.setattr(cli.scheduler, "run_forever", lambda tick, every, stop: ticks.append(tick))
+    assert cli.main(["--root", str(root), "schedule"]) == 0
+    [tick] = ticks
+    ledger = root / "outbox" / "ledger.jsonl"
+    for _ in range(2):
+        caplog.clear()
+        tick()
+        assert "pass refused" in caplog.text
+        assert "'smpt' is not a valid transport" in capsys.readouterr().err
+        assert not ledger.exists()
+    (root / "amends.yaml").write_text(settings + "transport: outbox\n", encoding="utf-8")
+    caplog.clear()
+    tick()
+    assert "pass refused" not in caplog.text
+    assert '"ev": "sent"' in ledger.read_text(encoding="utf-8")

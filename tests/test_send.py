@@ -230,9 +230,9 @@ def case(email_addr: str, resolved: str, *, name: str = "Ann Example", opened: s
 
 
 def events(root: Path) -> list[dict]:
-    found, problems = ledger.read(root / "outbox" / "ledger.jsonl")
-    assert problems == []
-    return found
+    book = ledger.read(root / "outbox" / "ledger.jsonl")
+    assert book.problems == []
+    return book.events
 
 
 def events_for(root: Path, case_id: str, kind: str) -> list[dict]:
@@ -717,3 +717,49 @@ def test_connection_refused_is_retried_later(root, start_server, capsys):
     assert [o.status for _, o in report.results] == ["sent"] * 3
     assert Counter(server.handler.keys()) == Counter({
         ("ann@example.com", "apology"): 1, ("ann@example.com", "gift-card"): 1, ("bob@example.com", "apology"): 1})
+
+
+# -- 15. send tells the whole truth -------------------------------------------------
+
+def test_send_lists_everything_that_needs_a_person_on_every_pass(root, smtp, capsys):
+    write_config(root, smtp.port)
+    # Missed: due Wed 03-04, not sent by Mon 03-09 17:00.
+    write_case(root, "missed.md", case("ann@example.com", "2026-03-02"))
+    # Blocked: the explanation needs `prevention`; the apology went out before.
+    write_case(root, "blocked.md", case("bob@example.com", "2026-03-06", name="Bob Blocked", prevention=False))
+    # Check: a pass crashed after handing the apology over.
+    write_case(root, "check.md", case("cat@example.com", "2026-03-06", name="Cat Check"))
+    write_case(root, "broken.md", case("dan@example.com", "2026-03-06").replace("status: resolved", "status: done"))
+    (root / "outbox").mkdir()
+    for key, evs in (("blocked/apology/2026-03-06", ["attempt", "sent"]), ("check/apology/2026-03-06", ["attempt", "data"])):
+        for name in evs:
+            ledger.append(root / "outbox" / "ledger.jsonl",
+                          ledger.event(key, name, at("2026-03-10", "09:00"), transport="smtp", msgid="<m@x>"))
+    now = at("2026-03-11", "10:00")
+
+    for moment in (now, now + timedelta(minutes=15)):
+        code, out, err = cli(capsys, root, moment, "send")
+        assert code == 1, out + err
+        assert "nothing was due" not in out
+        assert "Pass by smtp: nothing sent, 4 things to act on." in out
+        assert "  missed    missed apology: was due on 2026-03-04" in out
+        assert "  blocked   blocked explanation: the explanation template needs 'prevention'" in out
+        assert "  check     check apology: the connection ended after the message was handed over" in out
+        assert "  problem   cases/broken.md:" in out
+    assert smtp.handler.data_calls == []
+
+
+def test_nothing_was_due_only_when_true(root, start_server, capsys):
+    port = free_port()
+    write_config(root, port)
+    write_case(root, "late.md", case("ann@example.com", "2026-03-02"))
+    code, out, err = cli(capsys, root, at("2026-03-02"), "send")
+    assert (code, out.splitlines()[-1]) == (0, "Pass by smtp: nothing was due.")
+    # The server refused the connection: nothing was sent, and it says what will happen.
+    code, out, err = cli(capsys, root, at("2026-03-04"), "send")
+    assert code == 1
+    assert "Pass by smtp: 1 to retry later." in out and "nothing was due" not in out
+    assert "cannot connect" in err
+    start_server(port)
+    code, out, err = cli(capsys, root, at("2026-03-04", "10:06"), "send")
+    assert code == 0 and "Pass by smtp: 1 sent." in out

@@ -101,9 +101,10 @@ def plural(n: int, word: str) -> str:
 
 def summary(project: Project) -> str:
     text = f"{plural(project.files, 'case file')} read, {len(project.cases)} valid"
-    if project.problems:
-        files = len({p.path for p in project.problems})
-        text += f"; {plural(len(project.problems), 'problem')} in {plural(files, 'file')}"
+    errors = [p for p in project.problems if not p.warning]
+    if errors:
+        files = len({p.path for p in errors})
+        text += f"; {plural(len(errors), 'problem')} in {plural(files, 'file')}"
     return text
 
 

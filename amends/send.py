@@ -72,9 +72,12 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     render_one = Renderer(root, project, cache)
     prepared = in_order(messages.prepare(followups, histories, render_one), project.config)
     render_one.save()
-    warnings = [w for case in project.cases for w in messages.warnings(case, render_one.env)]
-    return Review(project, prepared, histories, project.problems + book.problems, name,
-                  warnings + renamed(project.cases, histories))
+    # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
+    problems = [p for p in project.problems + book.problems if not p.warning]
+    warnings = ([p for p in project.problems if p.warning]
+                + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
+                + renamed(project.cases, histories))
+    return Review(project, prepared, histories, problems, name, warnings)
 
 
 def doubtful(f: plan.Followup, problem: Problem) -> plan.Followup:

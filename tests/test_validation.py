@@ -466,6 +466,17 @@ def test_config_bad_timezone(root):
     assert (config.timezone, config.currency) == ("UTC", "USD")
 
 
+@pytest.mark.parametrize("after, expected", [
+    ("367 days", "'367 days' is too long a delay; at most 366 days"),
+    ("99999999999 days", "'99999999999 days' is not a delay"),
+])
+def test_config_plan_delay_is_bounded(root, after, expected):
+    """A plan delay that could overflow a date is refused on its line, not carried into the plan."""
+    config, problems = load_config(write_config(root, f"followups:\n  plan:\n    - kind: apology\n      after: {after}\n"))
+    [problem] = problems
+    assert_at(problem, 4, expected, path="amends.yaml")
+
+
 def test_missing_config_means_defaults(root):
     """Without amends.yaml every setting has its default and nothing is reported."""
     (root / "amends.yaml").unlink()

@@ -43,12 +43,16 @@ bench: $(UV)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The tests drive Debian's Chromium (Playwright's own browser download does not
-# work here), run the Nu HTML Checker, which needs Java, and read printed PDFs
-# with poppler-utils (pdftotext, pdfinfo).
+# work here), run the Nu HTML Checker, which needs Java, read printed PDFs
+# with poppler-utils (pdftotext, pdfinfo), and pass mail through Postfix. Postfix
+# is installed with debconf's "No configuration": the system's own Postfix has no
+# main.cf, so it neither starts nor relays; tests/test_postfix.py runs a private
+# instance on 127.0.0.1 that delivers into a folder of the test.
 system-deps:
-	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null || { \
-	  echo "Installing Chromium, Java and poppler-utils for the browser, HTML and print tests..."; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils >/dev/null; }
+	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix || { \
+	  echo "Installing Chromium, Java, poppler-utils and Postfix for the browser, HTML, print and mail tests..."; \
+	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
+	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix >/dev/null; }
 
 # The Nu HTML Checker and axe-core come from the npm registry (package.json).
 node_modules/.installed: package.json package-lock.json

@@ -425,3 +425,25 @@ def main(argv: list[str] | None = None) -> int:
         # Whoever read the output (`| head`) stopped early: no error of ours, and nothing more to print.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitStatus.OK
+    except OSError as error:
+        # The machine, not a case file: a read-only or full disk, a file where a folder belongs, an
+        # unreadable cases/. Every write is atomic, so what was written before is whole; say where, once.
+        print(f"error: {environment_problem(error, root)}", file=sys.stderr)
+        return ExitStatus.USAGE
+    except OverflowError:
+        # Only a date pushed past the year 9999 overflows: a delay in the follow-up plan far too long.
+        print(f"error: {CONFIG_NAME}: a delay ('after:') in followups.plan reaches past the year 9999; shorten it",
+              file=sys.stderr)
+        return ExitStatus.USAGE
+
+
+def environment_problem(error: OSError, root: Path) -> str:
+    """'PATH: what went wrong', with the path inside the project when it is."""
+    if error.filename is None:
+        return error.strerror or str(error)
+    path = Path(os.fsdecode(error.filename))
+    try:
+        path = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        pass
+    return f"{path.as_posix()}: {error.strerror or error}"

@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -308,16 +309,66 @@ def message_id(key: str, config: Config) -> str:
 
 def build(rendered: Rendered, key: str, config: Config, now: datetime) -> EmailMessage:
     """A multipart/alternative message with text and HTML parts, a Date and a Message-ID."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(config.business_name, addr_spec=config.business_email)
-    msg["To"] = Address(rendered.to_name, addr_spec=rendered.to_addr)
+    # The address headers are set as folded here (see address_header) and go out as they are: the email
+    # package's own folding drops the quotes of a long quoted name, which turned "Ann, eve@evil.example, …"
+    # into three addresses.
+    msg = EmailMessage(policy=SMTP.clone(refold_source="none"))
+    msg.set_raw("From", address_header("From", config.business_name, config.business_email))
+    msg.set_raw("To", address_header("To", rendered.to_name, rendered.to_addr))
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(key, config)
-    msg["Reply-To"] = Address(config.business_name, addr_spec=config.reply_to or config.business_email)
+    msg.set_raw("Reply-To", address_header("Reply-To", config.business_name, config.reply_to or config.business_email))
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
     return msg
+
+
+# A few plain words (RFC 5322 atoms, one space apart) can go out as they are. "=" and "?" are left
+# out so that no name can pass for an RFC 2047 encoded word.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*")
+MAX_HEADER_LINE = 78  # what RFC 5322 asks lines to keep to
+MAX_LINE = 998  # what it allows
+
+
+def address_header(field: str, name: str | None, addr: str) -> str:
+    """The value of an address header (From, To, Reply-To) that names exactly one address, `addr`.
+
+    A name that is not a few plain words goes in quotes (ASCII) or as one RFC 2047
+    encoded word (anything else), and its lines are folded here, only at spaces inside
+    the quotes: neither the email package nor a mail server reading the header can
+    take part of the name for another address. (Python 3.11 drops the quotes when it
+    folds a long quoted name itself, and it reads two encoded words folded apart
+    with a space between them, so the name is kept in one.)
+    """
+    addr_spec = Address(addr_spec=addr).addr_spec  # refuses anything but one plain address
+    name = name or ""
+    if CONTROL.search(name):
+        raise ValueError(f"the {field} name contains a line break or a control character")
+    if not name:
+        return addr_spec
+    prefix = len(field) + 2
+    if _PLAIN_NAME.fullmatch(name) and prefix + len(name) + len(addr_spec) + 3 <= MAX_HEADER_LINE:
+        return f"{name} <{addr_spec}>"
+    phrase = _fold(prefix, '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    # Python decodes an encoded word even inside quotes, so a name that looks like one is encoded too.
+    if not name.isascii() or "=?" in name or any(len(line) > MAX_LINE - prefix for line in phrase.split("\n")):
+        # Only a name of hundreds of characters without a space needs more than one encoded word.
+        phrase = Header(name, "utf-8", header_name=field, maxlinelen=MAX_LINE).encode(linesep="\n")
+    fits = len(phrase.rsplit("\n", 1)[-1]) + len(addr_spec) + 3 <= MAX_HEADER_LINE
+    return phrase + (" " if fits else "\n ") + f"<{addr_spec}>"
+
+
+def _fold(width: int, text: str) -> str:
+    """`text` folded before its spaces to keep lines short; a line never holds only the space."""
+    words = text.split(" ")
+    out, width = words[0], width + len(words[0])
+    for word in words[1:]:
+        if word and width + 1 + len(word) > MAX_HEADER_LINE:
+            out, width = out + "\n " + word, 1 + len(word)
+        else:
+            out, width = out + " " + word, width + 1 + len(word)
+    return out
 
 
 def file_name(key: str) -> str:

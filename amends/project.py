@@ -1,7 +1,9 @@
 """Read and validate a whole project: the one call every command starts with."""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,7 +15,7 @@ from .cache import NO_CACHE, Cache, digest
 from .casefile import parse_case
 from .config import CONFIG_NAME, Config, load_config
 from .model import Case, Problem
-from .validate import id_line, to_case, unique
+from .validate import copies, id_line, to_case, unique
 
 
 @dataclass
@@ -26,15 +28,61 @@ class Project:
     files: int = 0
     # A digest of every input file's bytes, by its name in the project.
     digests: dict[str, str] = field(default_factory=dict)
+    # Worth a look, stop nothing: entries of cases/ that are not read, cases that look copied.
+    warnings: list[Problem] = field(default_factory=list)
 
 
-def case_names(root: Path) -> list[str]:
-    """The case files' names in the project ("cases/….md"), in a stable order."""
-    try:
-        names = sorted(entry.name for entry in os.scandir(root / "cases") if entry.name.endswith(".md") and entry.is_file())
-    except OSError:
-        return []
-    return [f"cases/{name}" for name in names]
+CASE_SUFFIX = ".md"
+
+
+def case_names(root: Path) -> tuple[list[str], list[Problem]]:
+    """The case files' names in the project ("cases/….md"), in a stable order, and a word about every
+    other entry of cases/: a warning for what is not read, an error for a link out of the project.
+
+    Dotfiles (.gitkeep) and editor backups (x.md~, #x.md#) are passed over in silence. An
+    unreadable cases/ raises OSError: with no case known, nothing may be built or sent.
+    """
+    names, problems = [], []
+    inside = os.path.realpath(root) + os.sep
+    for entry in sorted(os.scandir(root / "cases"), key=lambda e: e.name):
+        if entry.name.startswith((".", "#")) or entry.name.endswith("~"):
+            continue
+        name = f"cases/{entry.name}"
+        target = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
+        if entry.is_symlink() and not target.startswith(inside):
+            problems.append(Problem(name, None, f"a symbolic link to {target}, outside the project: not read; "
+                                                "move the case file into cases/"))
+        elif why := _not_a_case_file(entry, target):
+            problems.append(Problem(name, None, f"{why}; not read", warning=True))
+        else:
+            names.append(name)
+    return names, problems
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+
+
+def _not_a_case_file(entry: os.DirEntry, target: str) -> str | None:
+    """Why an entry of cases/ is not read as a case file (`target`: where a link leads), or None if it is one.
+
+    The folder listing tells a plain file or folder without another system call: ten thousand cases
+    cost nothing more; only links and special files are looked at again.
+    """
+    if entry.is_dir():
+        if entry.name.lower().endswith(CASE_SUFFIX):
+            return "a folder named like a case file"
+        return "a folder: case files in subfolders are not read; move them into cases/"
+    if not entry.is_file():
+        try:
+            mode = entry.stat().st_mode
+        except FileNotFoundError:
+            return f"a symbolic link to {target}, which does not exist"
+        except OSError as error:
+            return f"cannot be looked at: {error.strerror}"
+        return f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})"
+    if not entry.name.endswith(CASE_SUFFIX):
+        return f"not a case file: case files end in '{CASE_SUFFIX}' (lower case)"
+    return None
 
 
 def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem]]:
@@ -68,12 +116,14 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     checked: dict[str, tuple] = {}
     todo: list[tuple[bytes, str]] = []
     started = time.time_ns()
-    names = case_names(root)
+    names, listed = case_names(root)
+    warnings = [p for p in listed if p.warning]
+    problems += [p for p in listed if not p.warning]
     for name in names:
         path = os.path.join(root, name)  # a string: pathlib costs a tenth of a second over ten thousand files
         try:
-            stat = os.stat(path)
-            times = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            info = os.stat(path)
+            times = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
             old, data = seen_before.get(name), None
             if old and old[0] == times:
                 digests[name] = old[1]
@@ -89,7 +139,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
             problems.append(Problem(name, None, f"cannot read the file: {error.strerror}"))
             continue
         # File times tick coarsely: a file changed just now could change again without them moving.
-        if max(stat.st_mtime_ns, stat.st_ctime_ns) < started - RACY_NS:
+        if max(info.st_mtime_ns, info.st_ctime_ns) < started - RACY_NS:
             seen[name] = (times, digests[name])
         if reuse:
             checked[name] = hit
@@ -105,9 +155,13 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     cases, found = unique([(case, line) for _, case, line, _ in checked.values() if case is not None])
     problems += [p for _, _, _, mine in checked.values() for p in mine] + found
     problems.sort(key=lambda p: (p.path != CONFIG_NAME, p.path, p.line or 0))
-    return Project(root, config, cases, problems, len(names), digests)
+    return Project(root, config, cases, problems, len(names), digests, warnings + copies(cases))
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
+    """The file's bytes; a file swapped for a FIFO since the folder was listed is refused, not waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         return f.read()

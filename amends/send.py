@@ -74,7 +74,7 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     render_one.save()
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
     problems = [p for p in project.problems + book.problems if not p.warning]
-    warnings = ([p for p in project.problems if p.warning]
+    warnings = ([p for p in project.problems if p.warning] + project.warnings
                 + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
                 + renamed(project.cases, histories))
     return Review(project, prepared, histories, problems, name, warnings)

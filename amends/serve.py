@@ -4,8 +4,10 @@ from __future__ import annotations
 import functools
 import http.server
 import logging
+import os
 import threading
 from collections.abc import Callable
+from http import HTTPStatus
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -35,18 +37,46 @@ def watch(paths: list[Path], rebuild: Callable[[], None], stop: threading.Event,
             seen = now
             try:
                 rebuild()
+            except OSError as error:  # the disk, not the code: one line, as the command line says it
+                log.error("rebuild failed: %s: %s; the site was left as it was", error.filename, error.strerror)
             except Exception:  # a broken template must not stop the server
                 log.exception("rebuild failed; fix the error and save again")
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the files of site/ to this machine only.
+
+    The Host header must name this machine: otherwise a web page elsewhere could
+    point a name of its own at 127.0.0.1 (DNS rebinding) and read the site.
+    Folders are never listed, and no symbolic link leads out of site/.
+    """
+
+    def send_head(self):
+        port = self.server.server_address[1]
+        if (self.headers.get("Host") or "").lower() not in {f"{host}:{port}" for host in LOCAL_HOSTS}:
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "This server answers only to 127.0.0.1, localhost and [::1]")
+            return None
+        top = os.path.realpath(self.directory)
+        real = os.path.realpath(self.translate_path(self.path))
+        if real != top and not real.startswith(top + os.sep):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        return super().send_head()
+
+    def list_directory(self, path):
+        self.send_error(HTTPStatus.NOT_FOUND)
+        return None
+
     def log_message(self, format: str, *args) -> None:
         log.debug(format, *args)
 
 
 def make_server(site_dir: Path, port: int) -> http.server.ThreadingHTTPServer:
     """An HTTP server for site_dir bound to the loopback address only."""
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    handler = functools.partial(_SiteHandler, directory=str(site_dir))
     return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 

@@ -468,9 +468,10 @@ def _replace(path: str, new: bytes | str) -> None:
         else:
             os.link(new, tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        _name(error, path, tmp)
         raise
 
 
@@ -491,10 +492,17 @@ def _create(path: str, data: bytes) -> None:
     try:
         with f:
             f.write(data)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(path)
+        _name(error, path)
         raise
+
+
+def _name(error: BaseException, path: str, tmp: str | None = None) -> None:
+    """Make an OSError name the file being written: a full disk names no file, and the temporary one means nothing to anyone."""
+    if isinstance(error, OSError) and error.filename in (None, tmp):
+        error.filename = path
 
 
 def _link(source: str, path: str) -> None:

@@ -127,7 +127,9 @@ class SmtpTransport:
 
         try:
             self.client = yagmail.SMTP(
-                user=s.user or None, password=self.credentials, host=s.host,
+                # As {name: alias}, so that yagmail takes the login name as written: given as a
+                # string without "@", it appends "@gmail.com" (SendGrid's "apikey" would fail).
+                user={s.user: s.user} if s.user else None, password=self.credentials, host=s.host,
                 port=s.port or DEFAULT_PORTS[s.security],
                 smtp_ssl=s.security == "tls",
                 smtp_starttls={"context": context} if s.security == "starttls" else False,

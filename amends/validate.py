@@ -5,6 +5,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 from .casefile import RawCase
 from .config import Config
@@ -54,19 +55,52 @@ def id_line(raw: RawCase) -> int:
     return raw.doc.lines.get(("id",), 1)
 
 
+# Names of site pages that sit beside the case pages (site/cases/index.html): no case id may take one,
+# in any case, since on macOS and Windows "INDEX.html" is "index.html".
+RESERVED_IDS = ("index",)
+
+
 def unique(cases: list[tuple[Case, int]]) -> tuple[list[Case], list[Problem]]:
-    """Cases sorted by id, less those whose id another case shares, and a problem for each of those."""
-    # An id names a page and a ledger key, so two cases may never share one.
+    """Cases sorted by id, less those whose id another case shares, and a problem for each of those.
+
+    An id names a page, a ledger key and kept .eml files, so two cases may never
+    share one, ignoring case: on macOS and Windows `Foo` and `foo` are one file.
+    When one of the files is named after the id, that one is kept and the others
+    are reported; otherwise all of them are.
+    """
     by_id: dict[str, list[tuple[Case, int]]] = defaultdict(list)
     for case, line in cases:
-        by_id[case.id].append((case, line))
-    problems = []
-    for case_id in sorted(i for i, same in by_id.items() if len(same) > 1):
-        paths = [c.path for c, _ in by_id[case_id]]
-        for case, line in by_id[case_id]:
-            others = ", ".join(p for p in paths if p != case.path)
-            problems.append(Problem(case.path, line, f"the case id '{case_id}' is also used by {others}; ids must be unique", "id"))
-    return sorted((same[0][0] for same in by_id.values() if len(same) == 1), key=lambda c: c.id), problems
+        by_id[case.id.casefold()].append((case, line))
+    kept, problems = [], []
+    for key in sorted(by_id):
+        same = by_id[key]
+        if len(same) == 1:
+            kept.append(same[0][0])
+            continue
+        named = [case for case, _ in same if Path(case.path).stem == case.id]
+        owner = named[0] if len(named) == 1 else None
+        if owner is not None:
+            kept.append(owner)
+        in_case = " (ids differ only in upper and lower case)" if len({c.id for c, _ in same}) > 1 else ""
+        for case, line in same:
+            if case is not owner:
+                others = ", ".join(c.path for c, _ in same if c is not case)
+                keeps = f"; {owner.path} is named after it and keeps it" if owner else ""
+                problems.append(Problem(case.path, line, f"the case id '{case.id}' is also used by {others}{in_case}; "
+                                                         f"ids must be unique{keeps}", "id"))
+    return sorted(kept, key=lambda c: c.id), problems
+
+
+def copies(cases: list[Case]) -> list[Problem]:
+    """A warning for each case with the customer's address, `opened` date and title of another: likely a copied file."""
+    by_facts: dict[tuple, list[Case]] = defaultdict(list)
+    for case in cases:
+        if case.customer.email:
+            by_facts[(case.customer.email.casefold(), case.opened, case.title)].append(case)
+    return [Problem(case.path, None, (
+        f"same customer address, opened date and title as {', '.join(c.path for c in same if c is not case)}; "
+        "was the file copied? Keep one case per complaint"), warning=True)
+        for same in by_facts.values() if len(same) > 1 for case in same]
 
 
 def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem]]:
@@ -77,9 +111,9 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     customer_shaped = r.keys(("customer",), CUSTOMER_KEYS) or not r.present(("customer",))
 
     case_id = r.text(("id",)) or raw.stem
-    if case_id == "index":
-        r.problem(("id",) if r.present(("id",)) else (), "'index' cannot be a case id: it is the name of the list "
-                                                          "of all cases (rename the file or set 'id:')")
+    if case_id.casefold() in RESERVED_IDS:
+        r.problem(("id",) if r.present(("id",)) else (), f"'{case_id}' cannot be a case id: it is the name of the "
+                                                          "list of all cases (rename the file or set 'id:')")
     elif not ID_PATTERN.fullmatch(case_id):
         where = ("id",) if r.present(("id",)) else ()
         r.problem(where, f"'{shown(case_id)}' cannot be a case id: use letters, digits, '.', '_' and '-' only "

@@ -1,0 +1,162 @@
+"""When the machine fails (read-only or full disk, a file where a folder belongs, an unreadable cases/,
+absurd settings), every command says where in one line and exits 2: no traceback, nothing half written.
+
+Read-only folders and a full disk are real: each command runs in a mount namespace of its own
+(`unshare -m`) with a read-only bind mount or a tiny tmpfs over the folder. The tests run as root, which
+chmod cannot stop, so an unreadable cases/ is tried as the user nobody (setpriv).
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import MINIMAL_CASE, REPO, write_case
+
+NOBODY = 65534
+DUE = "2026-03-09T10:00"  # MINIMAL_CASE's apology is due by then
+
+
+def run(root: Path, *args: str, mount: str = "", user: int | None = None) -> subprocess.CompletedProcess:
+    """build.py in a child process; `mount` runs first in a mount namespace of its own."""
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(root), *args]
+    if mount:
+        command = ["unshare", "-m", "sh", "-ec", f"{mount}; exec {shlex.join(command)}"]
+    if user is not None:
+        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def can_mount() -> bool:
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-m", "mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", "/mnt"],
+                          capture_output=True).returncode == 0
+
+
+needs_mounts = pytest.mark.skipif(not can_mount(), reason="needs root and mount namespaces (unshare -m)")
+
+
+def read_only(folder: Path) -> str:
+    return f"mount --bind {shlex.quote(str(folder))} {shlex.quote(str(folder))}; " \
+           f"mount -o remount,bind,ro {shlex.quote(str(folder))}"
+
+
+def one_error_line(result: subprocess.CompletedProcess, *words: str) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+    return errors[0]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def no_temporary_files(folder: Path) -> None:
+    assert [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")] == []
+
+
+@pytest.fixture
+def project(root: Path) -> Path:
+    write_case(root, "late-cake.md", MINIMAL_CASE)
+    (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
+                                      "timezone: Europe/Berlin\n", encoding="utf-8")
+    return root
+
+
+@needs_mounts
+def test_read_only_site(project):
+    assert run(project, "--now", DUE).returncode == 0
+    before = snapshot(project / "site")
+    write_case(project, "second.md", MINIMAL_CASE.replace("Cake delivered late", "Second case"))
+    result = run(project, "--now", DUE, mount=read_only(project / "site"))
+    one_error_line(result, "site/", "Read-only file system")
+    assert snapshot(project / "site") == before
+    no_temporary_files(project / "site")
+
+
+@needs_mounts
+def test_read_only_outbox(project):
+    (project / "outbox").mkdir()
+    result = run(project, "--now", DUE, "send", mount=read_only(project / "outbox"))
+    one_error_line(result, "outbox/", "Read-only file system")
+    assert list((project / "outbox").iterdir()) == []
+
+
+@needs_mounts
+def test_full_disk(demo_root):
+    """A site/ on a disk with room for a few pages: the build stops at the first page that does not fit."""
+    site = demo_root / "site"
+    site.mkdir()
+    # What the full disk holds afterwards is looked at inside the namespace, before the tmpfs goes with it.
+    look = f"{sys.executable} -c {shlex.quote(CHECK_WHOLE)} {shlex.quote(str(site))}"
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(demo_root), "--now", DUE]
+    result = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=48k tmpfs {shlex.quote(str(site))}; "
+                             f"{shlex.join(command)}; status=$?; {look} >&2; exit $status"],
+                            capture_output=True, text=True, timeout=300)
+    one_error_line(result, "site/", "No space left on device")
+    assert "whole: True" in result.stderr
+
+
+# Every page left on the full disk is whole, and no temporary file is left.
+CHECK_WHOLE = """
+import pathlib, sys
+files = [p for p in pathlib.Path(sys.argv[1]).rglob("*") if p.is_file()]
+whole = all(not p.name.endswith(".tmp") and (p.suffix != ".html" or p.read_bytes().rstrip().endswith(b"</html>"))
+            for p in files)
+print(f"whole: {whole} ({len(files)} files)")
+"""
+
+
+def test_a_file_where_a_folder_belongs(project):
+    (project / "site").write_text("not a folder")
+    one_error_line(run(project, "--now", DUE), "site")
+    assert (project / "site").read_text() == "not a folder"
+    (project / "outbox").write_text("not a folder")
+    one_error_line(run(project, "--now", DUE, "send"), "outbox")
+    assert (project / "outbox").read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("delay", ["99999999 days", "999999999999 business days", "99999999999999999999 days"])
+def test_huge_delays(project, delay):
+    (project / "amends.yaml").write_text(
+        "business: {name: Test Shop, email: care@shop.example.com}\n"
+        f"followups:\n  plan:\n    - kind: apology\n      after: {delay}\n", encoding="utf-8")
+    for command in ("check", "build", "followups", "send"):
+        one_error_line(run(project, "--now", DUE, command), "amends.yaml")
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None and os.geteuid() == 0, reason="needs setpriv to drop root")
+def test_unreadable_cases_folder_is_an_error_and_the_site_is_left_alone(demo_root):
+    # A folder nobody can use (pytest's own tmp folders are root's alone); nobody owns the project.
+    folder = Path(tempfile.mkdtemp(prefix="amends-env-", dir="/var/tmp"))
+    try:
+        folder.chmod(0o755)
+        root = folder / "project"
+        shutil.copytree(demo_root, root)
+        user = NOBODY if os.geteuid() == 0 else None
+        if user is not None:
+            for path in [root, *root.rglob("*")]:
+                os.lchown(path, user, user)
+        assert run(root, "--now", DUE, user=user).returncode in (0, 1)
+        before = snapshot(root / "site")
+        assert any(name.startswith("cases/") for name in before)
+        (root / "cases").chmod(0)
+        for command in ("build", "check"):
+            result = run(root, "--now", DUE, command, user=user)
+            one_error_line(result, "cases", "Permission denied")
+            assert "All good" not in result.stdout
+        assert snapshot(root / "site") == before
+    finally:
+        (folder / "project" / "cases").chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -9,6 +9,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import date, datetime, time as clock, timezone
 from enum import IntEnum
 from pathlib import Path
@@ -19,7 +20,7 @@ from jinja2 import TemplateError
 
 # site, demo and serve are imported by the commands that use them: `followups` and `check` run
 # every few minutes and should not wait for what they never use.
-from . import ledger, scheduler, send
+from . import ledger, messages, scheduler, send
 from .cache import FOLDER as CACHE_FOLDER, Cache
 from .config import CONFIG_NAME, load_config
 from .model import CHANNELS, Problem
@@ -151,9 +152,14 @@ def cmd_build(root: Path, now: datetime, clean: bool = False, memory: dict | Non
 
 
 def followup_problems(state: send.Review) -> list[Problem]:
-    """Each follow-up that would be blocked, as a problem in its case file."""
-    return [Problem(p.followup.case.path, None, f"the {p.followup.kind} follow-up would be blocked: {p.followup.reason}")
-            for p in state.prepared if p.followup.state == "blocked"]
+    """Each follow-up that would be blocked, as a problem in its case file; a missing or broken
+    template is one problem, however many follow-ups it blocks (a misspelled kind in the plan, say)."""
+    blocked = [p.followup for p in state.prepared if p.followup.state == "blocked"]
+    templates = Counter(f.reason for f in blocked if messages.template_fault(f.reason))
+    return ([Problem("templates/email", None, f"{reason} ({plural(n, 'follow-up')} blocked)")
+             for reason, n in sorted(templates.items())]
+            + [Problem(f.case.path, None, f"the {f.kind} follow-up would be blocked: {f.reason}")
+               for f in blocked if f.reason not in templates])
 
 
 def cmd_check(root: Path, now: datetime) -> ExitStatus:

@@ -15,7 +15,7 @@ CONFIG_NAME = "amends.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TRANSPORTS = ("outbox", "smtp")
 SECURITY = ("none", "starttls", "tls")
-_DELAY = re.compile(r"(\d{1,4})\s+(business\s+)?days?")
+_DELAY = re.compile(r"(\d+)\s+(business\s+)?days?")
 MAX_DELAY_DAYS = 366  # a follow-up a year after the case at most: more is a typo, and could overflow a date
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
@@ -219,7 +219,7 @@ def _plan(r: Reader) -> tuple[Step, ...]:
         kind = r.text(item + ("kind",), required=True)
         after = r.text(item + ("after",), required=True)
         match = _DELAY.fullmatch(after.lower()) if after else None
-        if match and int(match.group(1)) > MAX_DELAY_DAYS:
+        if match and (len(match.group(1)) > 4 or int(match.group(1)) > MAX_DELAY_DAYS):
             r.problem(item + ("after",), f"'{after}' is too long a delay; at most {MAX_DELAY_DAYS} days")
             match = None
         elif after and not match:

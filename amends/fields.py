@@ -130,6 +130,9 @@ class Reader:
     def text_list(self, keypath: KeyPath) -> tuple[str, ...]:
         out = []
         for itempath in self.items(keypath):
+            if _blank(self.raw(itempath)):  # `tags: [a, ~]`: say so rather than drop the item
+                self.problem(itempath, f"'{dotted(itempath)}' is empty; give it a value or remove it")
+                continue
             value = self.text(itempath)
             if value is not None:
                 out.append(value)

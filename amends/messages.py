@@ -116,6 +116,14 @@ def has_template_set(env: Environment, language: str) -> bool:
     return template_set(env, "apology", language)[0] != DEFAULT_LANGUAGE or language.split("-")[0] == DEFAULT_LANGUAGE
 
 
+# How a reason starts when the templates, not the case, are at fault: one problem for them all.
+NO_TEMPLATE = "there is no template "
+
+
+def template_fault(reason: str) -> bool:
+    return reason.startswith(NO_TEMPLATE) or " template has an error: " in reason
+
+
 # Words that speak of the customer instead of to them, beside their own names.
 _THIRD_PERSON = re.compile(r"\b(the customer|the client|der Kunde|die Kundin|des Kunden|der Kundin)\b", re.IGNORECASE)
 
@@ -179,7 +187,7 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
         field = missing[-1] if missing else str(error)
         return f"the {name} template needs '{field}', which the case does not give"
     except TemplateNotFound as error:
-        return f"there is no template templates/email/{error.name}"
+        return f"{NO_TEMPLATE}templates/email/{error.name}"
     except TemplateError as error:
         return f"the {name} template has an error: {error}"
     if needs_subject and (not subject or CONTROL.search(subject) or len(subject) > MAX_SUBJECT):

@@ -223,13 +223,26 @@ def test_a_problem_in_amends_yaml_stops_sending_and_recording(capsys, root, sett
 
 def test_check_shows_a_settings_problem_once_not_per_follow_up(capsys, root):
     (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@@shop}\n", encoding="utf-8")
-    for n in range(5):
-        write_case(root, f"cake-{n}.md", SENDING_CASE)
+    for n in range(5):  # five customers, so that no case looks like a copy of another
+        write_case(root, f"cake-{n}.md", SENDING_CASE.replace("ann@example.com", f"ann{n}@example.com"))
     code, out, err = run(capsys, root, "check")
     assert code == 1
     assert err.splitlines() == ["amends.yaml:1: 'care@@shop' is not a valid email address: "
                                 "The part after the @-sign contains invalid characters: '@'."]
     assert "follow-ups not checked until amends.yaml is fixed" in out
+
+
+def test_a_misspelled_plan_kind_is_one_line_not_one_per_case(capsys, root):
+    """A kind with no template blocks every case's follow-up: check says so once, not per case."""
+    (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
+                                      "followups:\n  plan:\n    - kind: apology\n      after: 2 business days\n"
+                                      "    - kind: explanaton\n      after: 3 business days\n", encoding="utf-8")
+    for n in range(5):
+        write_case(root, f"cake-{n}.md", SENDING_CASE.replace("ann@example.com", f"ann{n}@example.com"))
+    code, out, err = run(capsys, root, "check")
+    assert code == 1
+    assert err.splitlines() == ["templates/email: there is no template templates/email/explanaton.subject.txt "
+                                "(5 follow-ups blocked)"]
 
 
 # -- time travel is safe (issue 15, item 10) ----------------------------------------

@@ -129,11 +129,16 @@ def test_a_file_where_a_folder_belongs(project):
 
 @pytest.mark.parametrize("delay", ["99999999 days", "999999999999 business days", "99999999999999999999 days"])
 def test_huge_delays(project, delay):
+    """A delay too large for a date is a settings problem on its line: shown by every command, and
+    sending refuses (exit 2) until it is fixed."""
     (project / "amends.yaml").write_text(
         "business: {name: Test Shop, email: care@shop.example.com}\n"
         f"followups:\n  plan:\n    - kind: apology\n      after: {delay}\n", encoding="utf-8")
-    for command in ("check", "build", "followups", "send"):
-        one_error_line(run(project, "--now", DUE, command), "amends.yaml")
+    line = f"amends.yaml:5: '{delay}' is too long a delay; at most 366 days"
+    for command, code in (("check", 1), ("build", 1), ("followups", 0), ("send", 2)):
+        result = run(project, "--now", DUE, command)
+        assert result.returncode == code and "Traceback" not in result.stderr, (command, result.stderr)
+        assert result.stderr.splitlines().count(line) == 1, (command, result.stderr)
 
 
 @pytest.mark.skipif(shutil.which("setpriv") is None and os.geteuid() == 0, reason="needs setpriv to drop root")

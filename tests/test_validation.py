@@ -466,9 +466,15 @@ def test_config_bad_timezone(root):
     assert (config.timezone, config.currency) == ("UTC", "USD")
 
 
+def test_an_empty_list_item_is_reported_not_dropped(root):
+    """`tags: [cake, ~]`: the empty item is named, not silently left out."""
+    problem = only_problem(root, case_text({}, ["tags: [cake, ~]"]))
+    assert_at(problem, EXTRA, "'tags[2]' is empty; give it a value or remove it", field="tags[2]")
+
+
 @pytest.mark.parametrize("after, expected", [
     ("367 days", "'367 days' is too long a delay; at most 366 days"),
-    ("99999999999 days", "'99999999999 days' is not a delay"),
+    ("99999999999 business days", "'99999999999 business days' is too long a delay; at most 366 days"),
 ])
 def test_config_plan_delay_is_bounded(root, after, expected):
     """A plan delay that could overflow a date is refused on its line, not carried into the plan."""

@@ -436,11 +436,6 @@ def main(argv: list[str] | None = None) -> int:
         # unreadable cases/. Every write is atomic, so what was written before is whole; say where, once.
         print(f"error: {environment_problem(error, root)}", file=sys.stderr)
         return ExitStatus.USAGE
-    except OverflowError:
-        # Only a date pushed past the year 9999 overflows: a delay in the follow-up plan far too long.
-        print(f"error: {CONFIG_NAME}: a delay ('after:') in followups.plan reaches past the year 9999; shorten it",
-              file=sys.stderr)
-        return ExitStatus.USAGE
 
 
 def environment_problem(error: OSError, root: Path) -> str:

@@ -34,7 +34,12 @@ class Step:
 
     @property
     def delay_text(self) -> str:
-        return f"{self.days} {'business ' if self.business_days else ''}day{'s' if self.days != 1 else ''}"
+        return days_text(self.days, self.business_days)
+
+
+def days_text(n: int, business: bool) -> str:
+    """3 business days, 1 day."""
+    return f"{n} {'business ' if business else ''}day{'s' if n != 1 else ''}"
 
 
 DEFAULT_PLAN = (

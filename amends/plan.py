@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .config import Config, Step
+from .config import Config, Step, days_text
 from .ledger import History, key_for
 from .model import TASKS, Case
 
@@ -273,7 +273,7 @@ def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config,
         if e.state != "done" and (grace is None or moment > grace):
             grace = moment
         if best is None or moment > best.moment:
-            gap = "right after" if n == 0 else f"{_days_text(n, business)} after"
+            gap = "right after" if n == 0 else f"{days_text(n, business)} after"
             why = {"sent": f"goes out {gap} the {e.kind} was sent",
                    "done": f"goes out {gap} the {e.kind} was marked done"}.get(
                 e.state, f"waits for the {e.kind}, then goes out {gap} it")
@@ -408,9 +408,6 @@ def _days_after(moment: datetime, n: int, business: bool, config: Config, zone: 
     day = add_business_days(local.date(), n, config) if business else local.date() + timedelta(days=n)
     return next_slot(datetime.combine(day, local.time(), tz), config, zone)
 
-
-def _days_text(n: int, business: bool) -> str:
-    return f"{n} {'business ' if business else ''}day{'s' if n != 1 else ''}"
 
 
 def _opening(day: date, config: Config, zone: str) -> datetime:

@@ -58,7 +58,7 @@ class Review:
     @property
     def cannot_send(self) -> list[Problem]:
         """Problems in amends.yaml or the ledger: with either, nothing may be sent or recorded."""
-        return [p for p in self.problems if p.path in (CONFIG_NAME, ledger.NAME) and not p.warning]
+        return [p for p in self.problems if p.path in (CONFIG_NAME, ledger.NAME)]
 
 
 def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE) -> Review:

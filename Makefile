@@ -47,12 +47,13 @@ bench: $(UV)
 # with poppler-utils (pdftotext, pdfinfo), and pass mail through Postfix. Postfix
 # is installed with debconf's "No configuration": the system's own Postfix has no
 # main.cf, so it neither starts nor relays; tests/test_postfix.py runs a private
-# instance on 127.0.0.1 that delivers into a folder of the test.
+# instance on 127.0.0.1 that delivers into a folder of the test. LibreOffice Calc
+# (libreoffice-calc-nogui) opens cases.csv in tests/test_spreadsheet.py.
 system-deps:
-	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix || { \
-	  echo "Installing Chromium, Java, poppler-utils and Postfix for the browser, HTML, print and mail tests..."; \
+	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix && command -v soffice >/dev/null || { \
+	  echo "Installing Chromium, Java, poppler-utils, Postfix and LibreOffice Calc for the browser, HTML, print, mail and spreadsheet tests..."; \
 	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix >/dev/null; }
+	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix libreoffice-calc-nogui >/dev/null; }
 
 # The Nu HTML Checker and axe-core come from the npm registry (package.json).
 node_modules/.installed: package.json package-lock.json

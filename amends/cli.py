@@ -5,6 +5,7 @@ import argparse
 import gc
 import logging
 import os
+import shlex
 import shutil
 import sys
 import threading
@@ -135,6 +136,18 @@ def build(root: Path, now: datetime, memory: dict | None = None) -> tuple[str, l
     return *result, written
 
 
+def again(root: Path, *words: str) -> str:
+    """A command line that runs build.py again as this run did: with this Python, and --root when given."""
+    def here(path: Path, program: bool = False) -> str:
+        path = path.absolute()
+        if not path.is_relative_to(Path.cwd()):
+            return str(path)
+        inside = path.relative_to(Path.cwd())
+        return f"./{inside}" if program and inside.parent == Path(".") else str(inside)
+    where = [] if root == Path(".") else ["--root", str(root)]
+    return shlex.join([here(Path(sys.executable), program=True), here(Path(__file__).parent.parent / "build.py"), *where, *words])
+
+
 def cmd_build(root: Path, now: datetime, clean: bool = False, memory: dict | None = None) -> ExitStatus:
     started = time.perf_counter()
     if clean:
@@ -147,7 +160,7 @@ def cmd_build(root: Path, now: datetime, clean: bool = False, memory: dict | Non
         return ExitStatus.PROBLEMS
     print_problems(problems)
     print(f"{text}. Built site/ in {time.perf_counter() - started:.2f}s ({written} files changed).")
-    print(f"Open {(root / 'site' / 'index.html').resolve().as_uri()} or run: python build.py serve")
+    print(f"Open {(root / 'site' / 'index.html').resolve().as_uri()} or run: {again(root, 'serve')}")
     return ExitStatus.PROBLEMS if problems else ExitStatus.OK
 
 
@@ -266,7 +279,7 @@ def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
         shutil.copytree(root / "templates", args.out / "templates")
     for name, text in demo.generate(args.cases, args.seed, today):
         (cases / name).write_text(text, encoding="utf-8")
-    print(f"Wrote {plural(args.cases, 'case')} to {cases}; build them with: python build.py --root {args.out}")
+    print(f"Wrote {plural(args.cases, 'case')} to {cases}; build them with: {again(args.out)}")
     return ExitStatus.OK
 
 

@@ -9,6 +9,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -19,6 +20,11 @@ from .plan import Followup
 
 # A cell starting with one of these is run as a formula by a spreadsheet (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ...except a phone number: '+', digits and spaces, which LibreOffice's CSV import keeps as text, as
+# written (digits without a space it would read as a number and drop the '+', so those keep the quote).
+PHONE = re.compile(r"\+\d+(?: \d+)+")
+# Written first, so that LibreOffice's default import and Excel read the file as UTF-8, not as Latin-1.
+BOM = b"\xef\xbb\xbf"
 HEAD_COLUMNS = (
     "id", "title", "status", "reopened", "channel", "opened", "resolved", "days_to_resolve",
     "fault", "severity", "owner", "team", "category", "tags",
@@ -40,7 +46,7 @@ def _text(value: str | None) -> str:
     """Text for a cell, with a quote in front when a spreadsheet would read it as a formula."""
     if not value:
         return ""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return "'" + value if value.startswith(FORMULA_START) and not PHONE.fullmatch(value) else value
 
 
 def _number(value: Decimal | int | None) -> str:
@@ -124,13 +130,13 @@ def csv_line(case: Case, columns: list[str]) -> bytes:
 # The exports are joined from each case's part as UTF-8 bytes: ten thousand cases joined as
 # text would be a string of 50 million characters, at two or four bytes each when any is not Latin-1.
 def cases_csv(cases: list[Case], lines: list[bytes] | None = None) -> bytes:
-    """Every case field as one spreadsheet row (for Excel/LibreOffice/Numbers), in UTF-8.
+    """Every case field as one spreadsheet row (for Excel/LibreOffice/Numbers), in UTF-8 with a BOM.
 
     `lines` may hold each case's `csv_line` already made, in the order of `cases`.
     """
     columns = currencies(cases)
     head = _csv([*HEAD_COLUMNS, *(f"compensation_{c}" for c in columns), *TAIL_COLUMNS])
-    return b"".join([head, *(lines if lines is not None else (csv_line(case, columns) for case in cases))])
+    return b"".join([BOM, head, *(lines if lines is not None else (csv_line(case, columns) for case in cases))])
 
 
 def _plain(value: object) -> str:

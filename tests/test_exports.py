@@ -106,8 +106,9 @@ def front_matters(root: Path) -> dict[str, dict]:
 
 
 def rows(data: bytes) -> list[dict[str, str]]:
-    """The rows of cases.csv as it is written: UTF-8 bytes."""
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    """The rows of cases.csv as it is written: UTF-8 bytes after a BOM."""
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8")[1:], newline="")))
 
 
 def add_extra_cases(root: Path) -> None:
@@ -129,7 +130,7 @@ def feed(state) -> bytes:
 def test_csv_has_a_header_and_one_row_per_case_in_order(demo_root):
     cases = load_project(demo_root, TODAY).cases
     data = cases_csv(cases)
-    assert data.startswith(b"id,title,status,reopened,")
+    assert data.startswith(b"\xef\xbb\xbfid,title,status,reopened,")
     assert data.endswith(b"\r\n")
     assert [row["id"] for row in rows(data)] == [case.id for case in cases]
     assert len(rows(data)) == len(list((demo_root / "cases").glob("*.md"))) == 16
@@ -142,8 +143,8 @@ def test_csv_row_matches_the_front_matter(demo_root):
         assert row[name] == fm[name], name
     for name in ("name", "email", "company", "timezone", "language"):
         assert row[f"customer_{name}"] == fm["customer"][name], name
-    # A phone number starts with '+', which a spreadsheet would run as a formula.
-    assert row["customer_phone"] == "'" + fm["customer"]["phone"]
+    # A phone number starts with '+', but LibreOffice keeps '+', digits and spaces as text: no quote in front.
+    assert row["customer_phone"] == fm["customer"]["phone"]
     assert row["opened"] == fm["opened"].isoformat() and row["resolved"] == fm["resolved"].isoformat()
     assert row["days_to_resolve"] == str((fm["resolved"] - fm["opened"]).days)
     assert row["tags"] == "; ".join(fm["tags"])
@@ -204,7 +205,7 @@ def test_csv_defuses_formulas_in_text_but_not_numbers(root):
     [row] = rows(cases_csv(project.cases))
     assert row["title"] == '\'=HYPERLINK("http://evil.example","click")'
     assert row["customer_name"] == "'@Eve Example"
-    assert row["customer_phone"] == "'+44 20 7946 0000"
+    assert row["customer_phone"] == "+44 20 7946 0000"  # '+', digits and spaces: a phone, as written
     assert row["owner"] == "'-2+3"
     assert row["tags"] == "'+cmd; safe"
     assert row["team"] == "Kitchen"
@@ -213,10 +214,13 @@ def test_csv_defuses_formulas_in_text_but_not_numbers(root):
 
 def test_csv_defuses_leading_tab_and_carriage_return(demo_root):
     case = load_project(demo_root, TODAY).cases[0]
-    tricky = dataclasses.replace(case, title="\t=1+1", what_went_wrong="\r=cmd")
+    tricky = dataclasses.replace(case, title="\t=1+1", what_went_wrong="\r=cmd",
+                                 how_resolved="+45 1+1", prevention="+4531427710")
     [row] = rows(cases_csv([tricky]))
     assert row["title"] == "'\t=1+1"
     assert row["what_went_wrong"] == "'\r=cmd"
+    # Not a phone: a formula after the digits, or digits LibreOffice would read as a number without the '+'.
+    assert (row["how_resolved"], row["prevention"]) == ("'+45 1+1", "'+4531427710")
 
 
 def test_csv_of_no_cases_is_just_the_header():

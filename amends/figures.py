@@ -78,9 +78,32 @@ class Figures:
         settled = self.recovered + self.lost
         return self.recovered / settled if settled else None
 
+    @property
+    def fault_shares(self) -> tuple[tuple[str, int, int | None], ...]:
+        """Each fault's count and whole-percent share of the cases opened, the shares summing to exactly 100."""
+        shares = whole_percents([n for _, n in self.by_fault])
+        return tuple((fault, n, share) for (fault, n), share in zip(self.by_fault, shares))
+
     def per_case(self, currency: str) -> Decimal | None:
         total = dict(self.compensation).get(currency)
         return (total / self.compensated_cases).quantize(Decimal("0.01")) if total is not None and self.compensated_cases else None
+
+
+def whole_percents(counts: list[int]) -> list[int | None]:
+    """Whole-percent shares of `counts` that add up to exactly 100 (largest remainder).
+
+    Each share is first rounded down; the points still missing go one each to
+    the largest remainders, the earlier count first on a tie. No total, no shares.
+    """
+    total = sum(counts)
+    if not total:
+        return [None] * len(counts)
+    floors = [100 * n // total for n in counts]
+    remainders = [100 * n % total for n in counts]
+    order = sorted(range(len(counts)), key=lambda i: (-remainders[i], i))
+    for i in order[:100 - sum(floors)]:
+        floors[i] += 1
+    return floors
 
 
 def first_contact_days(case: Case) -> int | None:

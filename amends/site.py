@@ -156,6 +156,8 @@ def group_pages(cases: list[Case], links: Links, inputs: dict[str, str], every: 
                         key=every))
         out += [Page(f"{section}/{g.slug}.html", "group.html", {
             "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
+            **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
+               if section == "customers" else {}),
         }, key=digest(section, g.name, *(inputs[c.path] for c in g.cases))) for g in groups]
     return out
 
@@ -226,12 +228,17 @@ def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[P
     warnings: dict[str, list] = {}
     for warning in state.warnings:
         warnings.setdefault(warning.path, []).append(warning)
+    customers = views.cases_by_customer(cases)
     for case in cases:
         mine, warned = by_case.get(case.id, []), warnings.get(case.path, [])
         file = state.project.digests[case.path]
+        earlier, later = views.other_cases(case, customers[views.customer_key(case)])
+        # The page shows the customer's other cases: any change to one of them changes this page.
+        others = [part for c in earlier + later for part in (c.id, state.project.digests[c.path])]
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
-        }, digest(file, *map(followup_digest, mine), *map(str, warned)),
+            "earlier": earlier, "later": later,
+        }, digest(file, *map(followup_digest, mine), *map(str, warned), "others", *others),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:

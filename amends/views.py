@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from .model import STATUSES, Case, Promise
 
@@ -84,6 +85,40 @@ def by_tag(cases: Iterable[Case]) -> list[Group]:
 def by_customer(cases: Iterable[Case]) -> list[Group]:
     # The group is named as the customer was last written down.
     return group_by(cases, lambda c: [customer_key(c)], name=lambda found: max(found, key=lambda c: (c.opened, c.id)).customer.name)
+
+
+def cases_by_customer(cases: Iterable[Case]) -> dict[str, list[Case]]:
+    """Each customer's cases (by customer_key, as the customer pages group them), oldest first."""
+    out: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        out[customer_key(case)].append(case)
+    for found in out.values():
+        found.sort(key=lambda c: (c.opened, c.id))
+    return dict(out)
+
+
+def other_cases(case: Case, theirs: list[Case]) -> tuple[list[Case], list[Case]]:
+    """The same customer's other cases, oldest first: those before this one, and those after it."""
+    mine = (case.opened, case.id)
+    earlier = [c for c in theirs if c is not case and (c.opened, c.id) < mine]
+    later = [c for c in theirs if c is not case and (c.opened, c.id) > mine]
+    return earlier, later
+
+
+def compensation_totals(cases: Iterable[Case]) -> tuple[tuple[str, Decimal], ...]:
+    """All that was given back with an amount, totalled per currency."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for case in cases:
+        for item in case.accommodation:
+            if item.amount is not None:
+                totals[item.currency] += item.amount
+    return tuple(sorted(totals.items()))
+
+
+def customer_value(cases: Iterable[Case]) -> Decimal | None:
+    """A customer's yearly value as last written down: that of the newest case that gives one."""
+    valued = [c for c in cases if c.customer_value is not None]
+    return max(valued, key=lambda c: (c.opened, c.id)).customer_value if valued else None
 
 
 def status_counts(cases: list[Case]) -> tuple[tuple[str, int], ...]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import shutil
 import statistics
 from collections import Counter, defaultdict
 from datetime import date, datetime, time as clock, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -139,6 +141,21 @@ def pct(value: float) -> str:
     return "%.0f%%" % (value * 100)
 
 
+def whole_shares(counts: list[int]) -> list[int | None]:
+    """Whole percents summing to 100 by largest remainder: exact shares as fractions, each cut down to a
+    whole number, then one more point to each of the largest cut-off parts (the earlier fault on a tie)."""
+    total = sum(counts)
+    if not total:
+        return [None] * len(counts)
+    exact = [Fraction(100 * n, total) for n in counts]
+    whole = [math.floor(x) for x in exact]
+    by_part = sorted(range(len(counts)), key=lambda i: (whole[i] - exact[i], i))  # largest part first
+    for i in by_part[:100 - sum(whole)]:
+        whole[i] += 1
+    assert sum(whole) == 100
+    return whole
+
+
 def sum_money(cases: list[dict]) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     by_kind: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -181,9 +198,10 @@ def expected_figures(cases: list[dict], span: tuple[date | None, date]) -> tuple
         "kept": money(sum(kept, Decimal(0)), CURRENCY) if kept else "—",
         "recovery-cost": amounts_text(cost),
     }
-    for fault in FAULTS:
+    shares = whole_shares([faults[fault] for fault in FAULTS])
+    for fault, share in zip(FAULTS, shares):
         n = faults[fault]
-        out[f"fault-{fault}"] = f"{n} ({pct(n / len(opened))})" if opened else str(n)
+        out[f"fault-{fault}"] = f"{n} ({share}%)" if opened else str(n)
     for kind in KINDS:
         out[f"kind-{kind}"] = amounts_text(by_kind.get(kind, {}))
     return out, by_kind
@@ -479,6 +497,104 @@ def test_samples_exercise_the_figures():
     assert month["compensation"] != "—" and month["per-case"] != "—"
     everything, _ = expected_figures(SAMPLE_CASES, PERIODS["all"][0])
     assert everything["recovery"] != "— (0 of 0)" and everything["kept"] != "—"
+
+
+def fault_percents(table, key: str, suffix: str) -> list[int] | None:
+    """The whole percents of the fault rows of one column, or None when the column shows no shares."""
+    cells = [text(table.find("td", id=f"p-{key}-fault-{fault}{suffix}")) for fault in FAULTS]
+    found = [re.fullmatch(r"\d+(?: \((\d+)%\))?", cell) for cell in cells]
+    assert all(found), cells
+    if all(m.group(1) is None for m in found):
+        return None
+    return [int(m.group(1)) for m in found]
+
+
+@pytest.mark.parametrize("project", ["demo", "extra"])
+@pytest.mark.parametrize("page,key", PAGES, ids=[p for p, _ in PAGES])
+def test_fault_shares_sum_to_exactly_100(request, project, page, key):
+    root, cases = request.getfixturevalue(project)
+    table = soup_of(root / "site" / page).find("table", id=f"figures-{key}")
+    for suffix, span in [("", PERIODS[key][0])] + ([("-prev", PERIODS[key][1])] if PERIODS[key][1] else []):
+        percents = fault_percents(table, key, suffix)
+        if any(within(c["opened"], span) for c in cases):
+            assert percents is not None and sum(percents) == 100, (key, suffix, percents)
+        else:
+            assert percents is None
+
+
+def fault_case(n: int, opened: date, fault: str) -> str:
+    return f"""\
+---
+title: Share case {n}
+customer:
+  name: Share Customer {n}
+  email: share{n}@example.com
+channel: email
+opened: {opened.isoformat()}
+status: open
+fault: {fault}
+---
+Counted for the shares.
+"""
+
+
+@pytest.fixture(scope="module")
+def awkward_shares(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """Cases whose fault shares, each rounded on its own, add up to 101 this month and 99 last month."""
+    root = tmp_path_factory.mktemp("home-shares")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
+    (root / "cases").mkdir()
+    faults = [(date(2026, 11, 2), f) for f in ("ours", "customer", "customer", "shared", "shared", None, None)]
+    faults += [(date(2026, 10, 5), f) for f in ("ours", "customer", "shared")]
+    for n, (opened, fault) in enumerate(faults):
+        body = fault_case(n, opened, fault or "unclear")
+        if fault is None:
+            body = body.replace("fault: unclear\n", "")
+        write_case(root, f"{opened.isoformat()}-share-{n}.md", body)
+    build(root)
+    return root, load_cases(root / "cases")
+
+
+def test_shares_sum_to_100_where_rounding_each_does_not(awkward_shares):
+    root, cases = awkward_shares
+    naive = {}
+    for name, span in (("now", PERIODS["month"][0]), ("before", PERIODS["month"][1])):
+        counts = Counter(c["fault"] or "unclear" for c in cases if within(c["opened"], span))
+        naive[name] = sum(round(100 * counts[f] / sum(counts.values())) for f in FAULTS)
+    assert naive == {"now": 101, "before": 99}, "the constructed cases no longer make rounding each share fail"
+    for page, key in PAGES:
+        table = soup_of(root / "site" / page).find("table", id=f"figures-{key}")
+        assert {td["id"]: text(td) for td in table.find_all("td", id=True)} == expected_cells(cases, key)
+    table = soup_of(root / "site" / "figures" / "month.html").find("table", id="figures-month")
+    assert fault_percents(table, "month", "") == [14, 29, 29, 28]
+    assert fault_percents(table, "month", "-prev") == [34, 33, 33, 0]
+
+
+FORMULA_PAGES = ["index.html"] + [f"figures/{key}.html" for key in PERIODS]
+
+
+def balanced(formula: str) -> bool:
+    depth = 0
+    for ch in formula:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("page", FORMULA_PAGES)
+def test_every_formula_is_written_with_its_parentheses(demo, page):
+    root, _ = demo
+    soup = soup_of(root / "site" / page)
+    formulas = [text(th) for th in soup.find_all("th") if re.search(r"[÷×]", text(th))]
+    assert "Recovery rate (recovered ÷ (recovered + lost))" in formulas
+    for formula in formulas:
+        assert balanced(formula), formula
+        # What a division divides by is one word or one parenthesized sum, never a bare sum.
+        for divisor in re.findall(r"÷\s*(.*)", formula):
+            head = divisor.split(")")[0] if not divisor.startswith("(") else ""
+            assert not re.search(r"[+−-]", head), f"{formula!r}: the divisor needs parentheses"
 
 
 # --------------------------------------------------------------------------

@@ -120,8 +120,13 @@ class Case:
     do_not_contact: bool = False
     customer_value: Decimal | None = None
     body: str = ""
+    # A person's word on "preventions that did not hold": the earlier case this one repeats,
+    # and earlier cases it must not be counted against.
+    repeat_of: str | None = None
+    not_a_repeat_of: tuple[str, ...] = ()
     # The file line of each customer-facing text and of customer.language, keyed by its
-    # dotted name (accommodation[1].note), so a warning about one can point at it.
+    # dotted name (accommodation[1].note), so a warning about one can point at it; and of each
+    # id named by repeat_of or not_a_repeat_of, for the check against all cases.
     lines: tuple[tuple[str, int], ...] = ()
 
     @property

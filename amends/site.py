@@ -186,6 +186,10 @@ def overview(state: Review, as_of: date) -> dict:
         "open_cases": views.open_cases_by_age(cases, as_of), "attention_days": config.attention_days,
         "promises_due": promises_due, "promises_broken": promises_broken,
         "followups_attention": attention,
+        # Preventions that did not hold, while the case that repeats the trouble is still open: newest first.
+        "repeats": sorted(((later, earlier) for later, earlier in views.repeat_failures(cases) if later.is_open),
+                          key=lambda pair: (pair[0].opened, pair[0].id), reverse=True),
+        "repeat_reason": views.repeat_reason,
         "tasks": [i for i in state.prepared if i.followup.is_task and i.followup.state == "due"],
         "period": period_figures(cases, "month", as_of),
         "recent": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)[:10],
@@ -205,7 +209,7 @@ def figures_page(state: Review, key: str, as_of: date) -> dict:
 def lessons(cases: list[Case]) -> dict:
     repeats = views.repeat_failures(cases)
     return {
-        "repeats": repeats, "lesson_rows": LESSON_ROWS,
+        "repeats": repeats, "repeat_reason": views.repeat_reason, "lesson_rows": LESSON_ROWS,
         "by_category": views.lessons(views.by_category(cases), repeats),
         "by_team": views.lessons(views.by_team(cases), repeats),
     }

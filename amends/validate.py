@@ -23,12 +23,15 @@ CASE_KEYS = (
     "fault", "severity", "owner", "team", "category", "tags",
     "accommodation", "promises", "about", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
+    "repeat_of", "not_a_repeat_of",
 )
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
 ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent")
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
-# Whose lines a case keeps for warnings: the texts written to the customer, and the language.
-_LINES_KEPT = {("about",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language")}
+# Whose lines a case keeps for warnings: the texts written to the customer, and the language;
+# and repeat_of, for the check of the ids it names against all cases (not_a_repeat_of's items too).
+_LINES_KEPT = {("about",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
+               ("repeat_of",)}
 PROMISE_KEYS = ("what", "due", "kept")
 CONTACT_KEYS = ("at", "by", "channel", "note")
 FOLLOWUP_KEYS = ("hold", "skip", "dates")
@@ -45,9 +48,32 @@ STATUS_WORDS = {"closed": "resolved", "done": "resolved", "fixed": "resolved", "
 
 def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list[Case], list[Problem]]:
     """Validate every raw case; return the valid ones (sorted by id) and all problems."""
+    raws = list(raws)
     checked = [(to_case(raw, config, today), id_line(raw)) for raw in raws]
     cases, problems = unique([(case, line) for (case, _), line in checked if case is not None])
-    return cases, [p for (_, found), _ in checked for p in found] + problems
+    cases, unknown = links(cases, [case.id for (case, _), _ in checked if case is not None] + [raw.stem for raw in raws])
+    return cases, [p for (_, found), _ in checked for p in found] + problems + unknown
+
+
+def links(cases: list[Case], known: Iterable[str]) -> tuple[list[Case], list[Problem]]:
+    """Cases less those whose `repeat_of` or `not_a_repeat_of` names an id no case has, and a problem for each id.
+
+    `known` holds every id a case file claims, valid or not (and each file's name), so a link to a case
+    left out for a problem of its own is that case's problem, not this one's. Ids match ignoring case.
+    """
+    ids = {case_id.casefold() for case_id in known}
+    kept, problems = [], []
+    for case in cases:
+        lines = dict(case.lines)
+        named = [("repeat_of", case.repeat_of)] if case.repeat_of else []
+        named += [(f"not_a_repeat_of[{n}]", other) for n, other in enumerate(case.not_a_repeat_of, 1)]
+        found = [Problem(case.path, lines.get(key, 1), f"'{key}' names '{shown(other)}', but no case has that id; "
+                                                       "give the id of an earlier case (its file name without .md)", key)
+                 for key, other in named if other.casefold() not in ids]
+        problems += found
+        if not found:
+            kept.append(case)
+    return kept, problems
 
 
 def id_line(raw: RawCase) -> int:
@@ -160,9 +186,13 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         do_not_contact=bool(r.boolean(("do_not_contact",))),
         customer_value=r.amount(("customer_value",)),
         body=raw.body,
+        repeat_of=r.text(("repeat_of",)),
+        not_a_repeat_of=r.text_list(("not_a_repeat_of",)),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
-                    or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")),
+                    or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
+                    or (len(path) == 2 and path[0] == "not_a_repeat_of")),
     )
+    _check_links(r, case)
     if opened is not None:
         _check_dates(r, case, today)
     # Warnings are kept with the case: they never make it invalid.
@@ -240,6 +270,18 @@ def _followups(r: Reader, config: Config) -> FollowupOverrides:
             if kind in config.kinds and when is not None:
                 dates.append((kind, when))
     return FollowupOverrides(hold=bool(r.boolean(("followups", "hold"))), skip=skip, dates=tuple(sorted(dates)))
+
+
+def _check_links(r: Reader, case: Case) -> None:
+    """A case is no repeat of itself, and not both a repeat and no repeat of one case."""
+    own = case.id.casefold()
+    if case.repeat_of and case.repeat_of.casefold() == own:
+        r.problem(("repeat_of",), f"'repeat_of' names this case itself ('{shown(case.repeat_of)}'); give an earlier case's id")
+    for n, other in enumerate(case.not_a_repeat_of):
+        if other.casefold() == own:
+            r.problem(("not_a_repeat_of", n), f"'not_a_repeat_of' names this case itself ('{shown(other)}'); remove it")
+        elif case.repeat_of and other.casefold() == case.repeat_of.casefold():
+            r.problem(("not_a_repeat_of", n), f"'{shown(other)}' is both 'repeat_of' and 'not_a_repeat_of'; keep one")
 
 
 def _check_dates(r: Reader, case: Case, today: date) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -189,21 +188,53 @@ class Lesson:
     repeats: list[tuple[Case, Case]] = field(default_factory=list)
 
 
+def linked(later: Case, earlier: Case) -> bool:
+    """Whether the earlier case's prevention was meant for the later one's trouble, going by the facts alone.
+
+    A team and a category are broad ("Front of house", "Service"): a rude server does not break the
+    espresso machine's servicing plan. So besides both, the two share a tag or a customer.
+    """
+    if not (later.team and later.category) or (later.team, later.category) != (earlier.team, earlier.category):
+        return False
+    return bool({t.casefold() for t in later.tags} & {t.casefold() for t in earlier.tags}) \
+        or customer_key(later) == customer_key(earlier)
+
+
 def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
-    """A case in the same category for the same team, opened after an earlier case promised a prevention."""
+    """Later cases whose trouble an earlier case's prevention was meant to stop, oldest first.
+
+    A case linked by hand (`repeat_of: ID`) repeats that case. Otherwise it repeats the latest case
+    opened before it that promised a prevention and is linked to it (same team and category, and a
+    shared tag or the same customer), unless `not_a_repeat_of` lists that case's id.
+    """
+    by_id = {case.id.casefold(): case for case in cases}
+    ordered = sorted(cases, key=lambda c: (c.opened, c.id))
+    promised: dict[tuple[str | None, str | None], list[Case]] = defaultdict(list)  # (team, category) → oldest first
+    for case in ordered:
+        if case.prevention:
+            promised[(case.team, case.category)].append(case)
     out = []
-    promised: dict[tuple[str, str], Case] = {}  # (category, team) → latest earlier case with a prevention
-    for day, same_day in itertools.groupby(sorted(cases, key=lambda c: (c.opened, c.id)), key=lambda c: c.opened):
-        same_day = list(same_day)
-        # Cases opened the same day cannot have learned from each other.
-        for later in same_day:
-            earlier = promised.get((later.category, later.team))
-            if later.category and later.team and earlier:
-                out.append((later, earlier))
-        for case in same_day:
-            if case.category and case.team and case.prevention:
-                promised[(case.category, case.team)] = case
+    for later in ordered:
+        dropped = {other.casefold() for other in later.not_a_repeat_of}
+        chosen = by_id.get(later.repeat_of.casefold()) if later.repeat_of else None
+        if chosen is None or chosen is later:
+            # Cases opened the same day cannot have learned from each other.
+            chosen = next((earlier for earlier in reversed(promised[(later.team, later.category)])
+                           if earlier.opened < later.opened and earlier.id.casefold() not in dropped
+                           and linked(later, earlier)), None)
+        if chosen is not None:
+            out.append((later, chosen))
     return out
+
+
+def repeat_reason(later: Case, earlier: Case) -> str:
+    """Why the later case counts against the earlier one's prevention, in a few words."""
+    if later.repeat_of and later.repeat_of.casefold() == earlier.id.casefold():
+        return "(linked by hand)"
+    shared = sorted({t.casefold() for t in later.tags} & {t.casefold() for t in earlier.tags})
+    why = (["same customer"] if customer_key(later) == customer_key(earlier) else []) + \
+        ([("shared tag" if len(shared) == 1 else "shared tags") + " " + ", ".join(shared)] if shared else [])
+    return f"({'; '.join(why)})"
 
 
 def lessons(groups: list[Group], repeats: list[tuple[Case, Case]]) -> list[Lesson]:

@@ -102,6 +102,9 @@ def load_cases(cases_dir: Path) -> list[dict]:
             "team": fm.get("team"),
             "category": fm.get("category"),
             "prevention": (str(fm["prevention"]).strip() if fm.get("prevention") else None),
+            "tags": {str(t).casefold() for t in (fm.get("tags") or [])},
+            "repeat_of": (str(fm["repeat_of"]) if fm.get("repeat_of") else None),
+            "not_a_repeat_of": {str(i).casefold() for i in (fm.get("not_a_repeat_of") or [])},
             "customer_value": to_amount(fm.get("customer_value")),
             "accommodation": [(a["kind"], to_amount(a.get("amount")), (a.get("currency") or CURRENCY).upper())
                               for a in (fm.get("accommodation") or [])],
@@ -828,16 +831,54 @@ def test_call_for_resolved_phone_complaint_is_listed(extra):
 # 4. Lessons
 # --------------------------------------------------------------------------
 def expected_repeats(cases: list[dict]) -> list[tuple[str, str]]:
+    """A later case repeats the case it names in repeat_of; else the latest earlier case with a prevention,
+    the same team and category, and a shared tag or the same customer, that not_a_repeat_of does not list."""
     ordered = sorted(cases, key=lambda c: (c["opened"], c["id"]))
+    by_id = {c["id"].casefold(): c for c in cases}
     out = []
     for i, later in enumerate(ordered):
+        if later["repeat_of"] and later["repeat_of"].casefold() in by_id:
+            out.append((later["id"], by_id[later["repeat_of"].casefold()]["id"]))
+            continue
         if not (later["category"] and later["team"]):
             continue
         earlier = [c for c in ordered[:i] if c["category"] == later["category"] and c["team"] == later["team"]
-                   and c["prevention"] and c["opened"] < later["opened"]]
+                   and c["prevention"] and c["opened"] < later["opened"]
+                   and c["id"].casefold() not in later["not_a_repeat_of"]
+                   and (c["tags"] & later["tags"] or c["key"] == later["key"])]
         if earlier:
             out.append((later["id"], earlier[-1]["id"]))
     return out
+
+
+def test_sample_repeats_are_the_real_ones():
+    """On the samples only the nut-free label (shared tag 'allergen') and the rude server (shared tag 'letter')
+    are failed preventions; the three that shared only a team and category are gone."""
+    assert expected_repeats(SAMPLE_CASES) == [
+        ("2026-07-08-gluten-free-loaf-swap", "2026-02-11-nut-free-brownie-label"),
+        ("2026-11-19-step-at-entrance", "2026-11-04-rude-staff-member"),
+    ]
+
+
+@pytest.mark.parametrize("project", ["demo", "extra"])
+def test_home_lists_the_open_repeat_failures(request, project):
+    """Needs attention lists each repeat whose later case is still open, newest first, with a link to both cases."""
+    root, cases = request.getfixturevalue(project)
+    site, page = root / "site", root / "site" / "index.html"
+    soup = soup_of(page)
+    status = {c["id"]: c["status"] for c in cases}
+    opened = {c["id"]: c["opened"] for c in cases}
+    expected = sorted((pair for pair in expected_repeats(cases) if status[pair[0]] == "open"),
+                      key=lambda pair: (opened[pair[0]], pair[0]), reverse=True)
+    section = attention_section(soup)
+    h3 = section.find("h3", id="repeats-h")
+    assert h3 is not None and text(h3).endswith(f"({len(expected)})")
+    ul = section.find("ul", id="attention-repeats")
+    if not expected:
+        assert ul is None
+        return
+    shown = [tuple(case_links(site, page, li)) for li in ul.find_all("li", recursive=False)]
+    assert shown == expected
 
 
 @pytest.mark.parametrize("project", ["demo", "extra"])

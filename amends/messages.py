@@ -19,7 +19,8 @@ from datetime import datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.parser import BytesParser
+from email.policy import SMTP, default
 from email.utils import format_datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -295,11 +296,11 @@ def prepare(followups: list[Followup], histories: dict[str, History],
             continue
         rendered = render_one(f)
         if isinstance(rendered, str):
-            out.append(Prepared(dataclasses.replace(f, state="blocked", reason=rendered), None))
+            out.append(Prepared(dataclasses.replace(f, state="blocked", reason=rendered, detail=""), None))
             continue
         approved = histories[f.key].approved if f.key in histories else None
         if f.state == "due" and not f.is_task and f.step.approval and approved != rendered.digest:
-            f = dataclasses.replace(f, state="approval", reason=(
+            f = dataclasses.replace(f, state="approval", detail="", reason=(
                 f"the text changed after it was approved; review it and run: python build.py approve {f.case.id} {f.kind}"))
         out.append(Prepared(f, rendered))
     return out
@@ -377,6 +378,29 @@ def _fold(width: int, text: str) -> str:
         else:
             out, width = out + " " + word, width + 1 + len(word)
     return out
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a person reads of a message as it was handed over: the headers they care about and the text part."""
+
+    to: str
+    subject: str
+    date: datetime | None
+    message_id: str
+    text: str
+
+
+def read_sent(data: bytes) -> Sent:
+    """The message's headers and text part, decoded; a part missing or broken reads as empty, never as an error."""
+    msg = BytesParser(policy=default).parsebytes(data)
+    body = msg.get_body(preferencelist=("plain",))
+    try:
+        text = body.get_content().replace("\r\n", "\n") if body is not None else ""
+    except (LookupError, ValueError):  # an unknown charset or a broken transfer encoding
+        text = ""
+    date = getattr(msg["Date"], "datetime", None)  # None when missing or unreadable
+    return Sent(str(msg.get("To", "")), str(msg.get("Subject", "")), date, str(msg.get("Message-ID", "")), text)
 
 
 def file_name(key: str) -> str:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from .config import Config, Step, days_text
 from .ledger import History, key_for
 from .model import TASKS, Case
+from .templating import format_date
 
 # Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
@@ -56,10 +57,11 @@ class Followup:
     medium: str        # email, or the task
     key: str
     state: str
-    reason: str
+    reason: str        # what happened and what to do, in the words of the person who runs the business
     due_at: datetime
     step: Step | None = None
     when: datetime | None = None  # sent, or next try, as the state says
+    detail: str = ""   # the setting or technical fact behind the reason, for whoever set amends up
 
     @property
     def is_task(self) -> bool:
@@ -136,8 +138,9 @@ def one_each(followups: list[Followup], histories: dict[str, History]) -> list[F
             same = (f.case.customer.email.casefold(), f.kind)
             if same in first:
                 f = replace(f, state="held", reason=(
-                    f"case {first[same].case.id} sends the same {f.kind} to {f.case.customer.email} now: held so that "
-                    f"it does not go twice; 'python build.py release {f.case.id} {f.kind}' sends it anyway"))
+                    f"held so that it does not go twice: case {first[same].case.id} sends the same {f.kind} to "
+                    f"{f.case.customer.email} now. Send this one too: python build.py release {f.case.id} {f.kind}"),
+                    detail="")
             else:
                 first[same] = f
         out.append(f)
@@ -171,43 +174,53 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     zone = send_zone(case, config)
     due_at = due_time(case, step, config)
 
-    def result(state: str, reason: str, when: datetime | None = None) -> Followup:
+    def result(state: str, reason: str, when: datetime | None = None, detail: str = "") -> Followup:
         # Times are given in the business's zone, as everything that shows them expects.
         return Followup(case, step.kind, "email", key, state, reason, due_at, step,
-                        when and when.astimezone(ZoneInfo(config.timezone)))
+                        when and when.astimezone(ZoneInfo(config.timezone)), detail)
+
+    release, done = f"python build.py release {case.id} {step.kind}", f"python build.py done {case.id} {step.kind}"
 
     # What already happened decides first: nothing is ever sent twice.
     # (With no last event, only approvals are recorded, if anything: nothing was sent.)
     last = history.last
     smtp_sent = history.sent_by("smtp") if last else None
     if smtp_sent:
-        return result("sent", f"sent by SMTP, message id {smtp_sent.get('msgid', '?')}", _ts(smtp_sent))
+        return result("sent", "sent by email", _ts(smtp_sent),
+                      f"handed to the mail server by SMTP; message id {smtp_sent.get('msgid', '?')}")
     if last and transport == "outbox" and history.sent_by("outbox"):
         sent = history.sent_by("outbox")
-        return result("sent", "written to outbox/messages/ (transport outbox)", _ts(sent))
+        return result("sent", "written to the outbox folder, not emailed", _ts(sent),
+                      "transport is outbox in amends.yaml: messages are written to outbox/messages/ "
+                      "instead of being emailed; transport: smtp emails them")
     if last and last["ev"] == "done":
         return result("done", "marked done by a person", _ts(last))
     if last and last["ev"] == "permfail":
-        return result("failed", f"the mail server refused it: {last.get('code', '')} {last.get('reply', '')}".rstrip(), _ts(last))
+        answer = f"{last.get('code', '')} {last.get('reply', '')}".strip()
+        return result("failed", f"not sent: the customer's mail server refused it ({answer}). Check the email address "
+                                f"in the case file, then send it again: {release}; or mark it handled: {done}", _ts(last))
     if last and last["ev"] in ("data", "ambiguous"):
-        return result("check", "the connection ended after the message was handed over, so it may have arrived: "
-                               "check with the customer or the server, then run 'done' or 'release'", _ts(last))
+        return result("check", "may have arrived: the connection broke just after the message was handed over. "
+                               f"Ask the customer; if it arrived, mark it done: {done}; if not, send it again: {release}",
+                      _ts(last))
 
     guard = _guard(case, config, step.kind)
     if guard:
         return result(*guard)
     if not case.customer.email:
         if task:
-            return result("skipped", f"no email address; the {task} covers it")
-        return result("blocked", "the customer has no email address in the case file")
+            return result("skipped", f"no email address: the {task} covers it")
+        return result("blocked", "cannot be sent: the case file gives no email address for the customer. "
+                                 f"Add it (customer.email), or mark it handled: {done}")
     if task and not config.email_too:
-        return result("skipped", f"answered by {task} only (email_too is false)")
+        return result("skipped", f"answered by {task} only", detail="followups.email_too is false in amends.yaml")
     if not config.business_email:
-        return result("blocked", "amends.yaml has no business.email to send from")
+        return result("blocked", "cannot be sent yet: the business's own email address is not set up",
+                      detail="amends.yaml has no business.email to send from")
 
     # Due at its own time, or later if an earlier kind of the round went (or will go) out late.
-    start, why = due_at, (f"due {step.delay_text} after resolution" if not _fixed(case, step.kind)
-                          else "on the date fixed in the case file")
+    start, why = due_at, (f"due {step.delay_text} after the case was resolved" if not _fixed(case, step.kind)
+                          else "on the date set in the case file")
     late_from = due_at
     if not_before and not_before.moment > due_at:
         start, why = not_before.moment, not_before.reason
@@ -216,23 +229,31 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         return result("upcoming", why, start)
     released = _released(history)
     if now >= catch_up_deadline(late_from, config, zone) and not released:
-        return result("missed", f"was due on {late_from.astimezone(ZoneInfo(zone)):%Y-%m-%d}, more than catch_up_days "
-                                f"({config.catch_up_days}) business days ago; a person decides: "
-                                "'release' sends it anyway, 'done' drops it")
+        return result("missed", f"not sent: it was due on {format_date(late_from.astimezone(ZoneInfo(zone)).date())}, "
+                                f"more than {days_text(config.catch_up_days, True)} before today. "
+                                f"Send it anyway: {release}; or mark it handled: {done}",
+                      detail=f"catch_up_days is {config.catch_up_days} in amends.yaml: a follow-up later than that "
+                             "waits for a person rather than arrive out of the blue")
     if last and last["ev"] == "tempfail":
         retry_at = _ts(last) + BACKOFF[min(history.count("tempfail"), len(BACKOFF)) - 1]
         if now < retry_at:
-            return result("upcoming", f"retrying after a temporary failure: {last.get('code', '')} {last.get('reply', '')}".rstrip(), retry_at)
+            answer = f"{last.get('code', '')} {last.get('reply', '')}".strip()
+            return result("upcoming", f"the mail server could not take it just now ({answer}); amends tries again "
+                                      "by itself", retry_at)
     slot = next_slot(now, config, zone)
     if slot > now:
-        return result("upcoming", "waits for the send window", slot)
+        return result("upcoming", "waits for sending hours", slot,
+                      f"followups.send_window in amends.yaml: {config.window_start:%H:%M} to {config.window_end:%H:%M}"
+                      + (", the customer's time" if case.customer.timezone else ""))
     earlier = None if released else _sent_before(case, step.kind, key, sent, config, now)
     if earlier:
-        return result("held", f"the {step.kind} already went to {earlier.to} on {earlier.at.astimezone(ZoneInfo(zone)):%Y-%m-%d} "
-                              f"({earlier.key}), less than resend_guard_days ({config.resend_guard_days}) ago: held so "
-                              f"that it does not go twice; 'python build.py release {case.id} {step.kind}' sends it anyway")
+        other = earlier.key.rsplit("/", 2)[0]
+        return result("held", f"held so that it does not go twice: the {step.kind} already went to {earlier.to} on "
+                              f"{format_date(earlier.at.astimezone(ZoneInfo(zone)).date())}"
+                              + (f" (case {other})" if other != case.id else "") + f". Send it anyway: {release}",
+                      detail=f"resend_guard_days is {config.resend_guard_days} in amends.yaml")
     if step.approval and history.approved is None:
-        return result("approval", f"waiting for approval: python build.py approve {case.id} {step.kind}")
+        return result("approval", f"waiting for approval: read it, then run python build.py approve {case.id} {step.kind}")
     return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
 
 
@@ -306,7 +327,7 @@ def in_order(followups: list[Followup], config: Config) -> list[Followup]:
         first = holder.get(round_of(f)) if f.medium == "email" else None
         if first and order[first.kind] < order[f.kind] and f.state in WAITS_FOR_EARLIER:
             f = replace(f, state="upcoming", reason=f"waits for the {first.kind}, which {HOLDS_LATER[first.state]}",
-                        when=None)
+                        when=None, detail="")
         out.append(f)
     return out
 
@@ -315,8 +336,8 @@ def _task(case: Case, task: str, first: Step, key: str, history: History, config
     """A call, a letter or a public answer that mirrors how the complaint came in, due with the first email."""
     due_at = due_time(case, first, config)
 
-    def result(state: str, reason: str, when: datetime | None = None) -> Followup:
-        return Followup(case, task, task, key, state, reason, due_at, None, when)
+    def result(state: str, reason: str, when: datetime | None = None, detail: str = "") -> Followup:
+        return Followup(case, task, task, key, state, reason, due_at, None, when, detail)
 
     last = history.last
     if last and last["ev"] == "done":
@@ -334,27 +355,30 @@ def before_since(case: Case, config: Config) -> bool:
     return bool(config.since and case.resolved < config.since)
 
 
-def _guard(case: Case, config: Config, kind: str) -> tuple[str, str] | None:
-    """Reasons nothing goes out, whatever the date."""
+def _guard(case: Case, config: Config, kind: str) -> tuple[str, str, None, str] | None:
+    """Reasons nothing goes out, whatever the date: (state, reason, when, detail)."""
     if before_since(case, config):
-        return "skipped", f"resolved before followups.since ({config.since})"
+        return ("skipped", f"not sent: the case was resolved on {format_date(case.resolved)}, before amends began "
+                           f"sending follow-ups on {format_date(config.since)}", None,
+                f"followups.since is {config.since} in amends.yaml")
     if case.reopened:
-        return "skipped", "the case was reopened; nothing goes out until it is resolved again"
+        return "skipped", "the case was reopened; nothing goes out until it is resolved again", None, ""
     if case.status == "lost":
-        return "skipped", "the customer was lost"
+        return "skipped", "the customer was lost", None, ""
     if case.do_not_contact:
-        return "skipped", "do_not_contact is set in the case file"
+        return "skipped", "not sent: the case file says not to contact this customer", None, "do_not_contact: true"
     if case.customer.email and case.customer.email.casefold() in {e.casefold() for e in config.do_not_contact}:
-        return "skipped", "the customer's address is on the do_not_contact list in amends.yaml"
+        return ("skipped", "not sent: this customer's email address is on the list of people not to contact", None,
+                "do_not_contact in amends.yaml")
     if case.followups.hold:
-        return "held", "held in the case file (followups: hold)"
+        return "held", "held: the case file says to hold the follow-ups", None, "followups: hold"
     if kind in case.followups.skip:
-        return "skipped", "skipped in the case file (followups: skip)"
+        return "skipped", f"not sent: the case file says to skip the {kind}", None, "followups: skip"
     # Only the customer getting in touch again says something may be wrong; our own calls do not.
     later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"]
     if later:
-        return "held", (f"the customer got in touch again on {later[-1].day} after the case was resolved: "
-                        "a person should look (reopen it, or resolve it again with a new date)")
+        return "held", (f"the customer got in touch again on {format_date(later[-1].day)} after the case was resolved: "
+                        "a person should look (reopen it, or resolve it again with a new date)"), None, ""
     return None
 
 

@@ -83,7 +83,7 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
 def doubtful(f: plan.Followup, problem: Problem) -> plan.Followup:
     """A follow-up named on a ledger line that cannot be read: what was sent for it is not known."""
     return replace(f, state="check", reason=f"{problem}; what was sent is not known until that line is fixed",
-                   when=None)
+                   when=None, detail="")
 
 
 def renamed(cases: list[Case], histories: dict[str, ledger.History]) -> list[Problem]:

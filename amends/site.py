@@ -19,7 +19,7 @@ from . import charts, exports, figures, search, views, workers
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME
 from .markup import to_html
-from .messages import Prepared, blocks, file_name, paragraphs
+from .messages import Prepared, blocks, file_name, paragraphs, read_sent
 from .model import Case
 from .plan import STATES, before_since
 from .project import RACY_NS, Project
@@ -105,11 +105,19 @@ class Rows:
         return Markup(made if made is not None else self.render_followup(item, root, show_case))
 
 
+# The states of an email handed to a transport: its exact .eml is in outbox/messages/.
+HANDED_OVER = ("sent", "check")
+
+
 def message_page(item: Prepared) -> str | None:
-    """Where the site shows a follow-up's email, if it has one to show (a task's words are on its own pages)."""
-    if item.rendered is None or item.followup.is_task:
+    """Where the site shows a follow-up's email: one still to go, or as it was handed over.
+
+    A task's words are on its own pages.
+    """
+    f = item.followup
+    if f.is_task or (item.rendered is None and f.state not in HANDED_OVER):
         return None
-    return "messages/" + file_name(item.followup.key).removesuffix(".eml") + ".html"
+    return "messages/" + file_name(f.key).removesuffix(".eml") + ".html"
 
 
 def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
@@ -264,11 +272,23 @@ def all_cases_key(site_pages: list[Page]) -> str:
 
 
 def followup_pages(state: Review, every: str) -> list[Page]:
-    """Every follow-up by state, and each message still to go, readable."""
-    out = [Page(message_page(item), "message.html", {
-        "title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
-        "item": item, "message": item.rendered,
-    }, key=followup_digest(item)) for item in state.prepared if message_page(item)]
+    """Every follow-up by state, and each message readable: still to go, or as it was handed over."""
+    sent = sent_messages(state)
+    out = []
+    for item in state.prepared:
+        path = message_page(item)
+        if path is None:
+            continue
+        eml = path.removesuffix(".html") + ".eml"
+        context = {"title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
+                   "item": item, "message": item.rendered, "eml": eml if eml in sent else None}
+        if item.rendered is None:
+            source = sent.get(eml)
+            out.append(Page(path, "message.html", context,
+                            digest(followup_digest(item), file_key(source) if source else "missing"),
+                            later=functools.partial(as_sent, source)))
+        else:
+            out.append(Page(path, "message.html", {**context, "sent": None}, followup_digest(item)))
     by_state = {s: [i for i in state.prepared if i.followup.state == s] for s in STATES}
     counts = {s: len(items) for s, items in by_state.items()}
     # A business with years of history sets followups.since when it starts: the thousands of old
@@ -311,10 +331,18 @@ def period_charts(cases: list[Case], period: figures.Period, as_of: date, curren
     ]
 
 
+def as_sent(source: Path | None) -> dict:
+    """The `sent` of a message page: the message as handed over, read from its .eml (None if it cannot be read)."""
+    try:
+        return {"sent": read_sent(source.read_bytes()) if source else None}
+    except OSError:
+        return {"sent": None}
+
+
 def followup_digest(item: Prepared) -> str:
     """What a follow-up shows: its state and times, and the words of its message."""
     f = item.followup
-    return digest(f.key, f.state, f.reason, str(f.due_at), str(f.when), item.rendered.digest if item.rendered else "")
+    return digest(f.key, f.state, f.reason, f.detail, str(f.due_at), str(f.when), item.rendered.digest if item.rendered else "")
 
 
 def render(site_pages: list[Page], env: Environment, out: Writer,
@@ -339,7 +367,7 @@ def sent_messages(state: Review) -> dict[str, Path]:
     files = {}
     for item in state.prepared:
         name = file_name(item.followup.key)
-        if item.followup.state in ("sent", "check") and name in there:
+        if item.followup.state in HANDED_OVER and name in there:
             files[f"messages/{name}"] = folder / name
     return files
 

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import functools
+import re
+import traceback
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import traceback
-
 from jinja2 import (
     Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, pass_context, select_autoescape,
 )
+from markupsafe import Markup, escape
 
 from .model import Problem
 
@@ -35,6 +36,15 @@ def _format_date(value: date | datetime | None, zone) -> str:
 def format_local(value: datetime, tz: str) -> str:
     """A moment as the business's clock shows it."""
     return format_date(value.astimezone(ZoneInfo(tz)))
+
+
+# A command a reason tells a person to run: "python build.py release 2026-03-14-cake apology".
+_COMMAND = re.compile(r"python build\.py(?: [\w.\-/]+)+")
+
+
+def commands(text: str) -> Markup:
+    """The text, escaped, with each command it names set as code, so it stands out to be copied."""
+    return Markup(_COMMAND.sub(lambda m: f"<code>{m.group()}</code>", str(escape(text))))
 
 
 def format_money(amount: Decimal | None, currency: str = "") -> str:
@@ -84,7 +94,7 @@ def make_env(templates_dir: Path, *, html: bool = True) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(date=format_date, localtime=format_local, money=format_money,
-                       spoken_date=spoken_date, spoken_money=spoken_money)
+                       spoken_date=spoken_date, spoken_money=spoken_money, commands=commands)
     return env
 
 

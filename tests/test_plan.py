@@ -109,7 +109,7 @@ def test_fixed_date_wins():
     got = by_kind(case, at(2026, 3, 12, 10))
     assert got["apology"].due_at == at(2026, 3, 20, 9, 0)
     assert got["apology"].state == "upcoming"
-    assert got["apology"].reason == "on the date fixed in the case file"
+    assert got["apology"].reason == "on the date set in the case file"
     assert got["apology"].when == at(2026, 3, 20, 9, 0)
     # The other kinds keep their own dates.
     assert got["explanation"].due_at == at(2026, 3, 11, 9, 0)
@@ -230,9 +230,9 @@ def test_saturday_window_is_honoured():
 def test_upcoming_before_due():
     got = by_kind(make_case(), at(2026, 3, 9, 12))
     assert got["apology"].state == "upcoming"
-    assert got["apology"].reason == "due 2 business days after resolution"
+    assert got["apology"].reason == "due 2 business days after the case was resolved"
     assert got["apology"].when == at(2026, 3, 10, 9, 0)
-    assert got["thanks"].reason == "due 7 days after resolution"
+    assert got["thanks"].reason == "due 7 days after the case was resolved"
     assert got["thanks"].when == at(2026, 3, 13, 9, 0)
 
 
@@ -244,7 +244,8 @@ def test_due_inside_window_after_due_at():
 
 def test_upcoming_outside_window_waits_for_next_opening():
     got = one(make_case(), "apology", at(2026, 3, 10, 18))
-    assert (got.state, got.reason, got.when) == ("upcoming", "waits for the send window", at(2026, 3, 11, 9, 0))
+    assert (got.state, got.reason, got.when) == ("upcoming", "waits for sending hours", at(2026, 3, 11, 9, 0))
+    assert "followups.send_window" in got.detail and "09:00 to 17:00" in got.detail
 
 
 def test_missed_after_catch_up_days():
@@ -252,9 +253,9 @@ def test_missed_after_catch_up_days():
     assert one(make_case(), "apology", at(2026, 3, 13, 16, 59, 59)).state == "due"
     got = one(make_case(), "apology", at(2026, 3, 13, 17, 0))
     assert got.state == "missed"
-    assert "was due on 2026-03-10" in got.reason
-    assert "catch_up_days (3) business days" in got.reason
-    assert "release" in got.reason
+    assert got.reason.startswith("not sent: it was due on 10 Mar 2026, more than 3 business days before today. ")
+    assert "python build.py release c1 apology" in got.reason and "python build.py done c1 apology" in got.reason
+    assert "catch_up_days is 3" in got.detail and "catch_up_days" not in got.reason
 
 
 def test_exactly_at_catch_up_boundary_is_still_due():
@@ -303,7 +304,7 @@ def test_tempfail_backs_off_five_minutes():
     waiting = one(case, "apology", at(2026, 3, 10, 10, 4, 59), events=events)
     assert waiting.state == "upcoming"
     assert waiting.when == at(2026, 3, 10, 10, 5)
-    assert "temporary failure" in waiting.reason and "451 try later" in waiting.reason
+    assert "could not take it just now" in waiting.reason and "451 try later" in waiting.reason
     again = one(case, "apology", at(2026, 3, 10, 10, 5), events=events)
     assert (again.state, again.reason) == ("due", "due now (retry)")
 
@@ -335,7 +336,7 @@ def test_sent_by_smtp_is_sent_for_ever():
             got = one(case, "apology", now, events=events, transport=transport)
             assert got.state == "sent", (now, transport, got.reason)
             assert got.when == sent_at
-            assert "<m1@shop.example.com>" in got.reason
+            assert got.reason == "sent by email" and "<m1@shop.example.com>" in got.detail
 
 
 def test_sent_wins_over_a_later_guard():
@@ -435,7 +436,8 @@ def test_recovered_case_gets_followups():
 
 def test_do_not_contact_in_case_is_skipped():
     got = run(make_case(do_not_contact=True), at(2026, 3, 11, 10))
-    assert got and all(f.state == "skipped" and "do_not_contact" in f.reason for f in got)
+    assert got and all(f.state == "skipped" and "says not to contact" in f.reason and f.detail == "do_not_contact: true"
+                       for f in got)
 
 
 @pytest.mark.parametrize("customer_email, listed", [
@@ -446,7 +448,7 @@ def test_address_on_config_do_not_contact_list_is_skipped(customer_email, listed
     case = make_case(customer=Customer(name="Ann Example", email=customer_email))
     config = dataclasses.replace(CONFIG, do_not_contact=(listed,))
     got = run(case, at(2026, 3, 11, 10), config=config)
-    assert got and all(f.state == "skipped" and "do_not_contact list" in f.reason for f in got), \
+    assert got and all(f.state == "skipped" and "list of people not to contact" in f.reason and "do_not_contact" in f.detail for f in got), \
         [(f.kind, f.state) for f in got]
 
 
@@ -477,7 +479,7 @@ def test_contact_after_resolution_holds_with_its_date():
                                Contact(datetime(2026, 3, 8, 15, 20), "phone", "Called again")))
     got = run(case, at(2026, 3, 11, 10))
     assert got and all(f.state == "held" for f in got)
-    assert all("2026-03-08" in f.reason for f in got)
+    assert all("8 Mar 2026" in f.reason for f in got)
 
 
 def test_contact_on_resolved_day_does_not_hold():
@@ -506,13 +508,14 @@ def test_no_business_email_blocks():
     config = dataclasses.replace(CONFIG, business_email=None)
     got = one(make_case(), "apology", at(2026, 3, 10, 10), config=config)
     assert got.state == "blocked"
-    assert "business.email" in got.reason
+    assert "email address is not set up" in got.reason and "business.email" in got.detail
 
 
 def test_since_later_than_resolved_is_skipped():
     config = dataclasses.replace(CONFIG, since=date(2026, 3, 7))
     got = run(make_case(), at(2026, 3, 10, 10), config=config)
-    assert got and all(f.state == "skipped" and "since" in f.reason and "2026-03-07" in f.reason for f in got)
+    assert got and all(f.state == "skipped" and "resolved on 6 Mar 2026" in f.reason and "on 7 Mar 2026" in f.reason
+                       and f.detail == "followups.since is 2026-03-07 in amends.yaml" for f in got)
 
 
 def test_since_on_resolved_day_is_not_skipped():
@@ -592,7 +595,7 @@ def test_email_too_false_skips_emails_of_phone_case():
     got = by_kind(make_case(channel="phone"), at(2026, 3, 10, 10), config=config)
     for kind in ("apology", "explanation", "thanks"):
         assert got[kind].state == "skipped"
-        assert "email_too is false" in got[kind].reason
+        assert got[kind].reason == "answered by call only" and "email_too is false" in got[kind].detail
     assert got["call"].state == "due"
     # An email case is not affected by email_too.
     assert one(make_case(), "apology", at(2026, 3, 10, 10), config=config).state == "due"
@@ -773,4 +776,4 @@ def test_yaml_do_not_contact_is_case_insensitive(tmp_path):
     config = dataclasses.replace(config, timezone="Europe/Berlin")
     case = make_case(customer=Customer(name="Ann Example", email="Ann@example.com"))
     got = run(case, at(2026, 3, 11, 10), config=config)
-    assert got and all(f.state == "skipped" and "do_not_contact list" in f.reason for f in got)
+    assert got and all(f.state == "skipped" and "list of people not to contact" in f.reason and "do_not_contact" in f.detail for f in got)

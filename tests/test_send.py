@@ -742,9 +742,9 @@ def test_send_lists_everything_that_needs_a_person_on_every_pass(root, smtp, cap
         assert code == 1, out + err
         assert "nothing was due" not in out
         assert "Pass by smtp: nothing sent, 4 things to act on." in out
-        assert "  missed    missed apology: was due on 2026-03-04" in out
+        assert "  missed    missed apology: not sent: it was due on 4 Mar 2026" in out
         assert "  blocked   blocked explanation: the explanation template needs 'prevention'" in out
-        assert "  check     check apology: the connection ended after the message was handed over" in out
+        assert "  check     check apology: may have arrived: the connection broke just after the message was handed over" in out
         assert "  problem   cases/broken.md:" in out
     assert smtp.handler.data_calls == []
 

@@ -498,8 +498,8 @@ def run_index_files(files: dict[str, bytes]) -> dict[str, list]:
     return json.loads(done.stdout)
 
 
-AWKWARD_TITLES = ["</script><script>alert(1)</script>", "<!-- <script>", "line\u2028sep\u2029para", "quote \" back \\ slash",
-                  "\\u003c written out", "]); amendsSearch.add(\"x\", 1); ([", "tab\tnew\nline"]
+AWKWARD_TITLES = ["</script><script>alert(1)</script>", "<!-- <script>", "line\u2028sep\u2029para",
+                  "quote \" back \\ slash", "\\u003c written out", "]); amendsSearch.add(\"x\", 1); ([", "tab\tnew\nline"]
 
 
 def test_a_file_is_one_call_that_hands_over_exactly_its_value():

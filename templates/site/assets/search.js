@@ -119,7 +119,8 @@
       });
     }).catch(function (error) {
       if (input.value !== query) { return; }
-      show(error.advice ? error.message : "Search failed (" + error.message + "). To search, " + FIX);
+      show(error.advice ? error.message :
+        "The search index could not be read (" + error.message + "). To search, " + FIX);
     });
   }
 

@@ -10,7 +10,9 @@ test_browser.py, whose helpers they share.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,7 +22,8 @@ from playwright.sync_api import expect
 from amends import cli, search
 
 from conftest import REPO, TODAY
-from test_browser import browser, expected_hits, open_page, open_search, serving, shows_exactly  # noqa: F401 (a fixture)
+from test_browser import browser  # noqa: F401 (a fixture, shared)
+from test_browser import expected_hits, open_page, open_search, serving, shows_exactly
 
 WAYS = ["file", "serve"]
 # Accents typed or not, any case, a two-letter prefix, several words.
@@ -40,7 +43,7 @@ def sample_site(tmp_path_factory) -> Path:
 
 
 @contextlib.contextmanager
-def opened(site: Path, way: str):
+def opened(site: Path, way: str) -> Iterator[str]:
     """The base address of `site` opened from its folder or served on 127.0.0.1."""
     if way == "file":
         yield site.as_uri()
@@ -178,4 +181,20 @@ def test_a_shard_cut_short_says_it_is_damaged(sample_site, browser, tmp_path):
                                                         timeout=15000)
     assert page.locator("#search-results li").count() == 0
     assert len(errors) == 1, errors  # the cut file's own syntax error, and nothing from search.js
+    page.close()
+
+
+def test_a_shard_of_another_shape_says_the_index_could_not_be_read(sample_site, browser, tmp_path):
+    """A file that runs and hands over something search.js cannot use: said plainly, never "Searching…" for ever."""
+    site = tmp_path / "site"
+    shutil.copytree(sample_site, site)
+    word, = search.words("Müller")
+    name = search.shard_name(word)
+    (site / search.FOLDER / f"{name}.js").write_bytes(search.script(name, {word: 3}))
+    page, requests, errors, _ = open_search(browser, site.as_uri(), "Müller")
+    status = page.locator("#search-status")
+    unreadable = re.compile(r"^The search index could not be read \(.+\)\. To search, " + re.escape(FIX) + "$")
+    expect(status).to_have_text(unreadable, timeout=15000)
+    assert page.locator("#search-results li").count() == 0
+    assert errors == []
     page.close()

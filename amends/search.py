@@ -1,13 +1,18 @@
 """The site's offline full-text search: a static index of words, split into small files.
 
 Pagefind did this before, but it indexes the whole site again for any change
-and needed gigabytes at ten thousand cases. This index is plain JSON: a list
-of the cases (what a result shows) and, for every two-letter start of a word,
-a shard mapping each word to the cases that contain it. The search page loads
-only the shards of the words typed, and a word matches every indexed word it
-starts, so results appear while typing. Words are compared without case,
-accents or other marks on both sides: `templates/site/assets/search.js` splits and folds
-queries exactly as `words()` does here.
+and needed gigabytes at ten thousand cases. This index is a list of the cases
+(what a result shows) and, for every two-letter start of a word, a shard
+mapping each word to the cases that contain it. The search page loads only the
+shards of the words typed, and a word matches every indexed word it starts, so
+results appear while typing. Words are compared without case, accents or other
+marks on both sides: `templates/site/assets/search.js` splits and folds queries
+exactly as `words()` does here.
+
+Each file is a script that hands its JSON to search.js (see `script()`), not a
+JSON file: Chromium lets a page opened from disk (file://) load scripts from its
+folder but refuses it `fetch`, and search must work the same opened from disk
+as through `serve`.
 """
 from __future__ import annotations
 
@@ -18,11 +23,13 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from .model import Case
 from .views import status_label
 
 FOLDER = "search"
+LISTING = "cases"  # the file of the list of cases and shards, search/cases.js; a shard's name is hex, never this
 # A word is a run of letters and digits; JavaScript's /[\p{L}\p{N}]+/gu says the same.
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]*>")
@@ -84,7 +91,7 @@ class Index:
 
 
 def index(cases: list[Case], found: dict[str, tuple[str, str]], before: Index | None = None) -> Index:
-    """The index files of `cases`: cases.json (the cases, the shards) and one shard per two-letter start of a word.
+    """The index files of `cases`: cases.js (the cases, the shards) and one shard per two-letter start of a word.
 
     `found` holds each case's words as `Index.words` does. Cases are listed
     newest first, so results come in that order without sorting in the
@@ -101,16 +108,16 @@ def index(cases: list[Case], found: dict[str, tuple[str, str]], before: Index | 
             for word in found[case_id][1].split():
                 shards.setdefault(shard_name(word), {}).setdefault(word, []).append(number)
     else:
-        files.update((name, data) for name, data in before.files.items() if name != "cases.json")
+        files.update((name, data) for name, data in before.files.items() if name != f"{LISTING}.js")
         shards = _changes(before, order, found)
     for name, shard in shards.items():
         if shard:
-            files[f"{name}.json"] = _json(dict(sorted(shard.items())))
+            files[f"{name}.js"] = script(name, dict(sorted(shard.items())))
         else:
-            files.pop(f"{name}.json", None)
+            files.pop(f"{name}.js", None)
     # The list of shards spares the browser asking for files that do not exist.
-    names = sorted(name.removesuffix(".json") for name in files if name != "cases.json")
-    files["cases.json"] = _json({"shards": names, "cases": [document(c) for c in ordered]})
+    names = sorted(name.removesuffix(".js") for name in files if name != f"{LISTING}.js")
+    files[f"{LISTING}.js"] = script(LISTING, {"shards": names, "cases": [document(c) for c in ordered]})
     return Index(order, found, files)
 
 
@@ -121,8 +128,8 @@ def _changes(before: Index, order: list[str], found: dict[str, tuple[str, str]])
     def shard(word: str) -> dict[str, list[int]]:
         name = shard_name(word)
         if name not in shards:
-            data = before.files.get(f"{name}.json")
-            shards[name] = json.loads(data) if data else {}
+            data = before.files.get(f"{name}.js")
+            shards[name] = value_of(data) if data else {}
         return shards[name]
 
     for number, case_id in enumerate(order):
@@ -141,5 +148,22 @@ def _changes(before: Index, order: list[str], found: dict[str, tuple[str, str]])
     return shards
 
 
-def _json(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def script(name: str, value: Any) -> bytes:
+    """A file of the index: `amendsSearch.add("<name>",<value as JSON>);`, which search.js defines.
+
+    A title can hold anything, "</script>" too. A file loaded by src is never
+    read as HTML, but its text stays safe to place inside a page all the same:
+    every "<" is written \\u003c. U+2028 and U+2029 end a line in JavaScript
+    engines before ES2019, even inside a string, so they are escaped too. A word
+    has no underscore, so no key is "__proto__", the one key a JavaScript object
+    literal reads otherwise than JSON does.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f'amendsSearch.add("{name}",{text});\n'.encode("utf-8")
+
+
+def value_of(data: bytes) -> Any:
+    """What a file of the index hands to search.js: the value `script()` was given."""
+    text = data.decode("utf-8")
+    return json.loads(text[text.index(",") + 1:text.rindex(")")])

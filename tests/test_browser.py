@@ -217,24 +217,34 @@ def test_no_serious_accessibility_violation(served, browser, scheme):
 SHOWN = 100  # search.js shows at most this many results
 
 
+def index_file(site, name: str):
+    """What a file of site/search/ (cases.js or a shard's NAME.js) hands to search.js."""
+    return search_index.value_of((site / search_index.FOLDER / f"{name}.js").read_bytes())
+
+
+def listed_cases(site) -> list[list[str]]:
+    """The cases of site/search/cases.js, newest first: [id, title, customer, status, opened]."""
+    return index_file(site, search_index.LISTING)["cases"]
+
+
 def expected_hits(site, query: str) -> list[str] | None:
     """The ids of the cases a query must find, newest first, read from site/search/ (None: too short to search)."""
     folder = site / search_index.FOLDER
-    listing = json.loads((folder / "cases.json").read_bytes())
+    listing = listed_cases(site)
     typed = [w for w in search_index.words(query) if len(w) >= 2]
     if not typed:
         return None
     found = None
     for word in typed:
-        shard = folder / f"{search_index.shard_name(word)}.json"
-        postings = json.loads(shard.read_bytes()) if shard.is_file() else {}
+        name = search_index.shard_name(word)
+        postings = index_file(site, name) if (folder / f"{name}.js").is_file() else {}
         numbers = {n for indexed, ns in postings.items() if indexed.startswith(word) for n in ns}
         found = numbers if found is None else found & numbers
-    return [listing["cases"][n][0] for n in sorted(found)]
+    return [listing[n][0] for n in sorted(found)]
 
 
 def titles_of(site, ids: list[str]) -> list[str]:
-    cases = {doc[0]: doc for doc in json.loads((site / search_index.FOLDER / "cases.json").read_bytes())["cases"]}
+    cases = {doc[0]: doc for doc in listed_cases(site)}
     return [cases[i][1] for i in ids]
 
 
@@ -285,7 +295,7 @@ def stayed_local_and_quiet(requests, errors) -> None:
 def test_search_finds_an_accented_name_typed_without_accents(served, browser, query, customer):
     site, base = served
     hits = expected_hits(site, query)
-    listing = json.loads((site / "search" / "cases.json").read_bytes())["cases"]
+    listing = listed_cases(site)
     theirs = [doc[0] for doc in listing if doc[2] == customer]
     assert theirs and set(theirs) <= set(hits)
     page, requests, errors, _ = open_search(browser, base, query)
@@ -299,7 +309,7 @@ def test_search_finds_an_accented_name_typed_without_accents(served, browser, qu
 def test_search_finds_a_prefix_while_typing(served, browser):
     """Typing "croiss" letter by letter finds the croissant case without pressing Enter."""
     site, base = served
-    shard = json.loads((site / "search" / f"{search_index.shard_name('croiss')}.json").read_bytes())
+    shard = index_file(site, search_index.shard_name("croiss"))
     assert "croiss" not in shard and "croissant" in shard  # only a prefix of an indexed word
     hits = expected_hits(site, "croiss")
     page, requests, errors, _ = open_search(browser, base)
@@ -374,7 +384,7 @@ def search_served(tmp_path_factory):
     write_case(root, "2026-11-21-astral-name.md", ASTRAL_CASE.replace("opened: 2026-03-01", "opened: 2026-11-21")
                .replace("resolved: 2026-03-04", "resolved: 2026-11-21"))
     cli.main(["--root", str(root), "--today", "2026-11-22"])  # the generated project holds some invalid cases on purpose
-    listing = json.loads((root / "site" / "search" / "cases.json").read_bytes())["cases"]
+    listing = listed_cases(root / "site")
     assert len(listing) > SHOWN + 10
     assert {"2026-11-20-markup-title", "2026-11-21-astral-name"} <= {doc[0] for doc in listing}
     yield from serving(root / "site")

@@ -27,6 +27,7 @@ from conftest import MINIMAL_CASE, REPO, TODAY, write_case
 
 SEARCH_JS = REPO / "templates" / "site" / "assets" / "search.js"
 NODE = shutil.which("node")
+LISTING = f"{search.LISTING}.js"
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
@@ -56,18 +57,23 @@ def build(root: Path, *extra: str, expect: int = 0) -> Path:
     return root / "site" / search.FOLDER
 
 
+def shard_file(word: str) -> str:
+    """The name in search/ of the file that lists `word`."""
+    return f"{search.shard_name(word)}.js"
+
+
 def read_folder(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 def postings(folder: Path, word: str) -> list[int]:
-    """Positions in cases.json of the cases the built index lists under exactly `word`."""
-    shard = folder / f"{search.shard_name(word)}.json"
-    return json.loads(shard.read_bytes()).get(word, []) if shard.is_file() else []
+    """Positions in cases.js of the cases the built index lists under exactly `word`."""
+    shard = folder / shard_file(word)
+    return search.value_of(shard.read_bytes()).get(word, []) if shard.is_file() else []
 
 
 def ids_of(folder: Path, word: str) -> set[str]:
-    cases = json.loads((folder / "cases.json").read_bytes())["cases"]
+    cases = search.value_of((folder / LISTING).read_bytes())["cases"]
     return {cases[n][0] for n in postings(folder, word)}
 
 
@@ -103,7 +109,7 @@ def with_words(found, case_id: str, add=(), remove=()) -> dict[str, tuple[str, s
 
 
 def shard_words(files: dict[str, bytes]) -> dict[str, dict[str, list[int]]]:
-    return {name.removesuffix(".json"): json.loads(data) for name, data in files.items() if name != "cases.json"}
+    return {name.removesuffix(".js"): search.value_of(data) for name, data in files.items() if name != LISTING}
 
 
 # --- 1. folding and splitting ------------------------------------------------------------------------------------
@@ -215,7 +221,7 @@ def test_full_index_lists_every_word_of_every_case_newest_first(demo_root: Path)
     made = search.index(cases, found)
     order = [c.id for c in sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)]
     assert made.order == order and made.words == found
-    listing = json.loads(made.files["cases.json"])
+    listing = search.value_of(made.files[LISTING])
     assert [doc[0] for doc in listing["cases"]] == order
     shards = shard_words(made.files)
     assert listing["shards"] == sorted(shards)
@@ -225,8 +231,8 @@ def test_full_index_lists_every_word_of_every_case_newest_first(demo_root: Path)
             expected.setdefault(search.shard_name(word), {}).setdefault(word, []).append(number)
     assert shards == expected
     for name, data in made.files.items():
-        if name != "cases.json":
-            words = list(json.loads(data))
+        if name != LISTING:
+            words = list(search.value_of(data))
             assert words == sorted(words), name
 
 
@@ -245,10 +251,10 @@ def test_incremental_index_equals_full_after_words_come_and_go(demo_root: Path):
 
     # A word with a two-letter start no case has: its shard must appear.
     fresh = "qzorbleflux"
-    assert f"{search.shard_name(fresh)}.json" not in old.files
+    assert shard_file(fresh) not in old.files
     other = next(c.id for c in cases if c.id != owner)
     new = with_words(new, other, add={fresh, "croissant", "ñandú"})
-    assert f"{search.shard_name('ñandú')}.json" not in old.files  # "ña" is new too
+    assert shard_file("ñandú") not in old.files  # "ña" is new too
 
     # A third case loses words that other cases share, and gains one more of its own.
     third = next(c.id for c in cases if c.id not in (owner, other))
@@ -259,9 +265,9 @@ def test_incremental_index_equals_full_after_words_come_and_go(demo_root: Path):
     full = search.index(cases, new)
     assert made.files == full.files
     assert made.order == full.order and made.words == new
-    assert f"{gone}.json" in old.files and f"{gone}.json" not in made.files
-    assert f"{search.shard_name(fresh)}.json" in made.files
-    listing = json.loads(made.files["cases.json"])
+    assert f"{gone}.js" in old.files and f"{gone}.js" not in made.files
+    assert shard_file(fresh) in made.files
+    listing = search.value_of(made.files[LISTING])
     assert gone not in listing["shards"] and search.shard_name(fresh) in listing["shards"]
     # The case that lost words is no longer listed under them.
     third_number = made.order.index(third)
@@ -326,18 +332,18 @@ def test_index_equals_full_when_the_order_of_cases_changes(demo_root: Path):
     found_fewer = {k: v for k, v in found.items() if k != newest.id}
     made = search.index(fewer, found_fewer, before=old)
     assert made.files == search.index(fewer, found_fewer).files
-    assert newest.id not in [doc[0] for doc in json.loads(made.files["cases.json"])["cases"]]
+    assert newest.id not in [doc[0] for doc in search.value_of(made.files[LISTING])["cases"]]
 
     # Same order, a title changed (its words too): the list of cases shows the new title.
     retitled = [dataclasses.replace(c, title="Mouldy seeded rye") if c.id == newest.id else c for c in cases]
     found_retitled = with_words(found, newest.id, add={"mouldy", "seeded", "rye"})
     made = search.index(retitled, found_retitled, before=old)
     assert made.files == search.index(retitled, found_retitled).files
-    assert json.loads(made.files["cases.json"])["cases"][0][1] == "Mouldy seeded rye"
+    assert search.value_of(made.files[LISTING])["cases"][0][1] == "Mouldy seeded rye"
 
 
 def postings_in(made: search.Index, word: str) -> list[int]:
-    return json.loads(made.files[f"{search.shard_name(word)}.json"]).get(word, [])
+    return search.value_of(made.files[shard_file(word)]).get(word, [])
 
 
 # --- 4. the built site -----------------------------------------------------------------------------------------
@@ -359,7 +365,7 @@ def test_built_index_lists_every_valid_case_once(demo_root: Path):
     folder = build(demo_root, expect=1)
     project = load_project(demo_root, TODAY)
     assert len(project.cases) == 16 and project.files == 17
-    listing = json.loads((folder / "cases.json").read_bytes())
+    listing = search.value_of((folder / LISTING).read_bytes())
     newest_first = sorted(project.cases, key=lambda c: (c.opened, c.id), reverse=True)
     assert listing["cases"] == [
         [c.id, c.title, c.customer.name, "reopened" if c.reopened else c.status, c.opened.isoformat()]
@@ -367,18 +373,18 @@ def test_built_index_lists_every_valid_case_once(demo_root: Path):
     ids = [doc[0] for doc in listing["cases"]]
     assert len(ids) == len(set(ids))
     assert "2026-03-02-no-title" not in ids and postings(folder, "quibbleflux") == []
-    on_disk = sorted(p.stem for p in folder.iterdir() if p.name != "cases.json")
+    on_disk = sorted(p.stem for p in folder.iterdir() if p.name != LISTING)
     assert listing["shards"] == on_disk
-    assert all(p.suffix == ".json" for p in folder.iterdir())
+    assert all(p.suffix == ".js" for p in folder.iterdir())
 
 
 def test_every_word_of_a_case_points_at_it_and_nothing_else_does(demo_root: Path):
     folder = build(demo_root)
     project = load_project(demo_root, TODAY)
     bodies = notes_html(project, NO_CACHE)
-    listing = json.loads((folder / "cases.json").read_bytes())
+    listing = search.value_of((folder / LISTING).read_bytes())
     position = {doc[0]: n for n, doc in enumerate(listing["cases"])}
-    shards = {p.stem: json.loads(p.read_bytes()) for p in folder.iterdir() if p.name != "cases.json"}
+    shards = {p.stem: search.value_of(p.read_bytes()) for p in folder.iterdir() if p.name != LISTING}
     for case in project.cases:
         expected = (search.words(case.title) | search.words(case.customer.name) | search.words(case.id)
                     | search.words(notes_text(bodies[case.id])) | search.words(case.what_went_wrong or ""))
@@ -420,11 +426,11 @@ def test_a_deleted_case_disappears_from_the_index(demo_root: Path):
     assert ids_of(folder, "hairnet") == {CROISSANT}
     (demo_root / "cases" / f"{CROISSANT}.md").unlink()
     folder = build(demo_root)
-    listing = json.loads((folder / "cases.json").read_bytes())
+    listing = search.value_of((folder / LISTING).read_bytes())
     assert CROISSANT not in [doc[0] for doc in listing["cases"]] and len(listing["cases"]) == 15
     assert ids_of(folder, "hairnet") == set()
-    assert all(n < 15 for p in folder.iterdir() if p.name != "cases.json"
-               for ns in json.loads(p.read_bytes()).values() for n in ns)
+    assert all(n < 15 for p in folder.iterdir() if p.name != LISTING
+               for ns in search.value_of(p.read_bytes()).values() for n in ns)
     assert read_folder(folder) == read_folder(build(demo_root, "build", "--clean"))
 
 
@@ -434,21 +440,21 @@ QZ_CASE = MINIMAL_CASE.replace("The cake was late.", "The cake was late and Qzwo
 def test_shards_appear_and_disappear_with_their_words(root: Path):
     write_case(root, "2026-03-01-late-cake.md", MINIMAL_CASE)
     folder = build(root)
-    qz = f"{search.shard_name('qzwonkish')}.json"
+    qz = shard_file("qzwonkish")
     before = read_folder(folder)
     assert qz not in before
 
     write_case(root, "2026-03-01-late-cake.md", QZ_CASE)  # same case, same place: a new word only
     folder = build(root)
     assert (folder / qz).is_file()
-    assert search.shard_name("qzwonkish") in json.loads((folder / "cases.json").read_bytes())["shards"]
+    assert search.shard_name("qzwonkish") in search.value_of((folder / LISTING).read_bytes())["shards"]
     assert ids_of(folder, "qzwonkish") == {"2026-03-01-late-cake"}
     assert read_folder(folder) == read_folder(build(root, "build", "--clean"))
 
     write_case(root, "2026-03-01-late-cake.md", MINIMAL_CASE)
     folder = build(root)
     assert not (folder / qz).exists()
-    assert search.shard_name("qzwonkish") not in json.loads((folder / "cases.json").read_bytes())["shards"]
+    assert search.shard_name("qzwonkish") not in search.value_of((folder / LISTING).read_bytes())["shards"]
     assert read_folder(folder) == before
 
 
@@ -457,7 +463,7 @@ def test_the_last_case_gone_leaves_an_empty_index(root: Path):
     build(root)
     (root / "cases" / "2026-03-01-late-cake.md").unlink()
     folder = build(root)
-    assert read_folder(folder) == {"cases.json": json.dumps({"shards": [], "cases": []}, separators=(",", ":")).encode()}
+    assert read_folder(folder) == {"cases.js": b'amendsSearch.add("cases",{"shards":[],"cases":[]});\n'}
 
 
 def test_a_rebuild_writes_only_the_shards_whose_bytes_changed(demo_root: Path):
@@ -468,4 +474,57 @@ def test_a_rebuild_writes_only_the_shards_whose_bytes_changed(demo_root: Path):
                     encoding="utf-8")
     build(demo_root)
     changed = {p.name for p in folder.iterdir() if times.get(p.name) != p.stat().st_mtime_ns}
-    assert changed == {f"{search.shard_name('monday')}.json", f"{search.shard_name('quokkaberry')}.json"}
+    assert changed == {shard_file("monday"), shard_file("quokkaberry")}
+
+
+# --- 5. the files are scripts ----------------------------------------------------------------------------------
+
+def run_index_files(files: dict[str, bytes]) -> dict[str, list]:
+    """Run each file of the index with node as a page would, recording what it hands to amendsSearch.add()."""
+    assert NODE, "node is needed to run the index's files (the Makefile installs it with npm)"
+    program = (
+        "const vm = require('vm');"
+        "const files = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "const out = {};"
+        "for (const [file, text] of Object.entries(files)) {"
+        "  const calls = [];"
+        "  vm.runInNewContext(text, {amendsSearch: {add: (name, data) => calls.push([name, data])}});"
+        "  out[file] = calls;"
+        "}"
+        "process.stdout.write(JSON.stringify(out));")
+    texts = {name: data.decode("utf-8") for name, data in files.items()}
+    done = subprocess.run([NODE, "-e", program], input=json.dumps(texts), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+AWKWARD_TITLES = ["</script><script>alert(1)</script>", "<!-- <script>", "line\u2028sep\u2029para",
+                  "quote \" back \\ slash", "\\u003c written out", "]); amendsSearch.add(\"x\", 1); ([", "tab\tnew\nline"]
+
+
+def test_a_file_is_one_call_that_hands_over_exactly_its_value():
+    value = {"shards": ["6162"], "cases": [[f"case-{n}", title, "Søren", "open", "2026-11-20"]
+                                           for n, title in enumerate(AWKWARD_TITLES)]}
+    data = search.script("cases", value)
+    assert search.value_of(data) == value
+    assert run_index_files({"cases.js": data}) == {"cases.js": [["cases", value]]}
+
+
+def test_a_file_holds_no_markup_and_no_javascript_line_break():
+    """Whatever a title holds, the file's text could sit inside a <script> element and end nowhere but its end."""
+    data = search.script("cases", {"shards": [], "cases": [["x", title] for title in AWKWARD_TITLES]})
+    text = data.decode("utf-8")
+    assert "<" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    assert text.count("\n") == 1 and text.endswith(");\n")
+
+
+def test_every_built_file_is_a_script_that_hands_over_its_own_name_and_contents(demo_root: Path):
+    write_case(demo_root, "2026-11-20-markup-title.md",
+               MINIMAL_CASE.replace("title: Cake delivered late", "title: '</script><script>alert(1)</script>'"))
+    files = read_folder(build(demo_root))
+    assert any("</script>" in doc[1] for doc in search.value_of(files[LISTING])["cases"])
+    ran = run_index_files(files)
+    assert ran.keys() == files.keys()
+    for name, data in files.items():
+        assert ran[name] == [[name.removesuffix(".js"), search.value_of(data)]], name

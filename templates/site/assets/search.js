@@ -1,21 +1,63 @@
 // Offline search over the index amends writes to search/ (see amends/search.py).
 // Words are split and folded exactly as there; a typed word matches every
 // indexed word it starts, and a case must match every typed word.
+// Each file of the index is a script calling amendsSearch.add(name, data): a page
+// opened from disk may load scripts from its folder, but Chromium refuses it fetch.
 (function () {
   "use strict";
   var SHOWN = 100;
+  var LISTING = "cases";  // search/cases.js: the cases and the names of the shards
+  var FIX = "build the site again, or copy all of site/search/ into it.";
   var form = document.getElementById("search");
   var input = document.getElementById("q");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
-  var loaded = {};  // file name → promise of its JSON
+  var loaded = {};  // file name → promise of its data
+  var arrived = {};  // file name → data, handed over by the file as it runs
 
+  window.amendsSearch = { add: function (name, data) { arrived[name] = data; } };
+
+  // A problem with the index, said as what to do about it (shown as it is, unlike an error of this script).
+  function unreadable(text) {
+    var error = new Error(text);
+    error.advice = true;
+    return error;
+  }
+  // A script that will not load gives no reason. From disk, the file can only be missing (the
+  // site was copied in part); through a server, the server may have stopped too.
+  function missing(name, file) {
+    var what = name === LISTING ? "The site folder has no search index: " : "The site folder is incomplete: ";
+    if (window.location.protocol === "file:") {
+      return unreadable(what + file + " is missing. To search, " + FIX);
+    }
+    return unreadable(file + " could not be loaded. If the server showing this site has stopped, start it" +
+      " again (python build.py serve); if not, the site folder is incomplete: " + FIX);
+  }
   function load(name) {
     if (!loaded[name]) {
-      loaded[name] = fetch("search/" + name + ".json").then(function (r) {
-        if (!r.ok) { throw new Error("search/" + name + ".json: " + r.status); }
-        return r.json();
+      var file = "search/" + name + ".js";
+      loaded[name] = new Promise(function (resolve, reject) {
+        var element = document.createElement("script");
+        element.src = file;
+        // The file has run by the time load fires: if it handed nothing over, it was cut short or is not ours.
+        element.onload = function () {
+          var data = arrived[name];
+          element.remove();
+          delete arrived[name];
+          if (data) {
+            resolve(data);
+          } else {
+            reject(unreadable("The site folder holds a damaged " + file + ". To search, " + FIX));
+          }
+        };
+        element.onerror = function () {
+          element.remove();
+          reject(missing(name, file));
+        };
+        document.head.appendChild(element);
       });
+      // Forgotten when it fails, so that once the folder is put right the next search reads the file again.
+      loaded[name].catch(function () { delete loaded[name]; });
     }
     return loaded[name];
   }
@@ -29,7 +71,7 @@
       return (b < 16 ? "0" : "") + b.toString(16);
     }).join("");
   }
-  // The cases holding a word that starts with `typed`, as a set of positions in cases.json.
+  // The cases holding a word that starts with `typed`, as a set of positions in cases.js.
   function matches(index, typed) {
     var name = shard(typed);
     if (index.shards.indexOf(name) < 0) { return Promise.resolve(new Set()); }  // no word starts so
@@ -48,7 +90,7 @@
     list.textContent = "";
     if (!typed.length) { show(query.trim() ? "Type at least two letters of a word." : ""); return; }
     show("Searching…");
-    load("cases").then(function (index) {
+    load(LISTING).then(function (index) {
       return Promise.all(typed.map(function (w) { return matches(index, w); })).then(function (sets) {
         return [index.cases, sets];
       });
@@ -76,7 +118,9 @@
         list.appendChild(item);
       });
     }).catch(function (error) {
-      show("The search index could not be read (" + error.message + "). Build the site again.");
+      if (input.value !== query) { return; }
+      show(error.advice ? error.message :
+        "The search index could not be read (" + error.message + "). To search, " + FIX);
     });
   }
 

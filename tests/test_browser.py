@@ -1,7 +1,6 @@
 """The demo site in a real headless Chromium: nothing loads from another host, nothing errors, nothing hostile runs."""
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from urllib.parse import quote, urlsplit

@@ -47,7 +47,9 @@
           if (data) {
             resolve(data);
           } else {
-            reject(unreadable("The site folder holds a damaged " + file + ". To search, " + FIX));
+            // A file damaged in place may keep its size, and a build reuses such a file: build from scratch.
+            reject(unreadable("The site folder holds a damaged " + file + ". To search, build the site from scratch " +
+              "(python build.py build --clean), or copy all of site/search/ into it."));
           }
         };
         element.onerror = function () {

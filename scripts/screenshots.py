@@ -23,6 +23,8 @@ SHOTS = [  # (file, page, viewport width, height, colour scheme)
     ("case.png", "cases/2026-11-09-hair-in-croissant.html", 1280, 1500, "light"),
     ("figures-dark.png", "figures/year.html", 1280, 1500, "dark"),
     ("phone.png", "cases/index.html", 390, 844, "light"),
+    ("phone-home.png", "index.html", 390, 844, "light"),
+    ("phone-case.png", "cases/2026-11-09-hair-in-croissant.html#followups-h", 390, 844, "light"),
 ]
 
 

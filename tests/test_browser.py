@@ -177,23 +177,28 @@ def test_search_finds_a_case_offline(served, browser):
 
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-AXE_PAGES = ["index.html", "cases/index.html", "cases/2026-03-14-late-wedding-cake.html", "followups.html",
+# A page of each template, the case page with follow-ups and what was given back as well as one without.
+AXE_PAGES = ["index.html", "cases/index.html", "cases/2026-03-14-late-wedding-cake.html",
+             "cases/2026-11-09-hair-in-croissant.html", "followups.html",
              "figures/month.html", "figures/all.html", "lessons.html", "search.html?q=cake",
-             "categories/index.html", "customers/soren-odegaard.html", "problems.html",
-             "letters/2026-11-04-rude-staff-member.html"]
+             "categories/index.html", "teams/kitchen.html", "customers/soren-odegaard.html", "problems.html",
+             "letters/2026-11-04-rude-staff-member.html",
+             "messages/2026-11-09-hair-in-croissant--thanks--2026-11-14.html"]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_no_serious_accessibility_violation(served, browser, scheme):
-    """axe-core finds no serious or critical violation on the main pages, in light and dark mode."""
+@pytest.mark.parametrize("width, height", [(1280, 720), (390, 844)], ids=["desktop", "phone"])
+def test_no_serious_accessibility_violation(served, browser, scheme, width, height):
+    """axe-core finds no serious or critical violation on the main pages, on a desktop and on a phone (where
+    tables are cards), in light and dark mode."""
     _, base = served
     # axe is injected from outside the page, so the page's CSP (rightly) would refuse it.
-    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme, viewport={"width": width, "height": height})
     source = AXE.read_text(encoding="utf-8")
     found = {}
     for name in AXE_PAGES:
         page = context.new_page()
-        page.goto(f"{base}/{name}", wait_until="load")
+        assert page.goto(f"{base}/{name}", wait_until="load").ok, name
         if name.startswith("search"):
             page.wait_for_selector("#search-results a", timeout=15000)
         page.evaluate(source)

@@ -239,3 +239,34 @@ def test_print_media_hides_top_bar_and_navigation_and_keeps_rows_whole(site, bro
             assert set(page.locator("main h2").evaluate_all("els => els.map(el => getComputedStyle(el).breakAfter)")) \
                 == {"avoid"}
         page.context.close()
+
+
+# The words of each table cell after a case's own in a closed <details> that nothing else on the page shows.
+CLOSED_ONLY = """() => {
+  const main = document.querySelector("main").cloneNode(true);
+  main.querySelectorAll("details:not([open]) > :not(summary)").forEach(el => el.remove());
+  const shown = main.textContent.replace(/\\s+/g, " ");
+  return Array.from(document.querySelectorAll("details:not([open]) td:not(:first-child)"),
+                    td => td.textContent.replace(/\\s+/g, " ").trim())
+    .filter(text => text.length > 12 && !shown.includes(text));
+}"""
+
+
+def test_lessons_print_every_lesson_even_those_shown_closed(browser, tmp_path):  # noqa: F811
+    """On screen only the first three lessons of a section are open; on paper, which cannot be clicked, all are."""
+    root = tmp_path / "demo"
+    for name in ("templates", "cases"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
+    assert cli.main(["--root", str(root), "--today", "2026-11-22"]) == 0
+    lessons = root / "site" / "lessons.html"
+    page, _ = open_page(browser, lessons.as_uri())
+    hidden = page.evaluate(CLOSED_ONLY)
+    assert hidden  # the demo has lessons past the first three, and they say something the page shows nowhere else
+    assert page.locator("details:not([open]) td").evaluate_all("tds => tds.filter(td => td.checkVisibility()).length") \
+        == 0  # closed on screen
+    page.context.close()
+    text, _, _ = print_to_pdf(browser, lessons, tmp_path / "lessons.pdf")
+    printed = "".join(text.split())  # a line may break anywhere on paper, even after a hyphen
+    missing = [words for words in hidden if "".join(words.split()) not in printed]
+    assert missing == []

@@ -11,25 +11,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amends.demo import generate
+from amends.demo import CATEGORIES, Cause, Thing, cause_tag, generate
 from amends.model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES, STATUSES
 from amends.project import Project, load_project
 from amends.send import review
-from amends.views import customer_key
+from amends.views import customer_key, repeat_failures
 
 from conftest import REPO, TODAY
 
 N = 300
 SEED = 20261122
+# What `build.py demo` writes when given no --cases or --seed.
+DEFAULT_N, DEFAULT_SEED = 1000, 1
 NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-[a-z0-9-]+-\d{5}\.md")
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    """A project of N generated cases, with the shipped amends.yaml and templates."""
-    root = tmp_path_factory.mktemp("demo")
+def write_demo(root: Path, n: int, seed: int) -> Path:
+    """A project of n generated cases, with the shipped amends.yaml and templates."""
     (root / "cases").mkdir()
-    for name, text in generate(N, SEED, TODAY):
+    for name, text in generate(n, seed, TODAY):
         (root / "cases" / name).write_text(text, encoding="utf-8")
     shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
     shutil.copytree(REPO / "templates", root / "templates")
@@ -37,8 +37,18 @@ def generated(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    return write_demo(tmp_path_factory.mktemp("demo"), N, SEED)
+
+
+@pytest.fixture(scope="module")
 def project(generated: Path) -> Project:
     return load_project(generated, TODAY)
+
+
+@pytest.fixture(scope="module")
+def default_project(tmp_path_factory) -> Project:
+    return load_project(write_demo(tmp_path_factory.mktemp("default-demo"), DEFAULT_N, DEFAULT_SEED), TODAY)
 
 
 def test_every_case_loads_without_a_problem(project: Project):
@@ -144,3 +154,54 @@ def test_no_follow_up_is_blocked_by_a_missing_template_field(generated: Path):
     assert any(p.followup.kind == "explanation" for p in rendered)
     blocked = [(p.followup.case.id, p.followup.reason) for p in state.prepared if p.followup.state == "blocked"]
     assert [b for b in blocked if "template" in b[1]] == []
+
+
+@pytest.mark.parametrize("demo", ["project", "default_project"])
+def test_every_flagged_repeat_is_one_cause_come_back(request, demo):
+    """A flag says an earlier case's prevention did not hold; in the demo each joins two cases of one cause,
+    which its one tag names, whether they are of one customer or not."""
+    cases = request.getfixturevalue(demo).cases
+    repeats = repeat_failures(cases)
+    assert repeats, "the lessons page has no preventions that did not hold to show"
+    assert any(customer_key(later) != customer_key(earlier) for later, earlier in repeats)
+    other = [(later.id, later.tags, earlier.id, earlier.tags) for later, earlier in repeats
+             if len(later.tags) != 1 or later.tags != earlier.tags]
+    assert other == []
+
+
+def test_the_default_demo_has_repeats_to_attend_to_and_not_too_many(default_project):
+    cases = default_project.cases
+    repeats = repeat_failures(cases)
+    # The overview lists those whose later case is still open.
+    assert any(later.is_open for later, _ in repeats)
+    # A business that learns: a prevention mostly holds.
+    assert len(repeats) < len(cases) / 10
+
+
+def _template(text: str, cause: Cause, thing: Thing) -> re.Pattern:
+    """A cause's text as a pattern: its thing where the text names it, anything in the other blanks."""
+    known = {"thing": thing.en, "thing_de": thing.de}
+    if cause.slot:
+        known |= {cause.slot: thing.en, cause.slot.capitalize(): thing.en[:1].upper() + thing.en[1:]}
+    parts = re.split(r"\{(\w+)\}", text)
+    # re.split keeps the names of the blanks at the odd places.
+    return re.compile("".join((re.escape(known[p]) if p in known else ".+") if i % 2 else re.escape(p)
+                              for i, p in enumerate(parts)))
+
+
+def test_each_case_tells_the_story_of_the_one_cause_its_tag_names(project: Project):
+    causes = {cause_tag(cause, thing): (category.name, cause, thing)
+              for category in CATEGORIES for cause in category.causes + category.slips for thing in cause.things}
+    assert len(causes) == sum(len(c.things) for category in CATEGORIES for c in category.causes + category.slips), \
+        "two causes share a tag"
+    for case in project.cases:
+        assert len(case.tags) == 1 and case.tags[0] in causes, (case.id, case.tags)
+        category, cause, thing = causes[case.tags[0]]
+        assert case.category == category, case.id
+        texts = {"title": cause.titles, "how_resolved": cause.fix, "prevention": cause.prevent}
+        if case.fault != "unclear":  # which says it could not be told
+            texts["what_went_wrong"] = cause.wrong
+        for field, templates in texts.items():
+            value = getattr(case, field)
+            fits = value is None or any(_template(t, cause, thing).fullmatch(value) for t in templates)
+            assert fits, (case.id, field, value)

@@ -11,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from amends import cli
+from amends.messages import read_sent
 
 from conftest import REPO, link_target, write_case
 
@@ -159,3 +160,12 @@ def test_a_sent_message_whose_file_is_gone_says_so(root):
     assert "is not in outbox/messages/" in text(main) and "will not be sent again" in text(main)
     assert main.find("a", href=re.compile(r"\.eml$")) is None
     assert not (root / "site" / "messages" / gone.name).exists()
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xfe\x00", b"Date: garbage\n\nx",
+                                  b"Content-Type: text/plain; charset=x-unknown\n\nhi",
+                                  b"Content-Type: multipart/mixed; boundary=x\n\n--x\n"])
+def test_a_damaged_message_file_reads_as_blanks_not_an_error(data):
+    """A sent .eml cut short or edited by hand still gets its page: what cannot be read is left empty."""
+    sent = read_sent(data)
+    assert (sent.to, sent.subject, sent.date, sent.message_id) == ("", "", None, "")

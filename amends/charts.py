@@ -190,7 +190,8 @@ def _columns(chart_id: str, title: str, labels: list[str], series: list[tuple[st
     texts = [[_value(v, unit) for v in values] for _, values in series]
     tick_w = max(_width(t, FONT) for t in ticks)
     slant = tick_w > (WIDTH - 2 * PAD) / len(labels) - GAP  # labels too wide to stand side by side
-    left = _left_margin(tick_w * 0.71 if slant else 0, len(labels))
+    # Turned 45°, a label reaches left by its length and by the height of its letters above the baseline.
+    left = _left_margin((tick_w + FONT * 0.75) * 0.71 if slant else 0, len(labels))
     group = (WIDTH - left - PAD) / len(labels)
     col = min(group * 0.8 / len(series), 48)
     value_w = max(_width(t, SMALL) for row in texts for t in row)

@@ -206,7 +206,8 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
 
     guard = _guard(case, config, step.kind)
     if guard:
-        return result(*guard)
+        state, reason, detail = guard
+        return result(state, reason, detail=detail)
     if not case.customer.email:
         if task:
             return result("skipped", f"no email address: the {task} covers it")
@@ -344,7 +345,8 @@ def _task(case: Case, task: str, first: Step, key: str, history: History, config
         return result("done", "marked done by a person", _ts(last))
     guard = _guard(case, config, task)
     if guard:
-        return result(*guard)
+        state, reason, detail = guard
+        return result(state, reason, detail=detail)
     if now < due_at:
         return result("upcoming", TASK_WORDS[task][0], due_at)
     return result("due", f"to do: {TASK_WORDS[task][1]}, then: python build.py done {case.id} {task}")
@@ -355,30 +357,30 @@ def before_since(case: Case, config: Config) -> bool:
     return bool(config.since and case.resolved < config.since)
 
 
-def _guard(case: Case, config: Config, kind: str) -> tuple[str, str, None, str] | None:
-    """Reasons nothing goes out, whatever the date: (state, reason, when, detail)."""
+def _guard(case: Case, config: Config, kind: str) -> tuple[str, str, str] | None:
+    """Reasons nothing goes out, whatever the date: (state, reason, detail)."""
     if before_since(case, config):
         return ("skipped", f"not sent: the case was resolved on {format_date(case.resolved)}, before amends began "
-                           f"sending follow-ups on {format_date(config.since)}", None,
+                           f"sending follow-ups on {format_date(config.since)}",
                 f"followups.since is {config.since} in amends.yaml")
     if case.reopened:
-        return "skipped", "the case was reopened; nothing goes out until it is resolved again", None, ""
+        return "skipped", "the case was reopened; nothing goes out until it is resolved again", ""
     if case.status == "lost":
-        return "skipped", "the customer was lost", None, ""
+        return "skipped", "the customer was lost", ""
     if case.do_not_contact:
-        return "skipped", "not sent: the case file says not to contact this customer", None, "do_not_contact: true"
+        return "skipped", "not sent: the case file says not to contact this customer", "do_not_contact: true"
     if case.customer.email and case.customer.email.casefold() in {e.casefold() for e in config.do_not_contact}:
-        return ("skipped", "not sent: this customer's email address is on the list of people not to contact", None,
+        return ("skipped", "not sent: this customer's email address is on the list of people not to contact",
                 "do_not_contact in amends.yaml")
     if case.followups.hold:
-        return "held", "held: the case file says to hold the follow-ups", None, "followups: hold"
+        return "held", "held: the case file says to hold the follow-ups", "followups: hold"
     if kind in case.followups.skip:
-        return "skipped", f"not sent: the case file says to skip the {kind}", None, "followups: skip"
+        return "skipped", f"not sent: the case file says to skip the {kind}", "followups: skip"
     # Only the customer getting in touch again says something may be wrong; our own calls do not.
     later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"]
     if later:
         return "held", (f"the customer got in touch again on {format_date(later[-1].day)} after the case was resolved: "
-                        "a person should look (reopen it, or resolve it again with a new date)"), None, ""
+                        "a person should look (reopen it, or resolve it again with a new date)"), ""
     return None
 
 

@@ -15,7 +15,7 @@ from .cache import NO_CACHE, Cache, digest
 from .casefile import parse_case
 from .config import CONFIG_NAME, Config, load_config
 from .model import Case, Problem
-from .validate import copies, id_line, links, to_case, unique
+from .validate import copies, id_line, to_case, unique, unknown_links
 
 
 @dataclass
@@ -154,7 +154,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
 
     cases, found = unique([(case, line) for _, case, line, _ in checked.values() if case is not None])
     # repeat_of / not_a_repeat_of must name a case: any file's id or name (a broken one reports itself).
-    cases, unknown = links(cases, [case.id for _, case, _, _ in checked.values() if case is not None]
+    cases, unknown = unknown_links(cases, [case.id for _, case, _, _ in checked.values() if case is not None]
                            + [Path(name).stem for name in names])
     found += unknown
     problems += [p for _, _, _, mine in checked.values() for p in mine] + found

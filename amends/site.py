@@ -279,16 +279,17 @@ def followup_pages(state: Review, every: str) -> list[Page]:
         path = message_page(item)
         if path is None:
             continue
-        eml = path.removesuffix(".html") + ".eml"
         context = {"title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
-                   "item": item, "message": item.rendered, "eml": eml if eml in sent else None}
-        if item.rendered is None:
-            source = sent.get(eml)
-            out.append(Page(path, "message.html", context,
-                            digest(followup_digest(item), file_key(source) if source else "missing"),
-                            later=functools.partial(as_sent, source)))
-        else:
-            out.append(Page(path, "message.html", {**context, "sent": None}, followup_digest(item)))
+                   "item": item, "message": item.rendered}
+        if item.rendered is not None:
+            out.append(Page(path, "message.html", context, followup_digest(item)))
+            continue
+        # Handed over: the page shows the .eml the site carries beside it, read only if the page is rendered.
+        eml = path.removesuffix(".html") + ".eml"
+        source = sent.get(eml)
+        out.append(Page(path, "message.html", {**context, "eml": eml},
+                        digest(followup_digest(item), file_key(source) if source else "missing"),
+                        later=functools.partial(as_sent, source)))
     by_state = {s: [i for i in state.prepared if i.followup.state == s] for s in STATES}
     counts = {s: len(items) for s, items in by_state.items()}
     # A business with years of history sets followups.since when it starts: the thousands of old

@@ -51,11 +51,11 @@ def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list
     raws = list(raws)
     checked = [(to_case(raw, config, today), id_line(raw)) for raw in raws]
     cases, problems = unique([(case, line) for (case, _), line in checked if case is not None])
-    cases, unknown = links(cases, [case.id for (case, _), _ in checked if case is not None] + [raw.stem for raw in raws])
+    cases, unknown = unknown_links(cases, [case.id for (case, _), _ in checked if case is not None] + [raw.stem for raw in raws])
     return cases, [p for (_, found), _ in checked for p in found] + problems + unknown
 
 
-def links(cases: list[Case], known: Iterable[str]) -> tuple[list[Case], list[Problem]]:
+def unknown_links(cases: list[Case], known: Iterable[str]) -> tuple[list[Case], list[Problem]]:
     """Cases less those whose `repeat_of` or `not_a_repeat_of` names an id no case has, and a problem for each id.
 
     `known` holds every id a case file claims, valid or not (and each file's name), so a link to a case

@@ -189,7 +189,7 @@ class Lesson:
     repeats: list[tuple[Case, Case]] = field(default_factory=list)
 
 
-def links(case: Case) -> set[tuple[str, ...]]:
+def _links(case: Case) -> set[tuple[str, ...]]:
     """What ties a later case to an earlier one's prevention, going by the facts alone: a shared tag, or the same
     customer, within one team and category. None without a team and a category.
 
@@ -216,7 +216,7 @@ def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
     promised: dict[tuple[str, ...], list[Case]] = defaultdict(list)
     for case in ordered:
         if case.prevention:
-            for link in links(case):
+            for link in _links(case):
                 promised[link].append(case)
     opened = {link: [c.opened for c in found] for link, found in promised.items()}
     out = []
@@ -225,7 +225,7 @@ def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
         chosen = by_id.get(later.repeat_of.casefold()) if later.repeat_of else None
         if chosen is None or chosen is later:
             found = [_latest_before(promised[link], opened[link], later.opened, dropped)
-                     for link in links(later) if link in promised]
+                     for link in _links(later) if link in promised]
             chosen = max(filter(None, found), key=lambda c: (c.opened, c.id), default=None)
         if chosen is not None:
             out.append((later, chosen))

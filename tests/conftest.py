@@ -42,6 +42,15 @@ def demo_root(root: Path) -> Path:
     return root
 
 
+def sample_project(root: Path, *also: str) -> Path:
+    """The shipped sample project copied into `root`: templates, amends.yaml and cases, and any other folder
+    named in `also` (such as "outbox")."""
+    for folder in ("templates", "cases", *also):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
+    return root
+
+
 def write_case(root: Path, name: str, text: str | bytes) -> Path:
     """Write cases/<name> and return its path."""
     path = root / "cases" / name

@@ -12,7 +12,7 @@ from amends import cli
 from amends import search as search_index
 from amends.serve import make_server
 
-from conftest import MINIMAL_CASE, REPO, write_case
+from conftest import MINIMAL_CASE, REPO, sample_project, write_case
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,9 +39,7 @@ what_went_wrong: '<img src=x onerror="window.pwned=1">'
 def served(tmp_path_factory):
     """The demo site plus one hostile case, served on 127.0.0.1."""
     root = tmp_path_factory.mktemp("browser")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
-    shutil.copytree(REPO / "cases", root / "cases")
+    sample_project(root)
     write_case(root, "2026-03-01-hostile.md", HOSTILE)
     assert cli.main(["--root", str(root), "--today", "2026-11-22"]) == 0
     yield from serving(root / "site")

@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 
 from amends import cli, send
 
-from conftest import MINIMAL_CASE, REPO, TODAY, link_target, write_case
+from conftest import MINIMAL_CASE, REPO, TODAY, link_target, sample_project, write_case
 
 CONFIG = yaml.safe_load((REPO / "amends.yaml").read_text(encoding="utf-8")) or {}
 CURRENCY = CONFIG.get("currency") or "EUR"
@@ -268,9 +268,7 @@ def build(root: Path) -> Path:
 
 def new_project(tmp_path_factory, name: str) -> Path:
     root = tmp_path_factory.mktemp(name)
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
-    shutil.copytree(REPO / "cases", root / "cases")
+    sample_project(root)
     return root
 
 

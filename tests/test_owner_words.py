@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from amends import cli
 from amends.messages import read_sent
 
-from conftest import REPO, link_target, write_case
+from conftest import REPO, link_target, sample_project, write_case
 
 # The words of amends.yaml and of the transports, which mean nothing to the person who runs the shop.
 SETTINGS = ("catch_up_days", "followups.since", "resend_guard_days", "email_too", "send_window",
@@ -45,9 +45,7 @@ def owner_text(page: Path, ids: list[str]) -> str:
 def sample(tmp_path_factory) -> Path:
     """The sample project with its outbox, built on 3 December 2026: a thanks has been missed by then."""
     root = tmp_path_factory.mktemp("owner")
-    for folder in ("templates", "cases", "outbox"):
-        shutil.copytree(REPO / folder, root / folder)
-    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
+    sample_project(root, "outbox")
     assert cli.main(["--root", str(root), "--today", "2026-12-03"]) == 0
     return root
 

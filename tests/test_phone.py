@@ -7,13 +7,12 @@ problem, so that the problems page lists something and long words meet the narro
 """
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from amends import cli
 
-from conftest import REPO, write_case
+from conftest import REPO, sample_project, write_case
 from test_browser import browser, serving  # noqa: F401  (the same headless Chromium, as a fixture)
 
 WIDTH, HEIGHT = 390, 844
@@ -99,9 +98,7 @@ STANDING_TABLES = f"""() => Array.from(document.querySelectorAll("main table")).
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("phone")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
-    shutil.copytree(REPO / "cases", root / "cases")
+    sample_project(root)
     write_case(root, "2026-11-15-order-never-arrived-long-words.md", LONG_WORDS)
     write_case(root, "2026-11-20-carrier-pigeon.md", BROKEN)
     # The broken case file is a problem to report, so the build says so; the site is built all the same.

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from amends import cli, search
 
-from conftest import REPO, TODAY
+from conftest import TODAY, sample_project
 from test_browser import browser  # noqa: F401 (a fixture, shared)
 from test_browser import expected_hits, open_page, open_search, serving, shows_exactly
 
@@ -35,9 +35,7 @@ FIX = "build the site again, or copy all of site/search/ into it."
 def sample_site(tmp_path_factory) -> Path:
     """The sample project's site, built as `make demo` builds it."""
     root = tmp_path_factory.mktemp("search-file")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "cases", root / "cases")
-    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
+    sample_project(root)
     assert cli.main(["--root", str(root), "--today", TODAY.isoformat()]) == 0
     return root / "site"
 

@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 
 from amends import cli, serve
 
-from conftest import link_target, MINIMAL_CASE, REPO, TODAY, nu_check, write_case
+from conftest import link_target, MINIMAL_CASE, REPO, TODAY, nu_check, sample_project, write_case
 
 TODAY_ARG = TODAY.isoformat()
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -146,9 +146,7 @@ def build_site(root: Path) -> int:
 def demo_site(tmp_path_factory) -> Path:
     """The sample cases built once for every read-only test of this module."""
     root = tmp_path_factory.mktemp("demo")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
-    shutil.copytree(REPO / "cases", root / "cases")
+    sample_project(root)
     assert build_site(root) == 0
     return root / "site"
 

@@ -8,7 +8,7 @@ from datetime import date, time
 from pathlib import Path
 
 from .fields import LANGUAGE, Reader
-from .model import ACCOMMODATION_KINDS, CHANNELS, TASKS, Problem
+from .model import ACCOMMODATION_KINDS, CHANNELS, SEVERE, SEVERITIES, TASKS, Problem
 from .yamlfile import parse_mapping
 
 CONFIG_NAME = "amends.yaml"
@@ -55,6 +55,19 @@ DEFAULT_TASKS = (("phone", "call"), ("letter", "letter"), ("social", "social"), 
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone who signs the messages of a severe case in their own name."""
+
+    name: str
+    # The role under the name, per language (language -> text); English for the others.
+    roles: tuple[tuple[str, str], ...] = ()
+
+    def role_for(self, language: str | None) -> str | None:
+        by_language = dict(self.roles)
+        return by_language.get(language or "en") or by_language.get("en") or next(iter(by_language.values()), None)
+
+
+@dataclass(frozen=True)
 class Smtp:
     host: str = "localhost"
     port: int | None = None
@@ -73,6 +86,8 @@ class Config:
     signature: str = "The team"
     # Per language, when business.signature is a mapping (language -> text).
     signatures: tuple[tuple[str, str], ...] = ()
+    # Who may sign, by the name a case's `owner` gives (people: in amends.yaml).
+    people: tuple[tuple[str, Person], ...] = ()
     currency: str = "EUR"
     timezone: str = "UTC"
     # An open case older than this many days is flagged in the report.
@@ -96,6 +111,8 @@ class Config:
     # An email of a kind that went to the same address this many days ago, for any case, is held:
     # a renamed, re-dated or copied case must not send it twice.
     resend_guard_days: int = 60
+    # Every email of a case of these severities waits for a person's approve.
+    approve_first: tuple[str, ...] = SEVERE
     do_not_contact: tuple[str, ...] = ()
     transport: str = "outbox"
     smtp: Smtp = field(default_factory=Smtp)
@@ -113,6 +130,13 @@ class Config:
         """The signature in the customer's language, else English, else the first given."""
         by_language = dict(self.signatures)
         return by_language.get(language or "en") or by_language.get("en") or self.signature
+
+    def person(self, owner: str | None) -> Person | None:
+        """The person a case's owner names, by their key in `people:` or their full name."""
+        if not owner:
+            return None
+        wanted = owner.casefold()
+        return next((p for key, p in self.people if wanted in (key.casefold(), p.name.casefold())), None)
 
     # Planning looks up due times by (day, step, settings) tens of thousands of times:
     # the settings never change, so their hash is worked out once.
@@ -154,11 +178,11 @@ def _pick(value, default):
 def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
     d = Config()
-    r.keys((), ["business", "currency", "timezone", "attention_days", "followups",
+    r.keys((), ["business", "people", "currency", "timezone", "attention_days", "followups",
                 "do_not_contact", "transport", "smtp"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
-                            "tasks", "email_too", "every_minutes", "since", "resend_guard_days"])
+                            "tasks", "email_too", "every_minutes", "since", "resend_guard_days", "approve_first"])
     signature, signatures = _signature(r, d)
     start, end, days = _window(r, d)
     return Config(
@@ -169,6 +193,7 @@ def read_config(r: Reader) -> Config:
         reply_to=r.email(("business", "reply_to")),
         signature=signature,
         signatures=signatures,
+        people=_people(r),
         currency=_pick(r.currency(("currency",)), d.currency),
         timezone=_pick(r.timezone(("timezone",)), d.timezone),
         attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
@@ -182,6 +207,7 @@ def read_config(r: Reader) -> Config:
         every_minutes=_pick(r.integer(("followups", "every_minutes"), minimum=1), d.every_minutes),
         since=r.date(("followups", "since")),
         resend_guard_days=_pick(r.integer(("followups", "resend_guard_days"), minimum=0), d.resend_guard_days),
+        approve_first=_approve_first(r, d),
         do_not_contact=tuple(e.casefold() for e in (r.email(p) for p in r.items(("do_not_contact",))) if e),
         transport=_pick(r.choice(("transport",), TRANSPORTS), d.transport),
         smtp=_smtp(r),
@@ -193,15 +219,49 @@ def _signature(r: Reader, d: Config) -> tuple[str, tuple[tuple[str, str], ...]]:
     path = ("business", "signature")
     if not isinstance(r.raw(path), dict):
         return _pick(r.text(path, multiline=True), d.signature), ()
-    signatures = []
+    signatures = _by_language(r, path)
+    return (signatures[0][1] if signatures else d.signature), signatures
+
+
+def _by_language(r: Reader, path: tuple) -> tuple[tuple[str, str], ...]:
+    """A mapping from language code to text, each code checked."""
+    out = []
     for language in r.raw(path):
         if not LANGUAGE.fullmatch(language):
             r.problem(path + (language,), f"'{language}' is not a language code like en, de or pt-BR")
             continue
         text = r.text(path + (language,), required=True, multiline=True)
         if text:
-            signatures.append((language, text))
-    return (signatures[0][1] if signatures else d.signature), tuple(signatures)
+            out.append((language, text))
+    return tuple(out)
+
+
+def _people(r: Reader) -> tuple[tuple[str, Person], ...]:
+    """people: key -> {name, role}; role is one text or one per language."""
+    if not isinstance(r.raw(("people",)), dict):
+        if r.present(("people",)):
+            r.problem(("people",), "'people' maps the name a case gives as owner to {name: …, role: …}")
+        return ()
+    out = []
+    for key in r.raw(("people",)):
+        path = ("people", key)
+        if not r.keys(path, ["name", "role"]):
+            continue
+        name = r.text(path + ("name",), required=True)
+        role = path + ("role",)
+        roles = _by_language(r, role) if isinstance(r.raw(role), dict) else (
+            (("en", r.text(role)),) if r.text(role) else ())
+        if name:
+            out.append((str(key), Person(name, roles)))
+    return tuple(out)
+
+
+def _approve_first(r: Reader, d: Config) -> tuple[str, ...]:
+    """followups.approve_first: the severities whose emails a person approves first ([] for none)."""
+    path = ("followups", "approve_first")
+    if not r.present(path) and not isinstance(r.raw(path), list):  # absent or blank; [] is a choice: none waits
+        return d.approve_first
+    return tuple(s for s in (r.choice(p, SEVERITIES) for p in r.items(path)) if s)
 
 
 def _tasks(r: Reader, d: Config) -> tuple[tuple[str, str], ...]:

@@ -38,7 +38,7 @@ MAX_SUBJECT = 200
 DEFAULT_LANGUAGE = "en"
 # What the team wrote for the customer: a template may use them, and `check` reads them for
 # words that talk about the customer instead of to them.
-CUSTOMER_TEXTS = ("about", "what_went_wrong", "how_resolved", "prevention")
+CUSTOMER_TEXTS = ("about", "subject", "what_went_wrong", "how_resolved", "prevention")
 
 
 @dataclass(frozen=True)
@@ -81,21 +81,39 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
     # the customer has an address; everything else given back is named as given.
     to_send = [g for g in items if g["kind"] == "gift-card" and "sent" not in g]
     follows = card_step and bool(case.customer.email)
+    handed = [g for g in items if not (follows and g in to_send)]
     customer = _present(dataclasses.asdict(case.customer))
     customer["greeting"] = case.customer.greeting_name
+    customer = _present(customer)
+    signer = config.person(case.owner) if case.severe else None
+    signature = config.signature_for(language)
+    if signer:  # a severe case is answered by a person, in their own name
+        role = signer.role_for(language)
+        signature = f"{signer.name}\n{role + ', ' if role else ''}{config.business_name}"
     return {
         "kind": kind,
         "language": language,
         "customer": customer,
         "case": _present({name: getattr(case, name) for name in (
             "id", "channel", "opened", "resolved", "fault", "severity", "source_url", *CUSTOMER_TEXTS)}),
-        "given": [g for g in items if not (follows and g in to_send)],
+        # Harm, not trouble: high and critical cases are written to in other words.
+        "grave": case.severe,
+        # Costs paid back are money owed, not a gift; an `other` with no amount is said in its own words.
+        "paid": [g for g in handed if g["kind"] == "reimbursement"],
+        "done_for_you": [g["note"] for g in handed if _done_for_you(g)],
+        "given": [g for g in handed if g["kind"] != "reimbursement" and not _done_for_you(g)],
         "gift_cards": to_send,
         "gift_card_follows": bool(to_send) and follows,
+        "signer": _present({"name": signer.name, "role": signer.role_for(language)}) if signer else {},
         "business": _present({"name": config.business_name, "email": config.reply_to or config.business_email,
                               "phone": config.business_phone, "address": config.business_address,
-                              "signature": config.signature_for(language)}),
+                              "signature": signature}),
     }
+
+
+def _done_for_you(item: dict) -> bool:
+    """An `other` with no amount whose note says what we did ("we have booked you …", "wir haben …"): a sentence of its own."""
+    return item["kind"] == "other" and "amount" not in item and item.get("note", "").split(" ")[0].lower() in ("we", "wir")
 
 
 def template_set(env: Environment, template: str, language: str | None) -> tuple[str, str]:

@@ -1,6 +1,7 @@
 """The typed model of a case, and the Problem value every stage reports."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,7 +11,19 @@ CHANNELS = ("email", "phone", "letter", "in-person", "social", "chat")
 STATUSES = ("open", "resolved", "recovered", "lost")
 FAULTS = ("ours", "customer", "shared", "unclear")
 SEVERITIES = ("low", "medium", "high", "critical")
-ACCOMMODATION_KINDS = ("credit", "refund", "gift-card", "discount", "replacement", "other")
+# `reimbursement` pays back a cost the problem caused the customer (a taxi, a pharmacy bill): money
+# owed, never worded as a gift.
+ACCOMMODATION_KINDS = ("credit", "refund", "gift-card", "discount", "replacement", "reimbursement", "other")
+SEVERE = ("high", "critical")
+# A legal form at the end of a name, or standing alone in it, says it names a company, not a person.
+_COMPANY = re.compile(r"(?:^|\s)(?:GmbH|mbH|AG|KG|KGaA|OHG|UG|GbR|e\.\s?K\.|e\.\s?V\.|Ltd\.?|Limited|LLC|LLP|PLC|plc|Inc\.?"
+                      r"|Corp\.?|B\.\s?V\.|N\.\s?V\.|ApS|A/S|AS|AB|Oy|S\.\s?A\.|SA|SARL|S\.\s?r\.\s?l\.|SpA|S\.p\.A\.)"
+                      r"(?=$|[\s,&)])")
+
+
+def looks_like_company(name: str) -> bool:
+    """Whether a name holds a legal form (GmbH, Ltd, Inc, B.V., ApS, …): a company, not a person."""
+    return bool(_COMPANY.search(name))
 CONTACT_BY = ("customer", "us")
 # How a follow-up answers in the channel the complaint came by, besides the emails.
 TASKS = ("call", "letter", "social", "none")
@@ -37,7 +50,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Customer:
-    name: str
+    name: str  # the person; the company's name when the case names no person
     email: str | None = None
     company: str | None = None
     phone: str | None = None
@@ -47,8 +60,14 @@ class Customer:
     address: str | None = None     # postal address, several lines
 
     @property
-    def greeting_name(self) -> str:
-        return self.salutation or self.name
+    def person(self) -> str | None:
+        """The person written to, if the case names one: a company's name is no person to greet."""
+        return None if self.name == self.company or looks_like_company(self.name) else self.name
+
+    @property
+    def greeting_name(self) -> str | None:
+        """Who the greeting names ("Ms Müller"), or None for "Dear Sir or Madam"."""
+        return self.salutation or self.person
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,7 @@ class Case:
     how_resolved: str | None = None
     prevention: str | None = None
     about: str | None = None       # what happened, in the customer's terms: "sorry about …"
+    subject: str | None = None     # the matter as a subject line names it: "your order 4711"
     source_url: str | None = None  # where a social complaint was posted
     contacts: tuple[Contact, ...] = ()
     followups: FollowupOverrides = field(default_factory=FollowupOverrides)
@@ -128,6 +148,11 @@ class Case:
     # dotted name (accommodation[1].note), so a warning about one can point at it; and of each
     # id named by repeat_of or not_a_repeat_of, for the check against all cases.
     lines: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def severe(self) -> bool:
+        """High or critical: harm, not trouble, and a person reads every word first."""
+        return self.severity in SEVERE
 
     @property
     def reopened(self) -> bool:

@@ -13,7 +13,7 @@ from .fields import Reader
 from .yamlfile import dotted, shown
 from .model import (
     ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
-    Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise,
+    Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
 )
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -21,7 +21,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 CASE_KEYS = (
     "id", "title", "customer", "channel", "opened", "resolved", "status",
     "fault", "severity", "owner", "team", "category", "tags",
-    "accommodation", "promises", "about", "what_went_wrong", "how_resolved", "prevention",
+    "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
     "repeat_of", "not_a_repeat_of",
 )
@@ -30,7 +30,7 @@ ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expi
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
 # Whose lines a case keeps for warnings: the texts written to the customer, and the language;
 # and repeat_of, for the check of the ids it names against all cases (not_a_repeat_of's items too).
-_LINES_KEPT = {("about",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
+_LINES_KEPT = {("about",), ("subject",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
                ("repeat_of",)}
 PROMISE_KEYS = ("what", "due", "kept")
 CONTACT_KEYS = ("at", "by", "channel", "note")
@@ -145,10 +145,12 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         r.problem(where, f"'{shown(case_id)}' cannot be a case id: use letters, digits, '.', '_' and '-' only "
                          "(rename the file or set 'id:')")
 
+    # A company may be the customer with no person named: it is then greeted "Dear Sir or Madam".
+    company = r.text(("customer", "company"))
     customer = Customer(
-        name=r.text(("customer", "name"), required=customer_shaped) or "",
+        name=r.text(("customer", "name"), required=customer_shaped and not company) or company or "",
         email=r.email(("customer", "email")),
-        company=r.text(("customer", "company")),
+        company=company,
         phone=r.text(("customer", "phone")),
         timezone=r.timezone(("customer", "timezone")),
         language=r.language(("customer", "language")),
@@ -180,6 +182,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         how_resolved=r.text(("how_resolved",), multiline=True),
         prevention=r.text(("prevention",), multiline=True),
         about=r.text(("about",)),
+        subject=r.text(("subject",)),
         source_url=r.url(("source_url",)),
         contacts=_contacts(r, today),
         followups=_followups(r, config),
@@ -193,6 +196,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),
     )
     _check_links(r, case)
+    _check_greeting(r, customer)
     if opened is not None:
         _check_dates(r, case, today)
     # Warnings are kept with the case: they never make it invalid.
@@ -222,6 +226,9 @@ def _accommodation(r: Reader, config: Config, today: date) -> tuple[Accommodatio
                 expires=r.date(item + ("expires",)),
                 sent=r.date(item + ("sent",)),
             ))
+            if kind == "gift-card" and out[-1].expires is None and out[-1].sent is None:
+                r.problem(item, "the gift card has no 'expires' date, so the customer is not told until when it "
+                                "is valid; add 'expires:'", warning=True)
             if out[-1].sent and out[-1].sent > today:
                 r.problem(item + ("sent",), f"'sent' is in the future ({out[-1].sent}; today is {today})")
     return tuple(out)
@@ -270,6 +277,17 @@ def _followups(r: Reader, config: Config) -> FollowupOverrides:
             if kind in config.kinds and when is not None:
                 dates.append((kind, when))
     return FollowupOverrides(hold=bool(r.boolean(("followups", "hold"))), skip=skip, dates=tuple(sorted(dates)))
+
+
+def _check_greeting(r: Reader, customer: Customer) -> None:
+    """Warn about a greeting that would read wrong: a company greeted as a person, a German 'Guten Tag, Vorname Name'."""
+    if customer.name != customer.company and looks_like_company(customer.name) and not customer.company:
+        r.problem(("customer", "name"), f"'{customer.name}' looks like a company: put it under 'company:' and the "
+                                        "contact person, if known, under 'name:' (with no person, the greeting is "
+                                        "'Dear Sir or Madam')", warning=True)
+    if (customer.language or "").split("-")[0] == "de" and customer.person and not customer.salutation:
+        r.problem(("customer",), f"a German customer is greeted by 'salutation:' (e.g. 'Frau Müller', 'Herr "
+                                 f"Schmidt'); without it the greeting is 'Guten Tag, {customer.person},'", warning=True)
 
 
 def _check_links(r: Reader, case: Case) -> None:

@@ -114,7 +114,7 @@ def test_render_subjects():
     case = make_case()
     assert rendered(case, "apology").subject == "Our apology, Ann Example"
     assert rendered(case, "thanks").subject == "Thank you for bearing with us, Ann Example"
-    assert rendered(case, "gift-card").subject == "A small thank-you from Harbour Lane Bakery & Café"
+    assert rendered(case, "gift-card").subject == "Your gift card from Harbour Lane Bakery & Café"
     assert rendered(case, "explanation").subject == "What went wrong, and what we have changed"
 
 

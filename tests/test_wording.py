@@ -182,17 +182,22 @@ def given_cases():
 def test_what_was_given_back_reads_as_a_sentence(language, items, amount, note):
     case = make_case(language, "ours", True, False, accommodation=items)
     text = flat(render_kind(case, "apology").text)
-    sentence = next(s for s in re.split(r"(?<=[.!?]) ", text) if {"en": "we have given you", "de": "haben wir Ihnen"}[language] in s)
+    # Costs paid back are money owed, said in a sentence of their own; the rest is "given".
+    marker = ({"en": "We have paid", "de": "haben wir übernommen"} if items[0].kind == "reimbursement"
+              else {"en": "we have given you", "de": "haben wir Ihnen"})[language]
+    sentence = next(s for s in re.split(r"(?<=[.!?]) ", text) if marker in s)
     for fragment in ITEM_FORBIDDEN:
         assert fragment not in sentence, (fragment, sentence)
     assert_reads_well(sentence, sentence)
     assert not re.search(r"\b(of|worth|von|über)\s*([.,)]|$)", sentence), f"an amount is missing: {sentence}"
     assert (AMOUNT[language] in sentence) == amount, sentence
     if note:
-        assert f"({note})" in sentence
-    # Several items: a natural list, "a, b and c".
-    joiner = {"en": " and ", "de": " und "}[language]
-    assert sentence.count(joiner) >= (len(items) > 1), sentence
+        assert (note if items[0].kind == "reimbursement" else f"({note})") in sentence, sentence
+    if items[0].kind == "reimbursement":
+        assert not re.search(r"gift|goodwill|gesture|Aufmerksamkeit|Entgegenkommen|Wiedergutmachung", sentence), sentence
+    else:  # several items: a natural list, "a, b and c"
+        joiner = {"en": " and ", "de": " und "}[language]
+        assert sentence.count(joiner) >= (len(items) > 1), sentence
     assert not re.search(r"\b(other|credit|refund|discount|replacement|gift-card)\b", sentence) or language == "en"
 
 

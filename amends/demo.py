@@ -252,7 +252,9 @@ STATUS_TABLE = (("open", 12), ("reopened", 3), ("resolved", 50), ("recovered", 2
 CHANNEL_TABLE = tuple(zip(CHANNELS, (30, 25, 6, 17, 8, 14), strict=True))
 FAULT_TABLE = tuple(zip(FAULTS, (55, 13, 17, 15), strict=True))
 SEVERITY_TABLE = tuple(zip(SEVERITIES, (30, 40, 22, 8), strict=True))
-KIND_TABLE = tuple(zip(ACCOMMODATION_KINDS, (18, 28, 14, 18, 15, 7), strict=True))
+# A reimbursement is drawn as an `other` and turned into one (see _accommodation), so that the demo's
+# random draws, and with them every generated project, stay as they were before the kind existed.
+KIND_TABLE = tuple(zip([k for k in ACCOMMODATION_KINDS if k != "reimbursement"], (18, 28, 14, 18, 15, 7), strict=True))
 # Follow-up kinds of config.DEFAULT_PLAN (and of the shipped amends.yaml), plus the two tasks.
 PLAN_KINDS = ("apology", "gift-card", "explanation", "thanks")
 SKIPPABLE = PLAN_KINDS + ("call", "letter")
@@ -1074,25 +1076,28 @@ CHECK_IN_NOTES = (
     ("{owner} called to check that all was well since; {first} was happy.", "us"),
     ("{owner} dropped off a card for {first} with the new routine explained.", "us"),
 )
-# Read by the customer, in brackets after what was given: "a refund of 12.50 EUR (for the delivery fee you paid)".
+# Read by the customer, in brackets after what was given: "a refund of 12.50 EUR (for the delivery fee you paid)";
+# a replacement's or a gesture's note names the thing itself, a reimbursement's what the cost was for.
 ACCOMMODATION_NOTES = {
     "credit": ("taken off your next invoice", "credited to your account for your next order",
                "for the delivery charges you paid on those mornings"),
     "refund": ("for your whole order", "for the delivery fee you paid", "for the items that never reached you"),
     "gift-card": ("for a treat on your next visit", "to spend on anything in the café", "with our thanks for your patience"),
     "discount": ("off your next order", "15 percent off your next event order", "off next month's standing order"),
-    "replacement": ("a fresh batch, brought to you free of charge", "baked again for you the same day",
+    "replacement": ("a fresh batch, brought to your door", "the same order, baked again for you that day",
                     "the right order, made and brought to you"),
-    "other": ("flowers for you, with a handwritten note", "your coffee on the house for a month",
-              "a cake for you and your team, with our apologies"),
+    "reimbursement": ("for the taxi you had to take", "for the pharmacy bill", "for the cake you had to buy elsewhere"),
+    "other": ("flowers, with a handwritten note", "your coffee on the house for a month",
+              "a cake for you and your team"),
 }
 ACCOMMODATION_NOTES_DE = {
     "credit": ("auf Ihrer nächsten Rechnung verrechnet", "als Guthaben für Ihre nächste Bestellung"),
     "refund": ("für Ihre gesamte Bestellung", "für die Liefergebühr, die Sie bezahlt haben"),
     "gift-card": ("für Ihren nächsten Besuch bei uns", "als Dankeschön für Ihre Geduld"),
     "discount": ("auf Ihre nächste Bestellung", "auf Ihren nächsten Monat im Dauerauftrag"),
-    "replacement": ("frisch gebacken und kostenlos zu Ihnen gebracht", "noch am selben Tag neu für Sie zubereitet"),
-    "other": ("ein Blumenstrauß mit einer handgeschriebenen Karte", "ein Monat Kaffee auf unsere Kosten"),
+    "replacement": ("eine frisch gebackene Lieferung, bis an Ihre Tür gebracht", "die richtige Bestellung, noch am selben Tag neu zubereitet"),
+    "reimbursement": ("für das Taxi, das Sie nehmen mussten", "für die Rechnung der Apotheke"),
+    "other": ("einen Blumenstrauß mit einer handgeschriebenen Karte", "einen Monat Kaffee auf unsere Kosten"),
 }
 GIFT_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -1239,8 +1244,11 @@ def _salutation(rng: random.Random, name: str, first: str, language: str | None)
             return f"{title} {surname}"
     elif roll < 0.03:
         return f"Dr {surname}"
-    # A first name only where that is how we speak to them; German customers keep the formal greeting.
-    return first if language != "de" and 0.12 <= roll < 0.3 else None
+    # A first name only where that is how we speak to them; German customers keep the formal greeting,
+    # by title where we know it, else by their full name, as the owner chose.
+    if language == "de":
+        return f"{title} {surname}" if first in FEMALE or first in MALE else name
+    return first if 0.12 <= roll < 0.3 else None
 
 
 def _address(rng: random.Random) -> str:
@@ -1418,6 +1426,9 @@ def _accommodation(rng: random.Random, index: int, kind: str, d: Draft, today: d
         item["currency"] = rng.choice(CURRENCIES) if roll < 0.05 else "EUR" if roll < 0.3 else None
         notes = ACCOMMODATION_NOTES_DE if d.person.language == "de" else ACCOMMODATION_NOTES
         item["note"] = rng.choice(notes[what]) if rng.random() < 0.8 else None
+        if what == "other" and item["amount"] and (index + position) % 3 == 0:
+            paid = notes["reimbursement"]
+            item.update(kind="reimbursement", note=paid[(index + position) % len(paid)])
         if what == "gift-card":
             item.update(_gift_card(rng, d, today))
         out.append(item)

@@ -31,14 +31,14 @@ from .config import Config
 from .fields import CONTROL
 from .ledger import History
 from .model import Case, Problem
-from .plan import Followup
+from .plan import Followup, approval_reason as plan_approval
+from .validate import CUSTOMER_TEXTS, spoken_of
 
 MAX_SUBJECT = 200
 # The language of the templates at the top of templates/email/; other sets sit in a folder each.
 DEFAULT_LANGUAGE = "en"
 # What the team wrote for the customer: a template may use them, and `check` reads them for
 # words that talk about the customer instead of to them.
-CUSTOMER_TEXTS = ("about", "subject", "what_went_wrong", "how_resolved", "prevention")
 
 
 @dataclass(frozen=True)
@@ -143,26 +143,20 @@ def template_fault(reason: str) -> bool:
     return reason.startswith(NO_TEMPLATE) or " template has an error: " in reason
 
 
-# Words that speak of the customer instead of to them, beside their own names.
-_THIRD_PERSON = re.compile(r"\b(the customer|the client|der Kunde|die Kundin|des Kunden|der Kundin)\b", re.IGNORECASE)
-
-
 def warnings(case: Case, env: Environment) -> list[Problem]:
-    """What to look at before this case's follow-ups go out, though nothing stops them:
-    a text written to the customer that talks about them, and a language with no templates."""
+    """What to look at before this case's follow-ups go out: a text written to the customer that
+    talks about them (a message that quotes it waits for approval), and a language with no templates."""
     lines = dict(case.lines)
-    out = []
-    names = [part for part in re.split(r"[\s,]+", case.customer.name) if len(part) > 1 and part[0].isupper()]
-    texts = [(name, getattr(case, name)) for name in CUSTOMER_TEXTS] + [
-        (f"accommodation[{i}].note", a.note) for i, a in enumerate(case.accommodation, 1)]
-    for field, text in texts:
-        if not text:
+    out, seen = [], set()
+    for field, word, holds in spoken_of(case):
+        if field in seen:
             continue
-        found = [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)] + _THIRD_PERSON.findall(text)
-        if found:
-            out.append(Problem(case.path, lines.get(field), (
-                f"'{field}' is read by the customer but speaks of them as '{found[0]}'; "
-                "write it to them ('you', 'your')"), field, warning=True))
+        seen.add(field)
+        then = ("; a message that quotes it waits for approval" if holds
+                else " (if it means them; a member of staff is fine)")
+        out.append(Problem(case.path, lines.get(field), (
+            f"'{field}' is read by the customer but speaks of them as '{word}'; "
+            f"write it to them ('you', 'your'){then}"), field, warning=True))
     language = case.customer.language
     if language and not has_template_set(env, language):
         out.append(Problem(case.path, lines.get("customer.language"), (
@@ -300,12 +294,24 @@ def wrap(text: str, width: int = 76) -> str:
     return "\n\n".join(out) + "\n"
 
 
+def approval_reason(followup: Followup, rendered: Rendered, config: Config) -> str | None:
+    """Why a person reads this email before it goes, if one must: the plan's reasons, or a text it
+    quotes that speaks of the customer by name or role ("the patient") instead of to them."""
+    why = plan_approval(followup.case, followup.step, config)
+    if why:
+        return why
+    words = "\n".join((rendered.subject, rendered.text))
+    spoken = next(((field, word) for field, word, holds in spoken_of(followup.case) if holds and word in words), None)
+    return spoken and f"'{spoken[0]}' speaks of the customer as '{spoken[1]}': a person reads it first"
+
+
 def prepare(followups: list[Followup], histories: dict[str, History],
-            render_one: Callable[[Followup], Rendered | str]) -> list[Prepared]:
+            render_one: Callable[[Followup], Rendered | str], config: Config) -> list[Prepared]:
     """Render every follow-up still to go (or missed, to read before a release): the emails,
     and the call sheets, letters and public answers of the tasks.
 
-    A failure to render turns it into 'blocked'.
+    A failure to render turns it into 'blocked'; an email a person must read first, and has
+    not approved in these words, waits for approval.
     """
     out = []
     for f in followups:
@@ -317,9 +323,11 @@ def prepare(followups: list[Followup], histories: dict[str, History],
             out.append(Prepared(dataclasses.replace(f, state="blocked", reason=rendered, detail=""), None))
             continue
         approved = histories[f.key].approved if f.key in histories else None
-        if f.state == "due" and not f.is_task and f.step.approval and approved != rendered.digest:
+        why = None if f.is_task else approval_reason(f, rendered, config)
+        if f.state == "due" and why and approved != rendered.digest:
             f = dataclasses.replace(f, state="approval", detail="", reason=(
-                f"the text changed after it was approved; review it and run: python build.py approve {f.case.id} {f.kind}"))
+                f"the text changed after it was approved; review it and run: python build.py approve {f.case.id} {f.kind}"
+                if approved else f"{why}: read it, then run python build.py approve {f.case.id} {f.kind}"))
         out.append(Prepared(f, rendered))
     return out
 

@@ -253,9 +253,17 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
                               f"{format_date(earlier.at.astimezone(ZoneInfo(zone)).date())}"
                               + (f" (case {other})" if other != case.id else "") + f". Send it anyway: {release}",
                       detail=f"resend_guard_days is {config.resend_guard_days} in amends.yaml")
-    if step.approval and history.approved is None:
-        return result("approval", f"waiting for approval: read it, then run python build.py approve {case.id} {step.kind}")
+    why = approval_reason(case, step, config)
+    if why and history.approved is None:
+        return result("approval", f"{why}: read it, then run python build.py approve {case.id} {step.kind}")
     return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
+
+
+def approval_reason(case: Case, step: Step, config: Config) -> str | None:
+    """Why a person reads this email before it goes, if one must: the case's severity, or the plan."""
+    if case.severity in config.approve_first:
+        return f"severity {case.severity}: a person reads it first"
+    return "waiting for approval" if step.approval else None
 
 
 def _released(history: History) -> bool:

@@ -70,7 +70,7 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
                  for f in plan.followups(project.cases, project.config, histories, now, name)]
     render_one = Renderer(root, project, cache)
-    prepared = in_order(messages.prepare(followups, histories, render_one), project.config)
+    prepared = in_order(messages.prepare(followups, histories, render_one, project.config), project.config)
     render_one.save()
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
     problems = [p for p in project.problems + book.problems if not p.warning]
@@ -331,11 +331,13 @@ def record(root: Path, now: datetime, case_id: str, kind: str, action: str) -> s
             raise LookupError(f"{case_id} {kind} was already {what} on {when} ({f.reason}); nothing recorded")
         details = {}
         if action == "approve":
-            if f.is_task or not f.step.approval:
-                raise LookupError(f"{case_id} {kind} needs no approval (the plan in amends.yaml does not ask for it); "
-                                  "nothing recorded")
+            if f.is_task:
+                raise LookupError(f"{case_id} {kind} is a task for a person; nothing to approve (mark it done when it is)")
             if item.rendered is None:
                 raise LookupError(f"{case_id} {kind} is {f.state} ({f.reason}); nothing to approve")
+            if not messages.approval_reason(f, item.rendered, state.project.config):
+                raise LookupError(f"{case_id} {kind} needs no approval (neither the plan in amends.yaml, nor the case's "
+                                  "severity, nor its texts ask for it); nothing recorded")
             details["sha256"] = item.rendered.digest
         ledger.append(outbox.ledger, ledger.event(f.key, ACTIONS[action], now, **details))
         return f"{ACTIONS[action]}: {f.key}"

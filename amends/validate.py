@@ -43,6 +43,22 @@ STATUS_MEANINGS = {
     "lost": "the customer left; no follow-ups go out",
 }
 # Words people use for a status, and the status they mean.
+# Words in a customer-read text that speak of the customer instead of to them. A role noun after an
+# article holds the message for a person; a pronoun only warns, since it may mean a member of staff.
+_ROLES_EN = "customer|client|guest|patient|tenant|caller|visitor|buyer"
+_ROLES_DE = ("Kunde|Kunden|Kundin|Gast|Gastes|Patient|Patienten|Patientin|Mieter|Mieters|Mieterin|Anrufer|Anrufers|"
+             "Anruferin|Besucher|Besucherin|Käufer|Käuferin")
+_ROLE = re.compile(rf"\b(?:(?i:the|this|that|our)\s+(?i:{_ROLES_EN})\b(?!s)"
+                   rf"|(?i:der|die|den|dem|des|unser|unsere|unseren|unserem|unserer|unseres)\s+(?:{_ROLES_DE})\b)")
+# Lowercase German pronouns only: "Sie" and "Ihr" are the customer addressed. The verb "sein" is left out.
+_PRONOUN = {"en": re.compile(r"\b(?i:she|he|her|hers|herself|him|himself|his)\b"),
+            "de": re.compile(r"\b(?:sie|er|ihr|ihre|ihrem|ihren|ihrer|ihres|ihm|ihn|seine|seinem|seinen|seiner|seines)\b")}
+# A sentence that names a member of staff gives a pronoun someone else to mean: no warning.
+_STAFF = re.compile(r"\b(?i:staff|server|waiter|waitress|driver|baker|chef|cook|manager|colleague|technician|engineer|"
+                    r"plumber|fitter|dentist|doctor|nurse|receptionist|cleaner|owner|team|Mitarbeiter\w*|Fahrer\w*|"
+                    r"Kolleg\w*|Bäcker\w*|Koch|Köchin|Kellner\w*|Leiter\w*|Inhaber\w*|Techniker\w*|Monteur\w*)\b")
+CUSTOMER_TEXTS = ("about", "subject", "what_went_wrong", "how_resolved", "prevention")
+
 STATUS_WORDS = {"closed": "resolved", "done": "resolved", "fixed": "resolved", "won back": "recovered", "gone": "lost"}
 
 
@@ -277,6 +293,38 @@ def _followups(r: Reader, config: Config) -> FollowupOverrides:
             if kind in config.kinds and when is not None:
                 dates.append((kind, when))
     return FollowupOverrides(hold=bool(r.boolean(("followups", "hold"))), skip=skip, dates=tuple(sorted(dates)))
+
+
+def spoken_of(case: Case) -> list[tuple[str, str, bool]]:
+    """Where a text the customer reads speaks of them: (field, the words, whether it holds the message).
+
+    Their own name or a role noun ("the patient", "die Kundin") holds it for a person; a pronoun
+    ("she", "ihr") only warns.
+    """
+    names = [part for part in re.split(r"[\s,]+", case.customer.person or "") if len(part) > 1 and part[0].isupper()]
+    language = "de" if (case.customer.language or "").split("-")[0] == "de" else "en"
+    pronouns = _PRONOUN[language]
+    texts = [(name, getattr(case, name)) for name in CUSTOMER_TEXTS] + [
+        (f"accommodation[{i}].note", a.note) for i, a in enumerate(case.accommodation, 1)]
+    out = []
+    for field, text in texts:
+        if not text:
+            continue
+        found = [(n, True) for n in names if re.search(rf"\b{re.escape(n)}\b", text)] + [
+            (m.group(), True) for m in _ROLE.finditer(text)] + [
+            (m.group(), False) for sentence in re.split(r"(?<=[.!?])\s+", text) if not _someone_else(sentence, names, language)
+            for m in pronouns.finditer(sentence)]
+        out += [(field, word, holds) for word, holds in found]
+    return out
+
+
+def _someone_else(sentence: str, names: list[str], language: str) -> bool:
+    """Whether a sentence names someone a pronoun could mean besides the customer: a member of staff by
+    their job, or (in English, where only names are capitalised) by a name that is not the customer's."""
+    if _STAFF.search(sentence):
+        return True
+    words = re.findall(r"\b[^\W\d_][\w'-]*", sentence)[1:]
+    return language == "en" and any(w[0].isupper() and w not in names and w != "I" and not w.isupper() for w in words)
 
 
 def _check_greeting(r: Reader, customer: Customer) -> None:

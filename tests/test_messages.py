@@ -125,7 +125,7 @@ def test_explanation_without_prevention_is_blocked_apology_still_renders():
     assert "'prevention'" in reason
     assert isinstance(render(followup(case, "apology"), CONFIG, ENV), Rendered)
 
-    prepared = prepare([followup(case, "explanation"), followup(case, "apology")], {}, lambda f: render(f, CONFIG, ENV))
+    prepared = prepare([followup(case, "explanation"), followup(case, "apology")], {}, lambda f: render(f, CONFIG, ENV), CONFIG)
     assert prepared[0].followup.state == "blocked"
     assert "'prevention'" in prepared[0].followup.reason
     assert prepared[0].rendered is None
@@ -292,7 +292,7 @@ APPROVAL = dataclasses.replace(CONFIG, plan=(Step("apology", 2, True, "apology",
 def planned(case: Case, events: list[dict], now: datetime = NOW) -> dict[str, object]:
     hist = ledger.histories(events)
     fs = plan.followups([case], APPROVAL, hist, now, "smtp")
-    return {p.followup.kind: p for p in prepare(fs, hist, lambda f: render(f, APPROVAL, ENV))}
+    return {p.followup.kind: p for p in prepare(fs, hist, lambda f: render(f, APPROVAL, ENV), APPROVAL)}
 
 
 def test_approval_required_until_digest_matches():

@@ -52,8 +52,8 @@ def free_port() -> int:
 SUBJECT_KINDS = (
     ("Our apology", "apology"),
     ("We are sorry", "apology"),
-    ("Thank you for letting us know", "apology"),
-    ("A small thank-you", "gift-card"),
+    ("Thank you for telling us", "apology"),
+    ("Your gift card", "gift-card"),
     ("What went wrong", "explanation"),
     ("What happened", "explanation"),
     ("Thank you for bearing with us", "thanks"),

@@ -269,16 +269,44 @@ def _linked(line: str) -> str:
     return "".join(out) + str(escape(line[last:]))
 
 
+# What a line must never be broken inside: a phone number, a date, an amount with its currency.
+_MONTH = ("January|February|March|April|May|June|July|August|September|October|November|December|"
+          "Januar|Jänner|Februar|März|Mai|Juni|Juli|Oktober|Dezember|"
+          "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Okt|Nov|Dec|Dez")
+_NUMBER = r"(?<![\w.,])\d(?:[\d.,']*\d)?"
+_CURRENCY = r"(?:[€$£¥]|\b[A-Z]{3}\b)"
+_KEEP_TOGETHER = [re.compile(pattern) for pattern in (
+    # +49 40 555 0142, +49 (0)40 555 0142, (030) 1234 5678, 040 555-0142
+    r"(?<![\w+])(?:\+\d{1,3}|\(\d{2,6}\)|0\d{1,5})(?: (?:\(0\))?\d(?:[\d/-]*\d)?)+",
+    # 21. November 2026, 21 Nov. 2026, November 21, 2026
+    rf"\b[0-3]?\d\.? (?:{_MONTH})\b\.?(?: \d{{4}}\b)?|\b(?:{_MONTH})\b\.? [0-3]?\d\b(?:, \d{{4}}\b)?",
+    # 12,50 €, € 12.50, EUR 1.234,50
+    rf"{_CURRENCY} {_NUMBER}|{_NUMBER} {_CURRENCY}",
+)]
+# Holds those spaces while textwrap fills the lines: it breaks only at ASCII whitespace. Not the
+# no-break space, which the text may already hold (Babel writes "12,50\xa0€", a case may have one on
+# purpose) and which must come out as it went in; no case text or setting can hold a control
+# character (fields.text refuses them), so every one of these after wrapping is ours.
+_GLUE = "\x1f"
+
+
+def _glued(line: str) -> str:
+    """The line with the spaces inside a phone number, date or amount made unbreakable."""
+    spans = [m.span() for pattern in _KEEP_TOGETHER for m in pattern.finditer(line)]
+    return "".join(_GLUE if c == " " and any(a < i < b for a, b in spans) else c for i, c in enumerate(line))
+
+
 def wrap(text: str, width: int = 76) -> str:
-    """The text part wrapped for mail clients; a list item's lines hang under its text."""
+    """The text part wrapped for mail clients; a list item's lines hang under its text, and no
+    phone number, date or amount is broken across two lines."""
     out = []
     for lines in paragraphs(text):
         block = []
         for line in lines:
             hang = "  " if line.startswith("- ") else ""
-            block += textwrap.wrap(line, width, subsequent_indent=hang, break_long_words=False,
+            block += textwrap.wrap(_glued(line), width, subsequent_indent=hang, break_long_words=False,
                                    break_on_hyphens=False) or [""]
-        out.append("\n".join(block))
+        out.append("\n".join(block).replace(_GLUE, " "))
     return "\n\n".join(out) + "\n"
 
 

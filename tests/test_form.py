@@ -1,0 +1,98 @@
+"""The form of what goes out: lines that never break a phone number, a date or an amount, the
+explanation's headings as headings in the HTML part, and the scheduler's log in the business's time."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from amends.messages import read_sent, wrap
+
+from conftest import REPO, write_case
+
+# Each must stay on one line of the text part, wherever it falls.
+KEEP_TOGETHER = [
+    "+49 40 555 0142", "+45 31 42 77 10", "(030) 1234 5678", "040 555 0142", "+49 (0)40 555-0142",
+    "21. November 2026", "21. November", "21 November 2026", "November 21, 2026", "3. März 2027",
+    "12,50 €", "€ 12.50", "12.50 EUR", "EUR 12.50", "1.234,50 €", "£ 1,200.00",
+]
+
+
+def lines_with(span: str, width: int = 76):
+    """Lines on which `span` starts at every column up to past the width, so that somewhere it must be wrapped."""
+    for column in range(width):
+        before = "x" * (column - 1) + " " if column > 1 else ""
+        yield f"{before}{span} and then a few more words, to be wrapped."
+        yield f"- {before}{span}."
+
+
+@pytest.mark.parametrize("span", KEEP_TOGETHER)
+def test_wrapping_never_splits_a_phone_number_a_date_or_an_amount(span):
+    split_by_plain_wrapping = 0
+    for line in lines_with(span):
+        wrapped = wrap(line)
+        assert any(span in out for out in wrapped.splitlines()), f"{span!r} was split:\n{wrapped}"
+        assert wrapped.split() == line.split(), "the words changed"
+        assert "\xa0" not in wrapped and not any(ord(c) < 32 and c != "\n" for c in wrapped), repr(wrapped)
+        assert max(len(out) for out in wrapped.splitlines()) <= 76
+        plain = textwrap.wrap(line, 76, break_long_words=False, break_on_hyphens=False)
+        split_by_plain_wrapping += not any(span in out for out in plain)
+    assert split_by_plain_wrapping, "the lines never put the span where plain wrapping splits it"
+
+
+def test_wrapping_keeps_a_no_break_space_the_text_already_holds():
+    # Babel writes German amounts with one ("12,50\xa0€"), and a case text may hold one on purpose.
+    line = "x" * 60 + " Sie erhalten 12,50\xa0€ zurück und 5\xa0kg Mehl."
+    wrapped = wrap(line)
+    assert "12,50\xa0€" in wrapped and "5\xa0kg" in wrapped
+    assert wrapped.split() == line.split()
+
+
+GERMAN_CASE = """\
+---
+title: Torte zu spät
+customer:
+  name: Zoë Müller
+  email: zoe@example.com
+  language: de
+channel: email
+opened: 2026-11-16
+resolved: 2026-11-18
+status: resolved
+fault: ours
+about: die verspätete Lieferung Ihrer Hochzeitstorte
+what_went_wrong: Unser Fahrer hatte die alte Adresse. Rufen Sie uns jederzeit unter +49 40 555 0142 an, wenn etwas ist.
+how_resolved: Wir haben die Torte am selben Abend gebracht und Ihnen die Liefergebühr erstattet, am 18. November 2026.
+prevention: Ab dem 21. November 2026 bestätigen wir jede Lieferadresse am Vortag telefonisch unter (040) 555 0142.
+accommodation:
+  - kind: refund
+    amount: 1234.50
+    note: für die Liefergebühr und die Torte, die Sie bei uns am 14. November bestellt hatten
+---
+Team notes.
+"""
+
+
+def test_a_sent_message_keeps_its_numbers_dates_and_amounts_on_one_line(root):
+    """`followups` writes the messages still to go as .eml files: their text parts break none of them."""
+    write_case(root, "torte.md", GERMAN_CASE)
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--today", "2026-11-19",
+                             "followups"], capture_output=True, text=True, timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    texts = {}
+    for eml in sorted((root / "outbox" / "preview").glob("*.eml")):
+        texts[eml.name] = read_sent(eml.read_bytes()).text
+    assert len(texts) >= 2, texts
+    seen = set()
+    for name, text in texts.items():
+        lines = text.splitlines()
+        assert max(map(len, lines)) <= 76, name
+        for span in ("+49 40 555 0142", "(040) 555 0142", "18. November 2026", "21. November 2026",
+                     "14. November", "1.234,50\xa0€"):
+            if span in re.sub(r"\n *", " ", text):
+                assert any(span in line for line in lines), f"{name}: {span!r} was split:\n{text}"
+                seen.add(span)
+    assert len(seen) == 6, seen

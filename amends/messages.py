@@ -180,9 +180,10 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     needs_subject = not followup.is_task or followup.kind == "letter"
     try:
         subject = env.get_template(f"{name}.subject.txt").render(values).strip() if needs_subject else ""
-        text = env.get_template(f"{name}.txt").render(values)
+        marked = env.get_template(f"{name}.txt").render(values)
         html = _html_template(env, name)
-        html = html.render(values) if html else to_html(text, language, subject)
+        html = html.render(values) if html else to_html(marked, language, subject)
+        text = marked.replace(HEADING, "")  # a heading in the text part is its line's words
     except UndefinedError as error:
         missing = re.findall(r"'([^']+)'", str(error))
         field = missing[-1] if missing else str(error)
@@ -222,31 +223,50 @@ _STYLE = ("max-width: 600px; margin: 0 auto; padding: 32px 24px; background-colo
           "line-height: 1.5;")
 
 
+# Starts a line the templates' heading() macro wrote (templates/email/_phrases.txt): the HTML part
+# sets it as a heading, the text part keeps its words. A mark, not a guess from the words: no
+# punctuation tells a heading ("Mit der Bitte um Entschuldigung" is a closing). No case text or
+# setting can hold a control character (fields.text refuses them), so no line a person wrote can
+# become a heading.
+HEADING = "\x1e"
+
+
 def paragraphs(text: str) -> list[list[str]]:
     """The text's paragraphs (split at blank lines), each a list of its lines."""
     return [block.strip("\n").split("\n") for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
 
 
 def blocks(text: str) -> list[tuple[str, list[str]]]:
-    """The text as a page shows it: ("p", lines) for a paragraph, ("ul", items) for its "- " lines."""
-    out = []
+    """The text as a page shows it, in its order: ("h2", [words]) for a heading line, ("ul", items)
+    for a paragraph's run of "- " lines, ("p", lines) for a run of its other lines."""
+    out: list[tuple[str, list[str]]] = []
     for lines in paragraphs(text):
-        rest = [line for line in lines if not line.startswith("- ")]
-        items = [line[2:] for line in lines if line.startswith("- ")]
-        out += [("p", rest)] * bool(rest) + [("ul", items)] * bool(items)
+        start = len(out)
+        for line in lines:
+            if line.startswith(HEADING):
+                out.append(("h2", [line[len(HEADING):]]))
+                continue
+            tag, words = ("ul", line[2:]) if line.startswith("- ") else ("p", line)
+            if len(out) > start and out[-1][0] == tag:
+                out[-1][1].append(words)
+            else:
+                out.append((tag, [words]))
     return out
 
 
 def to_html(text: str, language: str, title: str) -> str:
     """The HTML part, made from the text part so the two always say the same.
 
-    Paragraphs stay paragraphs, lines starting with "- " become a list, web
-    addresses become links; everything else is escaped. Styles are inline,
-    since mail clients drop style sheets.
+    Paragraphs stay paragraphs, lines starting with "- " become a list, a
+    heading() line becomes a heading, web addresses become links; everything
+    else is escaped. Styles are inline, since mail clients drop style sheets.
     """
     out = []
     for tag, lines in blocks(text):
-        if tag == "p":
+        if tag == "h2":
+            out.append('<h2 style="margin: 24px 0 4px 0; font-size: 18px; line-height: 1.3;">'
+                       f"{escape(lines[0])}</h2>")
+        elif tag == "p":
             out.append('<p style="margin: 0 0 16px 0;">' + "<br>\n".join(_linked(line) for line in lines) + "</p>")
         else:
             out.append('<ul style="margin: 0 0 16px 0; padding: 0 0 0 24px;">\n'

@@ -6,10 +6,13 @@ import re
 import subprocess
 import sys
 import textwrap
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
+from bs4 import BeautifulSoup
 
-from amends.messages import read_sent, wrap
+from amends.messages import read_sent, to_html, wrap
 
 from conftest import REPO, write_case
 
@@ -96,3 +99,89 @@ def test_a_sent_message_keeps_its_numbers_dates_and_amounts_on_one_line(root):
                 assert any(span in line for line in lines), f"{name}: {span!r} was split:\n{text}"
                 seen.add(span)
     assert len(seen) == 6, seen
+
+
+# -- the explanation's headings -------------------------------------------------------
+
+ENGLISH_LETTER_CASE = """\
+---
+title: Team label wrong address
+customer:
+  name: Ann Example
+  email: ann@example.com
+  address: |
+    1 Quay Street
+    Cork
+channel: letter
+opened: 2026-11-16
+resolved: 2026-11-18
+status: resolved
+fault: ours
+what_went_wrong: The van went to the old address.
+how_resolved: |
+  We drove the cake over ourselves.
+  What happened next
+  The driver called you from the door.
+prevention: Addresses are now confirmed by phone the day before.
+---
+Team notes.
+"""
+HEADINGS = {
+    "ann": ["What went wrong", "How we put it right", "Why it will not happen again"],
+    "torte": ["Was schiefgelaufen ist", "Wie wir es in Ordnung gebracht haben", "Warum es nicht wieder vorkommt"],
+}
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def run(root, *command):
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--today", "2026-11-19",
+                             *command], capture_output=True, text=True, timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    return result
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_explanations_headings_are_headings_in_the_html_part_and_plain_lines_in_the_text(root):
+    write_case(root, "ann.md", ENGLISH_LETTER_CASE)
+    write_case(root, "torte.md", GERMAN_CASE)
+    run(root, "followups")
+    for case, headings in HEADINGS.items():
+        data = (root / "outbox" / "preview" / f"{case}--explanation--2026-11-18.eml").read_bytes()
+        message = message_from_bytes(data, policy=default)
+        text = read_sent(data).text
+        html = message.get_body(preferencelist=("html",)).get_content()
+        soup = BeautifulSoup(html, "html5lib")
+        # Exactly the three: neither a case's own line ("What happened next") nor the German
+        # closing ("Mit der Bitte um Entschuldigung", no punctuation either) becomes one.
+        assert [words(h.get_text()) for h in soup.find_all("h2")] == headings, html
+        for heading in soup.find_all("h2"):
+            assert heading.find_next_sibling().name == "p", "a heading is followed by its text"
+        # The text part reads the same: each heading a line of its own, right above its text.
+        paragraphs = [p.split("\n") for p in text.strip().split("\n\n")]
+        assert [p[0] for p in paragraphs if p[0] in headings] == headings, text
+        in_html = words(" ".join(e.get_text(" ") for e in soup.find_all(["h2", "p", "li"])))
+        assert in_html == words(text)
+        assert not CONTROL.search(text) and not CONTROL.search(html), "the heading's mark went out"
+        if case == "ann":
+            assert "What happened next" in text.splitlines(), "the case's own line is kept as it was"
+
+
+def test_the_letter_and_message_pages_show_the_headings_words_without_the_mark(root):
+    write_case(root, "ann.md", ENGLISH_LETTER_CASE)
+    write_case(root, "torte.md", GERMAN_CASE)
+    run(root)
+    pages = {path: path.read_text(encoding="utf-8") for path in (root / "site").rglob("*.html")}
+    letter = next(text for path, text in pages.items() if path.parent.name == "letters" and "ann" in path.name)
+    assert all(heading in words(BeautifulSoup(letter, "html5lib").get_text(" ")) for heading in HEADINGS["ann"])
+    for path, text in pages.items():
+        assert not CONTROL.search(text), f"{path}: a control character"
+
+
+def test_the_html_part_keeps_the_order_of_a_paragraphs_lines():
+    text = "Before the list:\n- one\n- two\nAfter the list.\n"
+    soup = BeautifulSoup(to_html(text, "en", "Order"), "html5lib")
+    assert [e.name for e in soup.body.div.find_all(["p", "ul"])] == ["p", "ul", "p"]
+    assert words(soup.body.div.get_text(" ")) == "Before the list: one two After the list."

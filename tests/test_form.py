@@ -2,19 +2,26 @@
 explanation's headings as headings in the HTML part, and the scheduler's log in the business's time."""
 from __future__ import annotations
 
+import logging
+import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import default
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
 
 from amends.messages import read_sent, to_html, wrap
+from amends.scheduler import BusinessClock
 
-from conftest import REPO, write_case
+from conftest import MINIMAL_CASE, REPO, write_case
 
 # Each must stay on one line of the text part, wherever it falls.
 KEEP_TOGETHER = [
@@ -185,3 +192,53 @@ def test_the_html_part_keeps_the_order_of_a_paragraphs_lines():
     soup = BeautifulSoup(to_html(text, "en", "Order"), "html5lib")
     assert [e.name for e in soup.body.div.find_all(["p", "ul"])] == ["p", "ul", "p"]
     assert words(soup.body.div.get_text(" ")) == "Before the list: one two After the list."
+
+
+# -- the scheduler's log --------------------------------------------------------------
+
+def log_line(zone: str, moment: datetime) -> str:
+    record = logging.LogRecord("amends", logging.INFO, __file__, 1, "pass done", None, None)
+    record.created = moment.timestamp()
+    return BusinessClock(ZoneInfo(zone)).format(record)
+
+
+def test_log_lines_carry_the_businesss_clock_and_zone():
+    winter, summer = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc), datetime(2026, 7, 15, 12, 0, tzinfo=timezone.utc)
+    assert log_line("Europe/Berlin", winter) == "2026-01-15 13:00:00 CET pass done"
+    assert log_line("Europe/Berlin", summer) == "2026-07-15 14:00:00 CEST pass done"
+    assert log_line("America/New_York", winter) == "2026-01-15 07:00:00 EST pass done"
+    assert log_line("America/Sao_Paulo", winter) == "2026-01-15 09:00:00 -03 pass done"  # no abbreviation
+
+
+LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (EST|EDT) pass as of (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (EST|EDT) "
+                  r"done \(exit \d\); next in 15 minutes$", re.M)
+
+
+def test_the_schedule_command_logs_in_the_businesss_time_zone(root, tmp_path):
+    """On a machine that runs on UTC, a business in New York reads its scheduler's log in New York time."""
+    write_case(root, "a.md", MINIMAL_CASE)
+    (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
+                                      "timezone: America/New_York\n", encoding="utf-8")
+    output = tmp_path / "schedule.log"
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    with output.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(root), "schedule"],
+                                stdout=out, stderr=subprocess.STDOUT, text=True, env={**os.environ, "TZ": "UTC"})
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not LINE.search(output.read_text(encoding="utf-8")):
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=15)
+        finally:
+            proc.kill()
+    after = datetime.now(timezone.utc)
+    log = output.read_text(encoding="utf-8")
+    found = LINE.search(log)
+    assert found, log
+    new_york = ZoneInfo("America/New_York")
+    for text, abbreviation in (found.group(1, 2), found.group(3, 4)):
+        moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=new_york)
+        assert before <= moment <= after, (moment, before, after, log)
+        assert moment.tzname() == abbreviation
+    assert "Traceback" not in log

@@ -312,8 +312,11 @@ _GLUE = "\x1f"
 
 def _glued(line: str) -> str:
     """The line with the spaces inside a phone number, date or amount made unbreakable."""
-    spans = [m.span() for pattern in _KEEP_TOGETHER for m in pattern.finditer(line)]
-    return "".join(_GLUE if c == " " and any(a < i < b for a, b in spans) else c for i, c in enumerate(line))
+    chars = list(line)
+    for pattern in _KEEP_TOGETHER:  # each on the line as written, so that spans may overlap
+        for m in pattern.finditer(line):
+            chars[m.start():m.end()] = m.group().replace(" ", _GLUE)
+    return "".join(chars)
 
 
 def wrap(text: str, width: int = 76) -> str:

@@ -354,22 +354,23 @@ def cmd_record(root: Path, now: datetime, action: str, case_id: str, kind: str) 
 def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
     config, _ = load_config(root / CONFIG_NAME)
     memory: dict = {}  # the model and rendered parts stay in memory between passes
+    zone = ZoneInfo(config.timezone)
 
     def tick() -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(zone)
         status = cmd_send(root, now, transport)
         if status == ExitStatus.USAGE:
             # Every tick reads the files again, so the fix is picked up by the next one.
             log.error("pass refused: nothing was sent (problems listed above); the next pass reads the files again")
         cmd_build(root, now, memory=memory)
-        log.info("pass done at %s (exit %d); next in %d minutes", now.isoformat(timespec="seconds"),
-                 status, config.every_minutes)
+        log.info("pass as of %s done (exit %d); next in %d minutes", scheduler.stamp(now), status, config.every_minutes)
 
     print(f"Sending every {config.every_minutes} minutes; Ctrl-C stops.")
-    try:
-        scheduler.run_forever(tick, config.every_minutes * 60, threading.Event())
-    except KeyboardInterrupt:
-        print("Stopped.")
+    with scheduler.business_clock(zone):
+        try:
+            scheduler.run_forever(tick, config.every_minutes * 60, threading.Event())
+        except KeyboardInterrupt:
+            print("Stopped.")
     return ExitStatus.OK
 
 

@@ -192,9 +192,10 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     needs_subject = not followup.is_task or followup.kind == "letter"
     try:
         subject = env.get_template(f"{name}.subject.txt").render(values).strip() if needs_subject else ""
-        text = env.get_template(f"{name}.txt").render(values)
+        marked = env.get_template(f"{name}.txt").render(values)
         html = _html_template(env, name)
-        html = html.render(values) if html else to_html(text, language, subject)
+        html = html.render(values) if html else to_html(marked, language, subject)
+        text = marked.replace(HEADING, "")  # a heading in the text part is its line's words
     except UndefinedError as error:
         missing = re.findall(r"'([^']+)'", str(error))
         field = missing[-1] if missing else str(error)
@@ -234,31 +235,50 @@ _STYLE = ("max-width: 600px; margin: 0 auto; padding: 32px 24px; background-colo
           "line-height: 1.5;")
 
 
+# Starts a line the templates' heading() macro wrote (templates/email/_phrases.txt): the HTML part
+# sets it as a heading, the text part keeps its words. A mark, not a guess from the words: no
+# punctuation tells a heading ("Mit der Bitte um Entschuldigung" is a closing). No case text or
+# setting can hold a control character (fields.text refuses them), so no line a person wrote can
+# become a heading.
+HEADING = "\x1e"
+
+
 def paragraphs(text: str) -> list[list[str]]:
     """The text's paragraphs (split at blank lines), each a list of its lines."""
     return [block.strip("\n").split("\n") for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
 
 
 def blocks(text: str) -> list[tuple[str, list[str]]]:
-    """The text as a page shows it: ("p", lines) for a paragraph, ("ul", items) for its "- " lines."""
-    out = []
+    """The text as a page shows it, in its order: ("h2", [words]) for a heading line, ("ul", items)
+    for a paragraph's run of "- " lines, ("p", lines) for a run of its other lines."""
+    out: list[tuple[str, list[str]]] = []
     for lines in paragraphs(text):
-        rest = [line for line in lines if not line.startswith("- ")]
-        items = [line[2:] for line in lines if line.startswith("- ")]
-        out += [("p", rest)] * bool(rest) + [("ul", items)] * bool(items)
+        start = len(out)
+        for line in lines:
+            if line.startswith(HEADING):
+                out.append(("h2", [line[len(HEADING):]]))
+                continue
+            tag, words = ("ul", line[2:]) if line.startswith("- ") else ("p", line)
+            if len(out) > start and out[-1][0] == tag:
+                out[-1][1].append(words)
+            else:
+                out.append((tag, [words]))
     return out
 
 
 def to_html(text: str, language: str, title: str) -> str:
     """The HTML part, made from the text part so the two always say the same.
 
-    Paragraphs stay paragraphs, lines starting with "- " become a list, web
-    addresses become links; everything else is escaped. Styles are inline,
-    since mail clients drop style sheets.
+    Paragraphs stay paragraphs, lines starting with "- " become a list, a
+    heading() line becomes a heading, web addresses become links; everything
+    else is escaped. Styles are inline, since mail clients drop style sheets.
     """
     out = []
     for tag, lines in blocks(text):
-        if tag == "p":
+        if tag == "h2":
+            out.append('<h2 style="margin: 24px 0 4px 0; font-size: 18px; line-height: 1.3;">'
+                       f"{escape(lines[0])}</h2>")
+        elif tag == "p":
             out.append('<p style="margin: 0 0 16px 0;">' + "<br>\n".join(_linked(line) for line in lines) + "</p>")
         else:
             out.append('<ul style="margin: 0 0 16px 0; padding: 0 0 0 24px;">\n'
@@ -281,16 +301,47 @@ def _linked(line: str) -> str:
     return "".join(out) + str(escape(line[last:]))
 
 
+# What a line must never be broken inside: a phone number, a date, an amount with its currency.
+_MONTH = ("January|February|March|April|May|June|July|August|September|October|November|December|"
+          "Januar|Jänner|Februar|März|Mai|Juni|Juli|Oktober|Dezember|"
+          "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Okt|Nov|Dec|Dez")
+_NUMBER = r"(?<![\w.,])\d(?:[\d.,']*\d)?"
+_CURRENCY = r"(?:[€$£¥]|\b[A-Z]{3}\b)"
+_KEEP_TOGETHER = [re.compile(pattern) for pattern in (
+    # +49 40 555 0142, +49 (0)40 555 0142, (030) 1234 5678, 040 555-0142
+    r"(?<![\w+])(?:\+\d{1,3}|\(\d{2,6}\)|0\d{1,5})(?: (?:\(0\))?\d(?:[\d/-]*\d)?)+",
+    # 21. November 2026, 21 Nov. 2026, November 21, 2026
+    rf"\b[0-3]?\d\.? (?:{_MONTH})\b\.?(?: \d{{4}}\b)?|\b(?:{_MONTH})\b\.? [0-3]?\d\b(?:, \d{{4}}\b)?",
+    # 12,50 €, € 12.50, EUR 1.234,50
+    rf"{_CURRENCY} {_NUMBER}|{_NUMBER} {_CURRENCY}",
+)]
+# Holds those spaces while textwrap fills the lines: it breaks only at ASCII whitespace. Not the
+# no-break space, which the text may already hold (Babel writes "12,50\xa0€", a case may have one on
+# purpose) and which must come out as it went in; no case text or setting can hold a control
+# character (fields.text refuses them), so every one of these after wrapping is ours.
+_GLUE = "\x1f"
+
+
+def _glued(line: str) -> str:
+    """The line with the spaces inside a phone number, date or amount made unbreakable."""
+    chars = list(line)
+    for pattern in _KEEP_TOGETHER:  # each on the line as written, so that spans may overlap
+        for m in pattern.finditer(line):
+            chars[m.start():m.end()] = m.group().replace(" ", _GLUE)
+    return "".join(chars)
+
+
 def wrap(text: str, width: int = 76) -> str:
-    """The text part wrapped for mail clients; a list item's lines hang under its text."""
+    """The text part wrapped for mail clients; a list item's lines hang under its text, and no
+    phone number, date or amount is broken across two lines."""
     out = []
     for lines in paragraphs(text):
         block = []
         for line in lines:
             hang = "  " if line.startswith("- ") else ""
-            block += textwrap.wrap(line, width, subsequent_indent=hang, break_long_words=False,
+            block += textwrap.wrap(_glued(line), width, subsequent_indent=hang, break_long_words=False,
                                    break_on_hyphens=False) or [""]
-        out.append("\n".join(block))
+        out.append("\n".join(block).replace(_GLUE, " "))
     return "\n\n".join(out) + "\n"
 
 

@@ -95,7 +95,7 @@ def html_text(html: str) -> str:
     soup = BeautifulSoup(html, "html5lib")
     for br in soup.find_all("br"):
         br.replace_with(" ")
-    return flat(" ".join(p.get_text(" ") for p in soup.find_all(["p", "li"])))
+    return flat(" ".join(p.get_text(" ") for p in soup.find_all(["h2", "p", "li"])))
 
 
 def assert_reads_well(words: str, where: str) -> None:

@@ -42,12 +42,21 @@ def days_text(n: int, business: bool) -> str:
     return f"{n} {'business ' if business else ''}day{'s' if n != 1 else ''}"
 
 
+# The practice's round: one follow-up email a few days after the case is resolved (the apology with what
+# was given back, the explanation and thanks), the gift card in a mail of its own after it, and a short
+# check-in about a week later.
 DEFAULT_PLAN = (
-    Step("apology", 2, True, "apology"),
-    Step("gift-card", 2, True, "gift-card", only_if_given="gift-card"),
-    Step("explanation", 3, True, "explanation"),
-    Step("thanks", 7, False, "thanks"),
+    Step("followup", 3, True, "followup"),
+    Step("gift-card", 3, True, "gift-card", only_if_given="gift-card"),
+    Step("checkin", 10, False, "checkin"),
 )
+# The kinds that ask whether all is well now: they wait while a promise to the customer is open, and a
+# severe case gets a personal call in their place.
+CHECKIN_KINDS = ("checkin", "thanks")
+# What each shipped kind tells the customer. When the plan changes, a kind that would say again what an
+# earlier kind of the same round already said is held for a person instead of sent.
+SAYS = {"apology": {"apology"}, "explanation": {"explanation"}, "thanks": {"thanks", "checkin"},
+        "followup": {"apology", "explanation", "thanks"}, "checkin": {"checkin"}, "gift-card": {"gift-card"}}
 
 
 DEFAULT_TASKS = (("phone", "call"), ("letter", "letter"), ("social", "social"), ("in-person", "call"),

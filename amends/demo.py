@@ -256,7 +256,7 @@ SEVERITY_TABLE = tuple(zip(SEVERITIES, (30, 40, 22, 8), strict=True))
 # random draws, and with them every generated project, stay as they were before the kind existed.
 KIND_TABLE = tuple(zip([k for k in ACCOMMODATION_KINDS if k != "reimbursement"], (18, 28, 14, 18, 15, 7), strict=True))
 # Follow-up kinds of config.DEFAULT_PLAN (and of the shipped amends.yaml), plus the two tasks.
-PLAN_KINDS = ("apology", "gift-card", "explanation", "thanks")
+PLAN_KINDS = ("followup", "gift-card", "checkin")
 SKIPPABLE = PLAN_KINDS + ("call", "letter")
 
 

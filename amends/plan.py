@@ -16,13 +16,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .config import Config, Step, days_text
+from .config import CHECKIN_KINDS, SAYS, Config, Step, days_text
 from .ledger import History, key_for
 from .model import TASKS, Case
 from .templating import format_date
 
 # Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
+# The least time between two emails of a round, so that they arrive in the plan's order.
+GAP = timedelta(minutes=1)
 # What a task asks a person to do, before it is due and once it is.
 TASK_WORDS = {
     "call": ("call the customer with the first follow-up", "call the customer"),
@@ -107,9 +109,10 @@ def followups(cases: list[Case], config: Config, histories: dict[str, History], 
     # In UTC, differences are real elapsed time even across a daylight-saving change.
     now = now.astimezone(timezone.utc)
     sent = deliveries(cases, histories, transport)
+    said = rounds(histories)
     out: list[Followup] = []
     for case in cases:
-        out += case_followups(case, config, histories, now, transport, sent)
+        out += case_followups(case, config, histories, now, transport, sent, said)
     order = {kind: i for i, kind in enumerate(config.kinds + TASKS)}
     out.sort(key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
     return in_order(one_each(out, histories), config)
@@ -126,6 +129,20 @@ def deliveries(cases: list[Case], histories: dict[str, History], transport: str)
         to = sent and (sent.get("to") or addresses.get(case_id))
         if to:
             out[(to.casefold(), kind)].append(Delivered(key, to, _ts(sent)))
+    return out
+
+
+# What may have reached the customer, by round (case id, resolved day): kind -> its history.
+Rounds = dict[tuple[str, str], dict[str, History]]
+
+
+def rounds(histories: dict[str, History]) -> Rounds:
+    """Every email that may have reached its customer (sent, or handed over with no answer), by round."""
+    out: Rounds = defaultdict(dict)
+    for key, history in histories.items():
+        if history.last and history.last["ev"] in ("sent", "data", "ambiguous"):
+            case_id, kind, resolved = key.rsplit("/", 2)
+            out[(case_id, resolved)][kind] = history
     return out
 
 
@@ -148,7 +165,7 @@ def one_each(followups: list[Followup], histories: dict[str, History]) -> list[F
 
 
 def case_followups(case: Case, config: Config, histories: dict[str, History], now: datetime,
-                   transport: str, sent: Deliveries | None = None) -> list[Followup]:
+                   transport: str, sent: Deliveries | None = None, said: Rounds | None = None) -> list[Followup]:
     """The follow-ups of one case (none until it has been resolved once)."""
     if case.resolved is None:
         return []
@@ -157,11 +174,12 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     steps = [s for s in config.plan if s.only_if_given is None
              or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
     task = config.task_for(case.channel)
+    round_said = (said if said is not None else rounds(histories)).get((case.id, case.resolved.isoformat()), {})
     emails: list[Followup] = []
     for step in steps:
         key = key_for(case.id, step.kind, case.resolved)
         emails.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task,
-                             _not_before(case, step, emails, config, now), sent or {}))
+                             _not_before(case, step, emails, config, now), sent or {}, round_said))
     out = in_order(emails, config)
     if task and steps:
         key = key_for(case.id, task, case.resolved)
@@ -170,7 +188,8 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
 
 
 def _email(case: Case, step: Step, key: str, history: History, config: Config, now: datetime,
-           transport: str, task: str | None, not_before: Earliest | None, sent: Deliveries) -> Followup:
+           transport: str, task: str | None, not_before: Earliest | None, sent: Deliveries,
+           round_said: dict[str, History]) -> Followup:
     zone = send_zone(case, config)
     due_at = due_time(case, step, config)
 
@@ -208,6 +227,23 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     if guard:
         state, reason, detail = guard
         return result(state, reason, detail=detail)
+    released = _released(history)
+    repeated = None if released else _said_before(step.kind, round_said)
+    if repeated:
+        kind, when = repeated
+        return result("held", f"held so that the customer is not told the same twice: the {kind} of this round "
+                              f"already went on {format_date(when.astimezone(ZoneInfo(config.timezone)).date())}. "
+                              f"Send it anyway: {release}; or mark it handled: {done}",
+                      detail="the plan in amends.yaml changed while this round was under way")
+    promise = _open_promise(case, now, config) if step.kind in CHECKIN_KINDS else None
+    if promise:
+        what, overdue = promise
+        if overdue:
+            return result("held", f"waits for a promise to the customer, overdue since {format_date(what.due)}: "
+                                  f"'{what.what}'. Keep it and set kept: true in the case file; or send it anyway: "
+                                  f"{release}")
+        return result("upcoming", f"waits for a promise to the customer to be kept: '{what.what}'"
+                                  + (f" (due {format_date(what.due)})" if what.due else ""))
     if not case.customer.email:
         if task:
             return result("skipped", f"no email address: the {task} covers it")
@@ -228,7 +264,6 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         late_from = max(due_at, not_before.catch_up_from or due_at)
     if now < start:
         return result("upcoming", why, start)
-    released = _released(history)
     if now >= catch_up_deadline(late_from, config, zone) and not released:
         return result("missed", f"not sent: it was due on {format_date(late_from.astimezone(ZoneInfo(zone)).date())}, "
                                 f"more than {days_text(config.catch_up_days, True)} before today. "
@@ -266,6 +301,25 @@ def approval_reason(case: Case, step: Step, config: Config) -> str | None:
     return "waiting for approval" if step.approval else None
 
 
+def _said_before(kind: str, round_said: dict[str, History]) -> tuple[str, datetime] | None:
+    """Another kind of this round that already told the customer what `kind` would (a plan changed mid-round)."""
+    says = SAYS.get(kind, {kind})
+    for other, history in round_said.items():
+        if other != kind and says & SAYS.get(other, {other}):
+            return other, _ts(history.last)
+    return None
+
+
+def _open_promise(case: Case, now: datetime, config: Config):
+    """The first promise to the customer not yet marked kept (overdue ones first), and whether it is overdue."""
+    today = now.astimezone(ZoneInfo(config.timezone)).date()
+    pending = [p for p in case.promises if p.kept is None]
+    overdue = [p for p in pending if p.due and p.due < today]
+    if overdue:
+        return min(overdue, key=lambda p: p.due), True
+    return (pending[0], False) if pending else None
+
+
 def _released(history: History) -> bool:
     """A person's release stands for this round, through any retries that follow it."""
     return history.count("released") > 0
@@ -299,7 +353,9 @@ def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config,
         if e.state not in ("sent", "done", "upcoming", "due"):
             continue
         n, business = distance(e.step, step, case.resolved, config)
-        moment = _days_after(e.when or now, n, business, config, zone)
+        # Two kinds planned for one day never go in the same minute: a gift card must not arrive
+        # before the mail that announces it.
+        moment = _days_after((e.when or now) + (GAP if n == 0 else timedelta(0)), n, business, config, zone)
         if e.state != "done" and (grace is None or moment > grace):
             grace = moment
         if best is None or moment > best.moment:
@@ -325,20 +381,26 @@ def in_order(followups: list[Followup], config: Config) -> list[Followup]:
     order = {kind: i for i, kind in enumerate(config.kinds)}
     holder: dict[tuple[str, date], Followup] = {}
     for f in followups:
+        # A blocked gift card holds the mail that announces it too, as if it came first in the round.
         if f.medium == "email" and f.state in HOLDS_LATER:
             first = holder.get(round_of(f))
-            if first is None or order[f.kind] < order[first.kind]:
+            if first is None or _card_blocked(f) or (order[f.kind] < order[first.kind] and not _card_blocked(first)):
                 holder[round_of(f)] = f
     if not holder:
         return followups
     out = []
     for f in followups:
         first = holder.get(round_of(f)) if f.medium == "email" else None
-        if first and order[first.kind] < order[f.kind] and f.state in WAITS_FOR_EARLIER:
+        if (first and first.kind != f.kind and (order[first.kind] < order[f.kind] or _card_blocked(first))
+                and f.state in WAITS_FOR_EARLIER):
             f = replace(f, state="upcoming", reason=f"waits for the {first.kind}, which {HOLDS_LATER[first.state]}",
                         when=None, detail="")
         out.append(f)
     return out
+
+
+def _card_blocked(f: Followup) -> bool:
+    return f.kind == "gift-card" and f.state == "blocked"
 
 
 def _task(case: Case, task: str, first: Step, key: str, history: History, config: Config, now: datetime) -> Followup:
@@ -382,8 +444,10 @@ def _guard(case: Case, config: Config, kind: str) -> tuple[str, str, str] | None
                 "do_not_contact in amends.yaml")
     if case.followups.hold:
         return "held", "held: the case file says to hold the follow-ups", "followups: hold"
-    if kind in case.followups.skip:
-        return "skipped", f"not sent: the case file says to skip the {kind}", "followups: skip"
+    # A skipped kind also skips a kind of another plan that says nothing more (thanks: the check-in).
+    skipped = next((s for s in case.followups.skip if s == kind or SAYS.get(kind, {kind}) <= SAYS.get(s, {s})), None)
+    if skipped:
+        return "skipped", f"not sent: the case file says to skip the {skipped}", "followups: skip"
     # Only the customer getting in touch again says something may be wrong; our own calls do not.
     later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"]
     if later:

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from .casefile import RawCase
-from .config import Config
+from .config import SAYS, Config
 from .fields import Reader
 from .yamlfile import dotted, shown
 from .model import (
@@ -283,7 +283,8 @@ def _followups(r: Reader, config: Config) -> FollowupOverrides:
     kinds = config.kinds + tuple(t for t in TASKS if t != "none")
     skip = r.text_list(("followups", "skip"))
     for index, kind in enumerate(skip):
-        if kind not in kinds:
+        # A shipped kind the plan no longer has still means what it said (skip: [thanks] skips the check-in).
+        if kind not in kinds and kind not in SAYS:
             r.problem(("followups", "skip", index), f"'{shown(kind)}' is not a follow-up kind; kinds: {', '.join(kinds)}")
     dates = []
     if r.keys(("followups", "dates"), config.kinds):

@@ -7,8 +7,26 @@ from pathlib import Path
 
 import pytest
 
+from amends.config import Step
+
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 22)
+
+# The plan amends shipped before the practice's round: four kinds at three spacings. The tests of
+# planning, order and sending use it, since it has the most to go wrong; the default round is tested too.
+CLASSIC_PLAN = (
+    Step("apology", 2, True, "apology"),
+    Step("gift-card", 2, True, "gift-card", only_if_given="gift-card"),
+    Step("explanation", 3, True, "explanation"),
+    Step("thanks", 7, False, "thanks"),
+)
+CLASSIC_PLAN_YAML = """\
+  plan:
+    - {kind: apology, after: 2 business days}
+    - {kind: gift-card, after: 2 business days, only_if_given: gift-card}
+    - {kind: explanation, after: 3 business days}
+    - {kind: thanks, after: 7 days}
+"""
 
 MINIMAL_CASE = """\
 ---

@@ -11,7 +11,7 @@ import pytest
 from amends.cli import main
 from amends.project import load_project
 
-from conftest import MINIMAL_CASE, REPO, TODAY, write_case
+from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, TODAY, write_case
 
 # MINIMAL_CASE with a misspelled key added as line 10.
 MISSPELLED_CASE = MINIMAL_CASE.replace("status: resolved\n", "status: resolved\nstatsu: resolved\n")
@@ -199,9 +199,10 @@ SENDING_CASE = MINIMAL_CASE.replace("resolved: 2026-03-04", "resolved: 2026-11-1
 
 
 def sending_project(root: Path, settings: str) -> Path:
+    plan = "" if "followups" in settings else "followups:\n" + CLASSIC_PLAN_YAML
     (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
                                       + (settings if settings.startswith("timezone") else "timezone: Europe/Berlin\n"
-                                         + settings), encoding="utf-8")
+                                         + settings) + plan, encoding="utf-8")
     write_case(root, "cake.md", SENDING_CASE)
     return root / "outbox"
 

@@ -151,7 +151,7 @@ def test_no_follow_up_is_blocked_by_a_missing_template_field(generated: Path):
     rendered = [p for p in state.prepared if p.rendered is not None]
     # The check only means something if the set has follow-ups still to go, explanations among them.
     assert len(rendered) >= 5
-    assert any(p.followup.kind == "explanation" for p in rendered)
+    assert any(p.followup.kind == "followup" for p in rendered)
     blocked = [(p.followup.case.id, p.followup.reason) for p in state.prepared if p.followup.state == "blocked"]
     assert [b for b in blocked if "template" in b[1]] == []
 

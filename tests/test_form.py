@@ -156,7 +156,7 @@ def test_the_explanations_headings_are_headings_in_the_html_part_and_plain_lines
     write_case(root, "torte.md", GERMAN_CASE)
     run(root, "followups")
     for case, headings in HEADINGS.items():
-        data = (root / "outbox" / "preview" / f"{case}--explanation--2026-11-18.eml").read_bytes()
+        data = (root / "outbox" / "preview" / f"{case}--followup--2026-11-18.eml").read_bytes()
         message = message_from_bytes(data, policy=default)
         text = read_sent(data).text
         html = message.get_body(preferencelist=("html",)).get_content()

@@ -14,21 +14,21 @@ import pytest
 from zoneinfo import ZoneInfo
 
 from amends import ledger, plan
-from amends.config import DEFAULT_PLAN, Config, Step
+from amends.config import Config, Step
 from amends.ledger import key_for
 from amends.messages import Rendered, build, context, message_id, prepare, render, template_set
 from amends.model import Accommodation, Case, Customer
 from amends.templating import make_env
 
-from conftest import REPO
+from conftest import CLASSIC_PLAN, REPO
 
 TZ = ZoneInfo("Europe/Berlin")
 TEMPLATES = REPO / "templates" / "email"
 ENV = make_env(TEMPLATES)
-CONFIG = dataclasses.replace(Config(), timezone="Europe/Berlin", business_email="care@shop.example.com",
+CONFIG = dataclasses.replace(Config(), plan=CLASSIC_PLAN, timezone="Europe/Berlin", business_email="care@shop.example.com",
                              business_name="Harbour Lane Bakery & Café", business_phone="+49 40 555 0142",
                              signature="Ana and Tom\nHarbour Lane Bakery")
-STEPS = {step.kind: step for step in DEFAULT_PLAN}
+STEPS = {step.kind: step for step in CLASSIC_PLAN}
 KINDS = ("apology", "gift-card", "explanation", "thanks")
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=TZ)
 GIFT_NOTE = "for your next visit"
@@ -83,7 +83,7 @@ def test_context_leaves_absent_fields_out_and_separates_gift_cards():
     assert [g["kind"] for g in values["given"]] == ["refund"]
     assert [g["note"] for g in values["gift_cards"]] == [GIFT_NOTE]
     assert values["gift_card_follows"] is True
-    no_card_step = dataclasses.replace(CONFIG, plan=tuple(s for s in DEFAULT_PLAN if s.kind != "gift-card"))
+    no_card_step = dataclasses.replace(CONFIG, plan=tuple(s for s in CLASSIC_PLAN if s.kind != "gift-card"))
     assert context(make_case(), no_card_step, "apology")["gift_card_follows"] is False
     assert "prevention" not in context(make_case(prevention=None), CONFIG, "explanation")["case"]
 

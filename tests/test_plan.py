@@ -16,17 +16,19 @@ import pytest
 from zoneinfo import ZoneInfo
 
 from amends import ledger, plan
-from amends.config import DEFAULT_PLAN, Config, Step, load_config
+from amends.config import Config, Step, load_config
 from amends.ledger import key_for
 from amends.model import Accommodation, Case, Contact, Customer, FollowupOverrides
 from amends.plan import add_business_days, due_time, followups, next_slot
 
+from conftest import CLASSIC_PLAN
+
 TZ = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc
-CONFIG = dataclasses.replace(Config(), timezone="Europe/Berlin", business_email="care@shop.example.com",
+CONFIG = dataclasses.replace(Config(), plan=CLASSIC_PLAN, timezone="Europe/Berlin", business_email="care@shop.example.com",
                              business_name="Harbour Shop")
 RESOLVED = date(2026, 3, 6)  # a Friday
-STEPS = {step.kind: step for step in DEFAULT_PLAN}
+STEPS = {step.kind: step for step in CLASSIC_PLAN}
 
 
 def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0, ss: int = 0) -> datetime:
@@ -532,7 +534,9 @@ def test_gift_card_step_only_with_gift_card():
     got = run(with_card, at(2026, 3, 10, 10))
     assert [f.kind for f in got] == ["apology", "gift-card", "explanation", "thanks"]
     card = got[1]
-    assert (card.state, card.due_at, card.medium) == ("due", at(2026, 3, 10, 9, 0), "email")
+    # Due with the apology, it goes a minute after it, so that it never arrives first.
+    assert (card.state, card.due_at, card.medium) == ("upcoming", at(2026, 3, 10, 9, 0), "email")
+    assert card.when == at(2026, 3, 10, 10, 1) and "right after" in card.reason
     assert card.key == "c1/gift-card/2026-03-06"
 
     without = make_case(accommodation=(Accommodation("refund", Decimal("5"), "EUR"),))
@@ -729,7 +733,7 @@ def test_yaml_send_window(tmp_path):
     assert problems == []
     assert (config.window_start, config.window_end, config.window_days) == (time(8, 30), time(16, 0), (0, 2, 4))
     assert config.holidays == (date(2026, 3, 11),)
-    config = dataclasses.replace(config, timezone="Europe/Berlin", business_email="care@shop.example.com")
+    config = dataclasses.replace(config, plan=CLASSIC_PLAN, timezone="Europe/Berlin", business_email="care@shop.example.com")
     # Fri + 2 window days (Mon, then Wed is a holiday, so Fri) at 08:30.
     assert one(make_case(), "apology", at(2026, 3, 1), config=config).due_at == at(2026, 3, 13, 8, 30)
 

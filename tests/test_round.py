@@ -18,7 +18,7 @@ from amends.cli import main, their_time
 from amends.config import Step
 from amends.model import Accommodation, Contact, Customer, FollowupOverrides
 
-from conftest import write_case
+from conftest import CLASSIC_PLAN_YAML, write_case
 from test_plan import CONFIG, at, by_kind, ev, make_case, one, run
 
 UTC = timezone.utc
@@ -96,12 +96,17 @@ def test_an_apology_waiting_for_approval_holds_the_rest():
 def test_the_gift_card_goes_with_the_apology_and_never_before_it():
     case = make_case(accommodation=GIFT)
     got = by_kind(case, at(2026, 3, 10, 10, 0))
-    assert got["apology"].state == got["gift-card"].state == "due"  # distance 0: the same pass
+    # Distance 0: the gift card goes a minute after the apology, in the next pass, never before it.
+    assert (got["apology"].state, got["gift-card"].state) == ("due", "upcoming")
+    assert got["gift-card"].when == at(2026, 3, 10, 10, 1)
+    sent = [ev(case, "apology", "sent", at(2026, 3, 10, 10, 0, 30), transport="smtp", msgid="<a@x>")]
+    assert one(case, "gift-card", at(2026, 3, 10, 10, 1), events=sent).state == "upcoming"
+    assert one(case, "gift-card", at(2026, 3, 10, 10, 1, 30), events=sent).state == "due"
     # The apology failed for now: the gift card waits for its retry.
     log = [ev(case, "apology", "tempfail", at(2026, 3, 10, 10, 0), transport="smtp", code=451)]
     got = by_kind(case, at(2026, 3, 10, 10, 1), events=log)
     assert got["apology"].when == at(2026, 3, 10, 10, 5)
-    assert (got["gift-card"].state, got["gift-card"].when) == ("upcoming", at(2026, 3, 10, 10, 5))
+    assert (got["gift-card"].state, got["gift-card"].when) == ("upcoming", at(2026, 3, 10, 10, 6))
     assert got["gift-card"].reason == "waits for the apology, then goes out right after it"
 
 
@@ -153,8 +158,9 @@ def test_after_five_days_of_downtime_the_round_goes_out_in_order_and_spaced():
                     off=(at(2026, 3, 7, 0, 0), at(2026, 3, 12, 0, 0)))
     assert [kind for kind, _ in sent] == ["apology", "gift-card", "explanation", "thanks"]
     when = dict(sent)
-    assert when["apology"] == when["gift-card"] == at(2026, 3, 12, 9, 0)  # Thu, first pass back
-    assert when["explanation"] == at(2026, 3, 13, 9, 0)                    # one business day later: Fri
+    assert when["apology"] == at(2026, 3, 12, 9, 0)     # Thu, first pass back
+    assert when["gift-card"] == at(2026, 3, 12, 9, 15)  # the next pass: never in the apology's minute
+    assert when["explanation"] == at(2026, 3, 13, 9, 15)  # one business day after the gift card: Fri
     # Three days after the apology (Sun 15) and two after the explanation (Sun 15): Monday's opening.
     assert when["thanks"] == at(2026, 3, 16, 9, 0)
 
@@ -216,7 +222,7 @@ def test_without_their_zone_nothing_changes():
 # --------------------------------------------------------------------------
 def write_project(root):
     (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
-                                      "timezone: Europe/Berlin\n", encoding="utf-8")
+                                      "timezone: Europe/Berlin\nfollowups:\n" + CLASSIC_PLAN_YAML, encoding="utf-8")
     for name, zone, channel in (("far", "  timezone: America/Los_Angeles\n", "phone"), ("near", "", "email")):
         write_case(root, f"{name}.md", (
             "---\ntitle: Cake delivered late\ncustomer:\n  name: Ann Example\n  email: ann@example.com\n" + zone +

@@ -30,7 +30,7 @@ from amends.messages import Rendered
 from amends.send import review, send_pass
 from amends.transports import SmtpTransport
 
-from conftest import REPO, write_case
+from conftest import CLASSIC_PLAN_YAML, REPO, write_case
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -191,8 +191,7 @@ def write_config(root: Path, port: int, transport: str = "smtp", followups: str 
         f"transport: {transport}\n"
         f"smtp: {{host: 127.0.0.1, port: {port}, security: none, timeout: 5}}\n"
     )
-    if followups:
-        text += "followups:\n" + followups
+    text += "followups:\n" + ("" if "plan:" in followups else CLASSIC_PLAN_YAML) + followups
     (root / "amends.yaml").write_text(text, encoding="utf-8")
 
 
@@ -263,7 +262,8 @@ def test_right_messages_on_right_days_exactly_once(root, smtp):
     write_config(root, smtp.port)
     # Mon 2026-03-02: apology Wed 03-04, explanation Thu 03-05, thanks Mon 03-09.
     write_case(root, "normal.md", case("ann@example.com", "2026-03-02", opened="2026-03-01"))
-    # Fri 2026-02-27: apology + gift card Tue 03-03, explanation Wed 03-04, thanks Fri 03-06.
+    # Fri 2026-02-27: apology Tue 03-03, the gift card in the next pass (never in the apology's minute),
+    # explanation Wed 03-04 and thanks Fri 03-06, each keeping its distance after the gift card.
     write_case(root, "gift.md", case("bea@example.com", "2026-02-27", name="Bea Gift", opened="2026-02-26", gift=True))
     write_case(root, "dnc.md", case("carl@example.com", "2026-03-02", name="Carl Quiet", extra="do_not_contact: true"))
     write_case(root, "reopened.md", case("dora@example.com", "2026-03-02", name="Dora Again", status="open",
@@ -286,9 +286,9 @@ def test_right_messages_on_right_days_exactly_once(root, smtp):
         ("ann@example.com", "explanation"): ["2026-03-05 10:00"],
         ("ann@example.com", "thanks"): ["2026-03-09 10:00"],
         ("bea@example.com", "apology"): ["2026-03-03 10:00"],
-        ("bea@example.com", "gift-card"): ["2026-03-03 10:00"],
-        ("bea@example.com", "explanation"): ["2026-03-04 10:00"],
-        ("bea@example.com", "thanks"): ["2026-03-06 10:00"],
+        ("bea@example.com", "gift-card"): ["2026-03-03 10:05"],
+        ("bea@example.com", "explanation"): ["2026-03-04 10:05"],
+        ("bea@example.com", "thanks"): ["2026-03-06 10:05"],
     }
     assert arrived == expected
     assert Counter(smtp.handler.keys()) == Counter({key: 1 for key in expected})
@@ -378,7 +378,7 @@ def test_451_is_retried_after_backoff(root, smtp):
 
 def test_gift_card_never_goes_before_its_apology(root, smtp):
     write_config(root, smtp.port)
-    # Apology and gift card both due Wed 03-04 09:00: they go in one pass, the apology first.
+    # Apology and gift card both due Wed 03-04 09:00: the apology first, the gift card in a later pass.
     write_case(root, "gift.md", case("ann@example.com", "2026-03-02", gift=True))
     h = smtp.handler
     h.script = ["451 4.3.0 try later"]
@@ -391,8 +391,14 @@ def test_gift_card_never_goes_before_its_apology(root, smtp):
     assert state_of(root, start + timedelta(minutes=1), "gift", "gift-card") == "upcoming"
 
     report = send_pass(root, start + timedelta(minutes=5))
-    assert [(i.followup.kind, o.status) for i, o in report.results] == [("apology", "sent"), ("gift-card", "sent")]
+    assert [(i.followup.kind, o.status) for i, o in report.results] == [("apology", "sent")]
+    assert state_of(root, start + timedelta(minutes=5, seconds=30), "gift", "gift-card") == "upcoming"
+    report = send_pass(root, start + timedelta(minutes=10))
+    assert [(i.followup.kind, o.status) for i, o in report.results] == [("gift-card", "sent")]
     assert h.keys() == [("ann@example.com", "apology"), ("ann@example.com", "gift-card")]
+    dates = [email.message_from_bytes(e["content"], policy=email.policy.default)["Date"].datetime for e in h.received
+             if e["rcpt"] == ("ann@example.com",)]
+    assert dates[1] - dates[0] >= timedelta(minutes=1)
 
 
 # -- 4. a permanent failure is reported and never retried ---------------------------
@@ -650,13 +656,14 @@ def test_lock_held_means_busy(root, smtp, capsys):
 
 def test_switching_from_outbox_to_smtp(root, smtp, capsys):
     write_config(root, smtp.port, transport="outbox")
-    write_case(root, "gift.md", case("ann@example.com", "2026-03-02", gift=True))
+    write_case(root, "gift.md", case("ann@example.com", "2026-03-02"))
+    write_case(root, "second.md", case("bob@example.com", "2026-03-02", name="Bob Second"))
     h = smtp.handler
     now = at("2026-03-04", "10:00")
 
     report = send_pass(root, now)
     assert report.transport == "outbox"
-    assert sorted(i.followup.kind for i, o in report.results if o.status == "sent") == ["apology", "gift-card"]
+    assert sorted(i.followup.case.id for i, o in report.results if o.status == "sent") == ["gift", "second"]
     files = sorted(p.name for p in (root / "outbox" / "messages").glob("*.eml"))
     assert len(files) == 2
     sent = [e for e in events(root) if e["ev"] == "sent"]
@@ -665,7 +672,7 @@ def test_switching_from_outbox_to_smtp(root, smtp, capsys):
 
     code, out, err = cli(capsys, root, now + timedelta(hours=1), "send", "--transport", "smtp")
     assert code == 0, err
-    assert Counter(h.keys()) == Counter({("ann@example.com", "apology"): 1, ("ann@example.com", "gift-card"): 1})
+    assert Counter(h.keys()) == Counter({("ann@example.com", "apology"): 1, ("bob@example.com", "apology"): 1})
 
     code, out, err = cli(capsys, root, now + timedelta(hours=2), "send", "--transport", "smtp")
     assert code == 0
@@ -684,8 +691,9 @@ def test_switching_from_outbox_to_smtp(root, smtp, capsys):
 
 def test_one_connection_per_pass(root, smtp):
     write_config(root, smtp.port)
-    write_case(root, "first.md", case("ann@example.com", "2026-03-02", gift=True))
+    write_case(root, "first.md", case("ann@example.com", "2026-03-02"))
     write_case(root, "second.md", case("bob@example.com", "2026-03-02", name="Bob Second"))
+    write_case(root, "third.md", case("cleo@example.com", "2026-03-02", name="Cleo Third"))
     report = send_pass(root, at("2026-03-04", "10:00"))
     assert [o.status for _, o in report.results] == ["sent"] * 3
     assert len(smtp.handler.received) == 3
@@ -699,8 +707,9 @@ def test_one_connection_per_pass(root, smtp):
 def test_connection_refused_is_retried_later(root, start_server, capsys):
     port = free_port()
     write_config(root, port)
-    write_case(root, "first.md", case("ann@example.com", "2026-03-02", gift=True))
+    write_case(root, "first.md", case("ann@example.com", "2026-03-02"))
     write_case(root, "second.md", case("bob@example.com", "2026-03-02", name="Bob Second"))
+    write_case(root, "third.md", case("cleo@example.com", "2026-03-02", name="Cleo Third"))
     now = at("2026-03-04", "10:00")
 
     code, out, err = cli(capsys, root, now, "send")
@@ -709,14 +718,14 @@ def test_connection_refused_is_retried_later(root, start_server, capsys):
     evs = events(root)
     assert not any(e["ev"] in ("sent", "data") for e in evs)
     tempfails = Counter(e["key"].rsplit("/", 1)[0] for e in evs if e["ev"] == "tempfail")
-    assert tempfails == Counter({"first/apology": 1, "first/gift-card": 1, "second/apology": 1})
+    assert tempfails == Counter({"first/apology": 1, "second/apology": 1, "third/apology": 1})
 
     server = start_server(port)
     assert send_pass(root, now + timedelta(minutes=1)).results == []  # still backing off
     report = send_pass(root, now + timedelta(minutes=6))
     assert [o.status for _, o in report.results] == ["sent"] * 3
     assert Counter(server.handler.keys()) == Counter({
-        ("ann@example.com", "apology"): 1, ("ann@example.com", "gift-card"): 1, ("bob@example.com", "apology"): 1})
+        ("ann@example.com", "apology"): 1, ("bob@example.com", "apology"): 1, ("cleo@example.com", "apology"): 1})
 
 
 # -- 15. send tells the whole truth -------------------------------------------------

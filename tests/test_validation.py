@@ -508,14 +508,14 @@ def test_config_problem_does_not_drop_cases(root):
 def test_followup_overrides_are_read(root):
     """hold, skip and dates under `followups` reach the case."""
     case = only_case(root, case_text({}, [
-        "followups:", "  hold: true", "  skip: [thanks]", "  dates:", "    apology: 2026-03-10"]))
-    assert case.followups == FollowupOverrides(hold=True, skip=("thanks",), dates=(("apology", date(2026, 3, 10)),))
+        "followups:", "  hold: true", "  skip: [checkin]", "  dates:", "    followup: 2026-03-10"]))
+    assert case.followups == FollowupOverrides(hold=True, skip=("checkin",), dates=(("followup", date(2026, 3, 10)),))
 
 
 @pytest.mark.parametrize("extra, line, field, expected", [
-    (["followups:", "  skip: [thanks, hug]"], 11, "followups.skip[2]", "'hug' is not a follow-up kind"),
-    (["followups:", "  dates:", "    apologie: 2026-03-10"], 12, "followups.dates.apologie",
-     "did you mean 'apology'?"),
+    (["followups:", "  skip: [checkin, hug]"], 11, "followups.skip[2]", "'hug' is not a follow-up kind"),
+    (["followups:", "  dates:", "    folowup: 2026-03-10"], 12, "followups.dates.folowup",
+     "did you mean 'followup'?"),
     (["followups:", "  hodl: true"], 11, "followups.hodl", "did you mean 'hold'?"),
 ], ids=["skip", "dates", "misspelled-hold"])
 def test_unknown_followup_kind_is_reported(root, extra, line, field, expected):
@@ -574,7 +574,7 @@ def test_largest_plain_amount_is_accepted(root):
     ({7: "opened: 1899-12-31"}, [], 7, "opened"),
     ({}, ["promises:", "  - what: Call back", "    due: 9999-12-31"], 12, "promises[1].due"),
     ({}, ["promises:", "  - what: Call back", "    due: 2200-01-01"], 12, "promises[1].due"),
-    ({}, ["followups:", "  dates:", "    apology: 9999-12-31"], 12, "followups.dates.apology"),
+    ({}, ["followups:", "  dates:", "    followup: 9999-12-31"], 12, "followups.dates.followup"),
     ({}, ["contacts:", "  - at: 0001-01-01 09:00"], 11, "contacts[1].at"),
 ], ids=["opened-year-1", "opened-1899", "promise-9999", "promise-2200", "fixed-followup-9999", "contact-year-1"])
 def test_dates_outside_1900_to_2199_are_refused(root, changes, extra, line, field):

@@ -26,12 +26,14 @@ from amends.messages import Rendered, paragraphs, render, template_set, warnings
 from amends.model import ACCOMMODATION_KINDS, FAULTS, Accommodation, Case, Customer
 from amends.templating import make_env
 
-from conftest import REPO, write_case
+from conftest import CLASSIC_PLAN, REPO, write_case
 
 TEMPLATES = REPO / "templates" / "email"
 ENV = make_env(TEMPLATES)
 LANGUAGES = ["en"] + sorted(p.parent.name for p in TEMPLATES.glob("*/apology.txt"))
-EMAIL_KINDS = [step.kind for step in DEFAULT_PLAN]
+# Every shipped email kind: the default round's, and the kinds of the plan before it.
+STEPS = {step.kind: step for step in DEFAULT_PLAN + CLASSIC_PLAN}
+EMAIL_KINDS = list(STEPS)
 TASKS = ["letter", "call", "social"]
 TITLE = "Zqx team label croissant"  # the team's title: it must never reach the customer
 CONFIG = dataclasses.replace(
@@ -79,7 +81,7 @@ def make_case(language: str, fault: str | None, about: bool, salutation: bool, *
 
 
 def render_kind(case: Case, kind: str) -> Rendered:
-    step = next((s for s in DEFAULT_PLAN if s.kind == kind), None)
+    step = STEPS.get(kind)
     followup = plan.Followup(case, kind, "email" if step else kind, key_for(case.id, kind, case.resolved), "due",
                              "due now", SENT_AT, step)
     result = render(followup, CONFIG, ENV)
@@ -125,16 +127,16 @@ def test_every_follow_up_reads_well_for_every_fault(language, fault):
                 assert len(parts[0]) == 1 and parts[0][0].endswith(","), f"{where}: the greeting is not a line of its own"
                 assert parts[-1][0] in CLOSINGS[language], f"{where}: no closing paragraph: {parts[-1]}"
                 starts = {p[0].split()[0] for p in parts}
-                if kind in ("apology", "letter"):
+                if kind in ("apology", "followup", "letter"):
                     assert starts & GIVEN_STARTS[language], f"{where}: what was given back is not a paragraph of its own"
             if kind in EMAIL_KINDS:
                 assert html_text(r.html) == flat(r.text), f"{where}: the HTML part says something else"
                 assert template_set(ENV, kind, language)[0] == language
                 greeting = SALUTATION[language] if salutation else "Ann Example"
                 assert greeting in r.text.splitlines()[0], where
-            if about and kind in ("apology", "letter", "call"):
+            if about and kind in ("apology", "followup", "letter", "call"):
                 assert ABOUT[language] in flat(r.text), f"{where}: 'about' is not used"
-            if not about and kind == "apology":
+            if not about and kind in ("apology", "followup"):
                 day = {"en": "2 March", "de": "2. März"}[language]
                 assert day in flat(r.text), f"{where}: without 'about' the complaint is named by its date"
             if fault == "customer" and kind != "call":  # the call sheet tells the caller not to admit it
@@ -205,8 +207,8 @@ def test_a_gift_card_already_handed_over_gets_no_message_of_its_own():
     given = Accommodation("gift-card", Decimal("20"), "EUR", code="OLD-1", sent=date(2026, 3, 5))
     case = make_case("en", "ours", True, False, accommodation=(given,), channel="email")
     kinds = [f.kind for f in plan.case_followups(case, CONFIG, {}, SENT_AT, "outbox")]
-    assert "gift-card" not in kinds and "apology" in kinds
-    text = flat(render_kind(case, "apology").text)
+    assert "gift-card" not in kinds and "followup" in kinds
+    text = flat(render_kind(case, "followup").text)
     assert "we have given you a gift card worth €20.00." in text
     assert "separate email" not in text
 

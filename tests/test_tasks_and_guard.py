@@ -262,3 +262,17 @@ def test_a_held_follow_up_that_turns_missed_keeps_why_it_was_held(root):
         "not sent: it was held so that it does not go twice (the apology already went to ann@example.com on "
         "4 Mar 2026, case cake), and is now more than 3 business days late. Send it anyway: "
         "python build.py release cake-copy apology; or mark it handled: python build.py done cake-copy apology")
+
+
+def test_a_post_from_before_amends_began_asks_for_no_answer(root):
+    write_config(root, 2525, transport="outbox", followups="  since: 2026-03-05\n")
+    write_case(root, "old.md", case(opened="2026-03-04", channel="social"))
+    write_case(root, "new.md", case(opened="2026-03-05", channel="social", email="bo@example.com"))
+    old = followup(root, at("2026-03-05"), "old", "social")
+    assert (old.state, old.reason) == ("skipped", "not asked for: the complaint was posted on 4 Mar 2026, "
+                                                  "before amends began on 5 Mar 2026")
+    assert followup(root, at("2026-03-05"), "new", "social").state == "due"
+    # The site counts follow-ups of cases resolved before that day apart: an open case is not one of them.
+    assert main(["--root", str(root), "--now", "2026-03-05T10:00", "build"]) == 0
+    skipped = soup(root / "site" / "followups.html").find("section", attrs={"aria-labelledby": "skipped"})
+    assert "posted on 4 Mar 2026" in skipped.get_text()

@@ -269,14 +269,15 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     earlier = None if released else _sent_before(case, step.kind, key, sent, config, now)
     went = earlier and _went_before(case, step.kind, *earlier, zone)
     guard_days = f"resend_guard_days is {config.resend_guard_days} in amends.yaml"
-    if now >= catch_up_deadline(late_from, config, zone) and went:
+    late = now >= catch_up_deadline(late_from, config, zone)
+    if late and went:
         # Missed, but the first reason stands: a person must know it may have gone already.
         what, which = went
         return result("missed", f"not sent: it was held so that it does not go twice ({what}"
                                 + (f", {which}" if which else "") + f"), and is now more than "
                                 f"{days_text(config.catch_up_days, True)} late. Send it anyway: {release}; "
                                 f"or mark it handled: {done}", detail=guard_days)
-    if now >= catch_up_deadline(late_from, config, zone) and not released:
+    if late and not released:
         return result("missed", f"not sent: it was due on {format_date(late_from.astimezone(ZoneInfo(zone)).date())}, "
                                 f"more than {days_text(config.catch_up_days, True)} before today. "
                                 f"Send it anyway: {release}; or mark it handled: {done}",

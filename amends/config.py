@@ -117,7 +117,7 @@ class Config:
     every_minutes: int = 15
     # Cases resolved before this day (say, before amends was used) get no follow-ups.
     since: date | None = None
-    # An email of a kind that went to the same address this many days ago, for any case, is held:
+    # An email of a kind that went to the same address this many days ago, about the same complaint, is held:
     # a renamed, re-dated or copied case must not send it twice.
     resend_guard_days: int = 60
     # Every email of a case of these severities waits for a person's approve.

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .config import CHECKIN_KINDS, SAYS, Config, Step, days_text
 from .ledger import History, key_for
-from .model import TASKS, Case
+from .model import TASKS, Case, Contact
 from .templating import format_date
 
 # Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
@@ -29,8 +29,10 @@ GAP = timedelta(minutes=1)
 TASK_WORDS = {
     "call": ("call the customer with the first follow-up", "call the customer"),
     "letter": ("send a letter with the first follow-up", "print and post the letter"),
-    "social": ("answer where they posted, with the first follow-up", "answer where they posted, then move to a private conversation"),
+    "social": ("answer where they posted, soon after the post", "answer where they posted, then move to a private conversation"),
 }
+# What a task done by a contact `by: us` in the case file was, finishing "done: you … on 19 Nov 2026".
+TASK_CONTACTS = {"call": ("phone", "called"), "social": ("social", "answered where they posted")}
 
 # What a follow-up with nothing in the ledger has: shared, never changed.
 NOTHING_YET = History()
@@ -97,6 +99,8 @@ class Delivered:
     key: str
     to: str
     at: datetime
+    opened: date | None  # the day its complaint was opened, as recorded when it went (older events have none)
+    case: Case | None    # the case its key names, if that case still exists
 
 
 # Emails delivered, by (address casefolded, kind).
@@ -105,7 +109,7 @@ Deliveries = dict[tuple[str, str], list[Delivered]]
 
 def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
               transport: str) -> list[Followup]:
-    """Every follow-up of every resolved case, with its state as of `now`."""
+    """Every follow-up of every resolved case, and every answer to a public post, with its state as of `now`."""
     # In UTC, differences are real elapsed time even across a daylight-saving change.
     now = now.astimezone(timezone.utc)
     sent = deliveries(cases, histories, transport)
@@ -121,14 +125,15 @@ def followups(cases: list[Case], config: Config, histories: dict[str, History], 
 def deliveries(cases: list[Case], histories: dict[str, History], transport: str) -> Deliveries:
     """Every email delivered, with the address recorded with it, or (older events have none)
     the address of the case its key names, if that case still exists."""
-    addresses = {case.id: case.customer.email for case in cases}
+    by_id = {case.id: case for case in cases}
     out: Deliveries = defaultdict(list)
     for key, history in histories.items():
         sent = history.delivered(transport)
         case_id, kind, _ = key.rsplit("/", 2)
-        to = sent and (sent.get("to") or addresses.get(case_id))
+        case = by_id.get(case_id)
+        to = sent and (sent.get("to") or (case and case.customer.email))
         if to:
-            out[(to.casefold(), kind)].append(Delivered(key, to, _ts(sent)))
+            out[(to.casefold(), kind)].append(Delivered(key, to, _ts(sent), _recorded_day(sent.get("opened")), case))
     return out
 
 
@@ -146,34 +151,55 @@ def rounds(histories: dict[str, History]) -> Rounds:
     return out
 
 
+def same_complaint(one: Case, other: Case) -> bool:
+    """Whether two cases are about the same complaint, as the resend guard sees it: a copied or renamed case.
+
+    The same `opened` date, or the same words for the customer to read: an `about` or
+    `what_went_wrong` of one (ignoring case and spacing) is one of the other's. A different
+    complaint from the same customer differs in both, and its follow-ups go out.
+    """
+    return one.opened == other.opened or bool(_texts(one) & _texts(other))
+
+
+def _texts(case: Case) -> set[str]:
+    return {" ".join(text.split()).casefold() for text in (case.about, case.what_went_wrong) if text and text.strip()}
+
+
 def one_each(followups: list[Followup], histories: dict[str, History]) -> list[Followup]:
-    """Of the emails of one kind due now to one address from several cases (a copied case), only the first goes."""
-    first: dict[tuple[str, str], Followup] = {}
+    """Of the emails of one kind due now to one address from cases about the same complaint (a copied case),
+    only the first goes."""
+    going: dict[tuple[str, str], list[Followup]] = defaultdict(list)
     out = []
     for f in followups:
         if f.state == "due" and not f.is_task and not _released(histories.get(f.key, NOTHING_YET)):
             same = (f.case.customer.email.casefold(), f.kind)
-            if same in first:
+            first = next((g for g in going[same] if same_complaint(g.case, f.case)), None)
+            if first:
                 f = replace(f, state="held", reason=(
-                    f"held so that it does not go twice: case {first[same].case.id} sends the same {f.kind} to "
+                    f"held so that it does not go twice: case {first.case.id} sends the same {f.kind} to "
                     f"{f.case.customer.email} now. Send this one too: python build.py release {f.case.id} {f.kind}"),
                     detail="")
             else:
-                first[same] = f
+                going[same].append(f)
         out.append(f)
     return out
 
 
 def case_followups(case: Case, config: Config, histories: dict[str, History], now: datetime,
                    transport: str, sent: Deliveries | None = None, said: Rounds | None = None) -> list[Followup]:
-    """The follow-ups of one case (none until it has been resolved once)."""
-    if case.resolved is None:
-        return []
+    """The follow-ups of one case: the answer to a public post from the day it came, the rest once the case
+    has been resolved."""
     now = now.astimezone(timezone.utc)
+    task = config.task_for(case.channel)
+    # A public post needs a prompt answer: it does not wait for the case to be resolved.
+    social = [_task(case, task, _opening(case.opened, config, config.timezone),
+                    key_for(case.id, task, case.opened), _social_history(case, histories), config, now)
+              ] if task == "social" else []
+    if case.resolved is None:
+        return social
     # A gift card already handed over another way (`sent:`) needs no message of its own.
     steps = [s for s in config.plan if s.only_if_given is None
              or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
-    task = config.task_for(case.channel)
     round_said = (said if said is not None else rounds(histories)).get((case.id, case.resolved.isoformat()), {})
     emails: list[Followup] = []
     for step in steps:
@@ -181,10 +207,21 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
         emails.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task,
                              _not_before(case, step, emails, config, now), sent or {}, round_said))
     out = in_order(emails, config)
-    if task and steps:
+    if task and task != "social" and steps:
+        # Due with the first email, but in the business's own hours: a person does it.
         key = key_for(case.id, task, case.resolved)
-        out.append(_task(case, task, steps[0], key, histories.get(key, NOTHING_YET), config, now))
-    return out
+        out.append(_task(case, task, due_time(case, steps[0], config, config.timezone), key,
+                         histories.get(key, NOTHING_YET), config, now))
+    return out + social
+
+
+def _social_history(case: Case, histories: dict[str, History]) -> History:
+    """What the ledger says of the answer to the post: kept under the day it came, and (as ledgers
+    before it stopped waiting for the resolution have it) under the day the case was resolved."""
+    keys = dict.fromkeys([key_for(case.id, "social", case.opened)]
+                         + ([key_for(case.id, "social", case.resolved)] if case.resolved else []))
+    events = [e for key in keys for e in histories.get(key, NOTHING_YET).events]
+    return History(sorted(events, key=_ts)) if events else NOTHING_YET
 
 
 def _email(case: Case, step: Step, key: str, history: History, config: Config, now: datetime,
@@ -264,7 +301,18 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         late_from = max(due_at, not_before.catch_up_from or due_at)
     if now < start:
         return result("upcoming", why, start)
-    if now >= catch_up_deadline(late_from, config, zone) and not released:
+    earlier = None if released else _sent_before(case, step.kind, key, sent, config, now)
+    went = earlier and _went_before(case, step.kind, *earlier, zone)
+    guard_days = f"resend_guard_days is {config.resend_guard_days} in amends.yaml"
+    late = now >= catch_up_deadline(late_from, config, zone)
+    if late and went:
+        # Missed, but the first reason stands: a person must know it may have gone already.
+        what, which = went
+        return result("missed", f"not sent: it was held so that it does not go twice ({what}"
+                                + (f", {which}" if which else "") + f"), and is now more than "
+                                f"{days_text(config.catch_up_days, True)} late. Send it anyway: {release}; "
+                                f"or mark it handled: {done}", detail=guard_days)
+    if late and not released:
         return result("missed", f"not sent: it was due on {format_date(late_from.astimezone(ZoneInfo(zone)).date())}, "
                                 f"more than {days_text(config.catch_up_days, True)} before today. "
                                 f"Send it anyway: {release}; or mark it handled: {done}",
@@ -281,13 +329,10 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         return result("upcoming", "waits for sending hours", slot,
                       f"followups.send_window in amends.yaml: {config.window_start:%H:%M} to {config.window_end:%H:%M}"
                       + (", the customer's time" if case.customer.timezone else ""))
-    earlier = None if released else _sent_before(case, step.kind, key, sent, config, now)
-    if earlier:
-        other = earlier.key.rsplit("/", 2)[0]
-        return result("held", f"held so that it does not go twice: the {step.kind} already went to {earlier.to} on "
-                              f"{format_date(earlier.at.astimezone(ZoneInfo(zone)).date())}"
-                              + (f" (case {other})" if other != case.id else "") + f". Send it anyway: {release}",
-                      detail=f"resend_guard_days is {config.resend_guard_days} in amends.yaml")
+    if went:
+        what, which = went
+        return result("held", f"held so that it does not go twice: {what}" + (f" ({which})" if which else "")
+                              + f". Send it anyway: {release}", detail=guard_days)
     why = approval_reason(case, step, config)
     if why and history.approved is None:
         return result("approval", f"{why}: read it, then run python build.py approve {case.id} {step.kind}")
@@ -325,11 +370,38 @@ def _released(history: History) -> bool:
     return history.count("released") > 0
 
 
-def _sent_before(case: Case, kind: str, key: str, sent: Deliveries, config: Config, now: datetime) -> Delivered | None:
-    """The latest email of this kind that went to this address for another key within resend_guard_days."""
-    recent = [d for d in sent.get((case.customer.email.casefold(), kind), ())
-              if d.key != key and now - d.at < timedelta(days=config.resend_guard_days) and not _reopened_since(case, d)]
-    return max(recent, key=lambda d: d.at, default=None)
+def _sent_before(case: Case, kind: str, key: str, sent: Deliveries, config: Config,
+                 now: datetime) -> tuple[Delivered, bool | None] | None:
+    """The latest email of this kind that went to this address for another key within resend_guard_days,
+    for this complaint or one that cannot be told apart from it; and whether it is surely this complaint
+    (one that surely is comes first: the reason names it)."""
+    recent = []
+    for d in sent.get((case.customer.email.casefold(), kind), ()):
+        if d.key != key and now - d.at < timedelta(days=config.resend_guard_days) and not _reopened_since(case, d):
+            sure = _answered(case, d)
+            if sure is not False:
+                recent.append((d, sure))
+    return max(recent, key=lambda pair: (pair[1] is True, pair[0].at), default=None)
+
+
+def _answered(case: Case, earlier: Delivered) -> bool | None:
+    """Whether `earlier` answered the complaint of `case`: None when that cannot be told, because
+    its case is gone (renamed, deleted) and it was not recorded as one opened the same day."""
+    if earlier.key.rsplit("/", 2)[0] == case.id or earlier.opened == case.opened:
+        return True
+    return same_complaint(case, earlier.case) if earlier.case else None
+
+
+def _went_before(case: Case, kind: str, earlier: Delivered, sure: bool | None, zone: str) -> tuple[str, str]:
+    """What already went (the apology already went to … on 4 Mar 2026), and for which other case, if another."""
+    what = f"the {kind} already went to {earlier.to} on {format_date(earlier.at.astimezone(ZoneInfo(zone)).date())}"
+    other = earlier.key.rsplit("/", 2)[0]
+    if other == case.id:
+        return what, ""
+    if sure:
+        return what, f"case {other}"
+    return what, (f"case {other}, which no longer exists, so amends cannot tell whether it was about this "
+                  "complaint")
 
 
 def _reopened_since(case: Case, earlier: Delivered) -> bool:
@@ -403,37 +475,83 @@ def _card_blocked(f: Followup) -> bool:
     return f.kind == "gift-card" and f.state == "blocked"
 
 
-def _task(case: Case, task: str, first: Step, key: str, history: History, config: Config, now: datetime) -> Followup:
-    """A call, a letter or a public answer that mirrors how the complaint came in, due with the first email."""
-    due_at = due_time(case, first, config)
-
+def _task(case: Case, task: str, due_at: datetime, key: str, history: History, config: Config,
+          now: datetime) -> Followup:
+    """A call, a letter or a public answer that mirrors how the complaint came in, for a person to do from `due_at`."""
     def result(state: str, reason: str, when: datetime | None = None, detail: str = "") -> Followup:
         return Followup(case, task, task, key, state, reason, due_at, None, when, detail)
 
     last = history.last
     if last and last["ev"] == "done":
         return result("done", "marked done by a person", _ts(last))
+    contact = _done_by_contact(case, task, due_at, config)
+    if contact:
+        channel, did = TASK_CONTACTS[task]
+        return result("done", f"done: you {did} on {format_date(contact.day)} (contact in the case file)",
+                      _moment(contact.at, config) if isinstance(contact.at, datetime) else None,
+                      f"a contact by: us, channel: {channel} in the case file")
     guard = _guard(case, config, task)
     if guard:
         state, reason, detail = guard
         return result(state, reason, detail=detail)
+    if task == "call" and not case.customer.phone:
+        return result("blocked", "the call needs the customer's phone number (customer.phone in the case file)")
     if now < due_at:
         return result("upcoming", TASK_WORDS[task][0], due_at)
     return result("due", f"to do: {TASK_WORDS[task][1]}, then: python build.py done {case.id} {task}")
 
 
+def _done_by_contact(case: Case, task: str, due_at: datetime, config: Config) -> Contact | None:
+    """The contact `by: us` in the case file that did the task: an answer where they posted, at or after
+    the post; a call after the follow-up call fell due (the calls made while the case was open are not it)."""
+    if task not in TASK_CONTACTS:
+        return None
+    channel = TASK_CONTACTS[task][0]
+    ours = [c for c in case.contacts if c.by == "us" and c.channel == channel]
+    if task == "social":
+        theirs = [c for c in case.contacts if c.by == "customer"]
+        post = theirs[0].at if theirs else case.opened
+        return next((c for c in ours if _at_or_after(c.at, post, config)), None)
+    # The resolved day holds no time: a call that day may have been the one that resolved it.
+    return next((c for c in ours if c.day > case.resolved and _at_or_after(c.at, due_at, config)), None)
+
+
+def _at_or_after(moment: date | datetime, since: date | datetime, config: Config) -> bool:
+    """Whether `moment` is at or after `since`; by the day alone if either gives no time of day."""
+    if isinstance(moment, datetime) and isinstance(since, datetime):
+        return _moment(moment, config) >= _moment(since, config)
+    return _local_day(moment, config) >= _local_day(since, config)
+
+
+def _local_day(at: date | datetime, config: Config) -> date:
+    return _moment(at, config).date() if isinstance(at, datetime) else at
+
+
+def _moment(at: datetime, config: Config) -> datetime:
+    """A time written in the case file, in the business's zone; one without a UTC offset is the business's clock."""
+    tz = ZoneInfo(config.timezone)
+    return at.astimezone(tz) if at.tzinfo else at.replace(tzinfo=tz)
+
+
 def before_since(case: Case, config: Config) -> bool:
     """Resolved before followups.since: from before the business used amends, so nothing goes out."""
-    return bool(config.since and case.resolved < config.since)
+    return bool(config.since and case.resolved and case.resolved < config.since)
 
 
 def _guard(case: Case, config: Config, kind: str) -> tuple[str, str, str] | None:
-    """Reasons nothing goes out, whatever the date: (state, reason, detail)."""
-    if before_since(case, config):
+    """Reasons nothing goes out, whatever the date: (state, reason, detail).
+
+    The answer to a public post is about the post, not the resolution: the guards about
+    the resolution (since by its date, a reopen, the customer back after it) leave it be.
+    """
+    if kind == "social" and config.since and case.opened < config.since:
+        return ("skipped", f"not asked for: the complaint was posted on {format_date(case.opened)}, before amends "
+                           f"began on {format_date(config.since)}", f"followups.since is {config.since} in amends.yaml")
+    if kind != "social" and before_since(case, config):
         return ("skipped", f"not sent: the case was resolved on {format_date(case.resolved)}, before amends began "
                            f"sending follow-ups on {format_date(config.since)}",
                 f"followups.since is {config.since} in amends.yaml")
-    if case.reopened:
+    if kind != "social" and case.reopened:
         return "skipped", "the case was reopened; nothing goes out until it is resolved again", ""
     if case.status == "lost":
         return "skipped", "the customer was lost", ""
@@ -449,7 +567,7 @@ def _guard(case: Case, config: Config, kind: str) -> tuple[str, str, str] | None
     if skipped:
         return "skipped", f"not sent: the case file says to skip the {skipped}", "followups: skip"
     # Only the customer getting in touch again says something may be wrong; our own calls do not.
-    later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"]
+    later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"] if kind != "social" else []
     if later:
         return "held", (f"the customer got in touch again on {format_date(later[-1].day)} after the case was resolved: "
                         "a person should look (reopen it, or resolve it again with a new date)"), ""
@@ -465,9 +583,10 @@ def send_zone(case: Case, config: Config) -> str:
     return case.customer.timezone or config.timezone
 
 
-def due_time(case: Case, step: Step, config: Config) -> datetime:
-    """The first moment in the send window on or after resolution + delay, in the business's time zone."""
-    day, zone = _fixed(case, step.kind), send_zone(case, config)
+def due_time(case: Case, step: Step, config: Config, zone: str | None = None) -> datetime:
+    """The first moment in the send window (in `zone`, else send_zone's) on or after resolution + delay,
+    in the business's time zone."""
+    day, zone = _fixed(case, step.kind), zone or send_zone(case, config)
     due = _due_after(case.resolved, step, config, zone) if day is None else _opening(day, config, zone)
     return due.astimezone(ZoneInfo(config.timezone))
 
@@ -554,3 +673,11 @@ def next_slot(moment: datetime, config: Config, zone: str | None = None) -> date
 
 def _ts(event: dict) -> datetime:
     return datetime.fromisoformat(event["ts"])
+
+
+def _recorded_day(value: object) -> date | None:
+    """A day the ledger recorded with an event; None if it has none, or one edited into something else."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -328,7 +328,7 @@ def test_changed_text_after_approval_needs_approval_again():
 
 
 def test_prepare_writes_task_sheets_and_leaves_the_finished_alone():
-    case = make_case(channel="phone")
+    case = make_case(channel="phone", customer=Customer(name="Ann Example", email="ann@example.com", phone="+49 40 1"))
     key = key_for(case.id, "apology", case.resolved)
     events = [ledger.event(key, "sent", NOW, transport="smtp", msgid="<m@x>")]
     got = planned(case, events, datetime(2026, 3, 10, 11, 0, tzinfo=TZ))

@@ -545,7 +545,7 @@ def test_gift_card_step_only_with_gift_card():
 
 
 def test_phone_case_gets_a_call_due_with_first_step():
-    case = make_case(channel="phone")
+    case = make_case(channel="phone", customer=Customer(name="Ann Example", email="ann@example.com", phone="+49 40 1"))
     before = by_kind(case, at(2026, 3, 9, 10))
     call = before["call"]
     assert (call.medium, call.state, call.due_at, call.when) == ("call", "upcoming", at(2026, 3, 10, 9, 0),
@@ -596,7 +596,8 @@ def test_calls_and_letters_off():
 
 def test_email_too_false_skips_emails_of_phone_case():
     config = dataclasses.replace(CONFIG, email_too=False)
-    got = by_kind(make_case(channel="phone"), at(2026, 3, 10, 10), config=config)
+    case = make_case(channel="phone", customer=Customer(name="Ann Example", email="ann@example.com", phone="+49 40 1"))
+    got = by_kind(case, at(2026, 3, 10, 10), config=config)
     for kind in ("apology", "explanation", "thanks"):
         assert got[kind].state == "skipped"
         assert got[kind].reason == "answered by call only" and "email_too is false" in got[kind].detail

@@ -223,7 +223,8 @@ def test_without_their_zone_nothing_changes():
 def write_project(root):
     (root / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
                                       "timezone: Europe/Berlin\nfollowups:\n" + CLASSIC_PLAN_YAML, encoding="utf-8")
-    for name, zone, channel in (("far", "  timezone: America/Los_Angeles\n", "phone"), ("near", "", "email")):
+    for name, zone, channel in (("far", "  timezone: America/Los_Angeles\n  phone: +1 213 555 0100\n", "phone"),
+                                ("near", "", "email")):
         write_case(root, f"{name}.md", (
             "---\ntitle: Cake delivered late\ncustomer:\n  name: Ann Example\n  email: ann@example.com\n" + zone +
             f"channel: {channel}\nopened: 2026-03-02\nresolved: 2026-03-06\nstatus: resolved\n---\nLate.\n"))
@@ -242,8 +243,9 @@ def test_followups_page_shows_their_time_and_ours(root):
     # Tue 10 March 09:00 in Los Angeles (PDT, since Sunday) is 17:00 in Berlin (CET).
     assert when("far", "apology") == "10 Mar 2026 09:00 their time, 17:00 ours"
     assert when("near", "apology") == "10 Mar 2026 09:00"
+    # A person makes the call, in the business's hours: 09:00 in Berlin is 01:00 in Los Angeles.
     [call] = [li for li in soup.select("ul.tasks > li") if li.find("a", href="cases/far.html")]
-    assert "10 Mar 2026 09:00 their time, 17:00 ours" in call.get_text()
+    assert "10 Mar 2026 01:00 their time, 09:00 ours" in call.get_text()
 
 
 def test_followups_command_shows_their_time_and_ours(root, capsys):

@@ -43,10 +43,11 @@ def days_text(n: int, business: bool) -> str:
 
 
 # The practice's round: one follow-up email a few days after the case is resolved (the apology with what
-# was given back, the explanation and thanks), the gift card in a mail of its own after it, and a short
-# check-in about a week later.
+# was given back, the explanation and thanks) and a call the same day where there is a phone number, the
+# gift card in a mail of its own after it, and a short check-in about a week later.
 DEFAULT_PLAN = (
     Step("followup", 3, True, "followup"),
+    Step("call", 3, True, "call"),
     Step("gift-card", 3, True, "gift-card", only_if_given="gift-card"),
     Step("checkin", 10, False, "checkin"),
 )

@@ -186,8 +186,10 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     reason = _not_ready(followup, config)
     if reason:
         return reason
-    language, name = template_set(env, followup.step.template if followup.step else followup.kind,
-                                  case.customer.language)
+    # A kind of the plan that a person does by phone (a severe case's check-in) has its own call sheet.
+    template = (followup.step.template if followup.step else
+                followup.kind if followup.kind == followup.medium else f"{followup.kind}-{followup.medium}")
+    language, name = template_set(env, template, case.customer.language)
     values = context(case, config, followup.kind, language)
     needs_subject = not followup.is_task or followup.kind == "letter"
     try:

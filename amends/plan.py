@@ -23,10 +23,16 @@ from .templating import format_date
 
 # Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
+# Staff tasks a plan may hold beside its emails: a call the day of the follow-up.
+PLAN_TASKS = ("call",)
 # The least time between two emails of a round, so that they arrive in the plan's order.
 GAP = timedelta(minutes=1)
 # What a task asks a person to do, before it is due and once it is.
+CHECKIN_CALL = ("call the customer in person to ask whether all was put right",
+                "call the customer in person and ask whether all was put right (a severe case gets no check-in mail)")
 TASK_WORDS = {
+    "checkin": CHECKIN_CALL,
+    "thanks": CHECKIN_CALL,
     "call": ("call the customer with the first follow-up", "call the customer"),
     "letter": ("send a letter with the first follow-up", "print and post the letter"),
     "social": ("answer where they posted, soon after the post", "answer where they posted, then move to a private conversation"),
@@ -201,17 +207,29 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     steps = [s for s in config.plan if s.only_if_given is None
              or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
     round_said = (said if said is not None else rounds(histories)).get((case.id, case.resolved.isoformat()), {})
+    # The task that reaches a customer with no email address: the channel's, or the plan's call.
+    covering = task or ("call" if case.customer.phone and any(s.kind in PLAN_TASKS for s in steps) else None)
     emails: list[Followup] = []
+    calls: list[Followup] = []
     for step in steps:
         key = key_for(case.id, step.kind, case.resolved)
-        emails.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task,
+        history = histories.get(key, NOTHING_YET)
+        # Staff tasks in the plan (a call the day of the follow-up), and the check-in of a severe case,
+        # which a person makes by phone: no automatic mail asks how we did after harm.
+        if step.kind in PLAN_TASKS or (step.kind in CHECKIN_KINDS and case.severe):
+            due = call_time(case, step, config)
+            calls.append(_task(case, "call", due, key, history, config, now, kind=step.kind,
+                               optional=step.kind in PLAN_TASKS and task != "call"))
+            continue
+        emails.append(_email(case, step, key, history, config, now, transport, covering,
                              _not_before(case, step, emails, config, now), sent or {}, round_said))
-    out = in_order(emails, config)
-    if task and task != "social" and steps:
+    out = in_order(emails, config) + calls
+    email_steps = [s for s in steps if s.kind not in PLAN_TASKS]
+    if task and task != "social" and email_steps and task not in {s.kind for s in steps}:
         # Due with the first email, but in the business's own hours: a person does it.
         key = key_for(case.id, task, case.resolved)
-        out.append(_task(case, task, due_time(case, steps[0], config, config.timezone), key,
-                         histories.get(key, NOTHING_YET), config, now))
+        due = (call_time if task == "call" else lambda c, s, cf: due_time(c, s, cf, cf.timezone))(case, email_steps[0], config)
+        out.append(_task(case, task, due, key, histories.get(key, NOTHING_YET), config, now))
     return out + social
 
 
@@ -286,8 +304,9 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
             return result("skipped", f"no email address: the {task} covers it")
         return result("blocked", "cannot be sent: the case file gives no email address for the customer. "
                                  f"Add it (customer.email), or mark it handled: {done}")
-    if task and not config.email_too:
-        return result("skipped", f"answered by {task} only", detail="followups.email_too is false in amends.yaml")
+    if config.task_for(case.channel) and not config.email_too:
+        return result("skipped", f"answered by {config.task_for(case.channel)} only",
+                      detail="followups.email_too is false in amends.yaml")
     if not config.business_email:
         return result("blocked", "cannot be sent yet: the business's own email address is not set up",
                       detail="amends.yaml has no business.email to send from")
@@ -476,10 +495,14 @@ def _card_blocked(f: Followup) -> bool:
 
 
 def _task(case: Case, task: str, due_at: datetime, key: str, history: History, config: Config,
-          now: datetime) -> Followup:
-    """A call, a letter or a public answer that mirrors how the complaint came in, for a person to do from `due_at`."""
+          now: datetime, kind: str | None = None, optional: bool = False) -> Followup:
+    """A call, a letter or a public answer for a person to do from `due_at`: one that mirrors how the
+    complaint came in, or a kind of the plan a person does by phone (`kind`). An `optional` call, one the
+    plan makes for every case, is skipped when the case gives no phone number."""
+    kind = kind or task
+
     def result(state: str, reason: str, when: datetime | None = None, detail: str = "") -> Followup:
-        return Followup(case, task, task, key, state, reason, due_at, None, when, detail)
+        return Followup(case, kind, task, key, state, reason, due_at, None, when, detail)
 
     last = history.last
     if last and last["ev"] == "done":
@@ -490,15 +513,18 @@ def _task(case: Case, task: str, due_at: datetime, key: str, history: History, c
         return result("done", f"done: you {did} on {format_date(contact.day)} (contact in the case file)",
                       _moment(contact.at, config) if isinstance(contact.at, datetime) else None,
                       f"a contact by: us, channel: {channel} in the case file")
-    guard = _guard(case, config, task)
+    guard = _guard(case, config, kind)
     if guard:
         state, reason, detail = guard
         return result(state, reason, detail=detail)
     if task == "call" and not case.customer.phone:
+        if optional:
+            return result("skipped", "no phone number in the case file: the follow-up email goes alone")
         return result("blocked", "the call needs the customer's phone number (customer.phone in the case file)")
+    words = TASK_WORDS.get(kind, TASK_WORDS[task])
     if now < due_at:
-        return result("upcoming", TASK_WORDS[task][0], due_at)
-    return result("due", f"to do: {TASK_WORDS[task][1]}, then: python build.py done {case.id} {task}")
+        return result("upcoming", words[0], due_at)
+    return result("due", f"to do: {words[1]}, then: python build.py done {case.id} {kind}")
 
 
 def _done_by_contact(case: Case, task: str, due_at: datetime, config: Config) -> Contact | None:
@@ -589,6 +615,22 @@ def due_time(case: Case, step: Step, config: Config, zone: str | None = None) ->
     day, zone = _fixed(case, step.kind), zone or send_zone(case, config)
     due = _due_after(case.resolved, step, config, zone) if day is None else _opening(day, config, zone)
     return due.astimezone(ZoneInfo(config.timezone))
+
+
+def call_time(case: Case, step: Step, config: Config) -> datetime:
+    """When a person makes a call: the first quarter hour, on or after the planned day, inside the send
+    window both on the business's clock and on the customer's (if the case gives their zone), within a
+    week; else the business's opening that day, and the page shows both clocks."""
+    opening = due_time(case, step, config, config.timezone)
+    zone = case.customer.timezone
+    if not zone or zone == config.timezone:
+        return opening
+    moment = opening
+    while moment < opening + timedelta(days=7):
+        if next_slot(moment, config, zone) == moment:
+            return moment
+        moment = next_slot(moment + timedelta(minutes=15), config)
+    return opening
 
 
 # Thousands of cases share a few hundred days of resolution: each day's answer is worked out once.

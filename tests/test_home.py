@@ -806,15 +806,15 @@ def test_promise_due_today_and_broken_promise_are_listed(extra):
     assert states == sorted(states, key=lambda s: s == "broken")
 
 
-def test_blocked_explanation_is_listed_with_its_reason(extra):
+def test_blocked_follow_up_is_listed_with_its_reason(extra):
     root, _ = extra
     site, page = root / "site", root / "site" / "index.html"
     ul = soup_of(page).find("ul", id="attention-followups")
     assert ul is not None
     mine = [li for li in ul.find_all("li") if one_case(site, page, li) == NO_PREVENTION]
-    assert len(mine) == 1, "exactly the explanation of the case without prevention needs a person"
+    assert len(mine) == 1, "exactly the follow-up (which explains) of the case without prevention needs a person"
     line = text(mine[0])
-    assert line.startswith("blocked explanation to Clara Jensen"), line
+    assert line.startswith("blocked followup to Clara Jensen"), line
     assert "prevention" in line, "the reason should name the missing field"
     assert (site / "cases" / f"{NO_PREVENTION}.html").is_file()
 

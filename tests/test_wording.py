@@ -26,15 +26,15 @@ from amends.messages import Rendered, paragraphs, render, template_set, warnings
 from amends.model import ACCOMMODATION_KINDS, FAULTS, Accommodation, Case, Customer
 from amends.templating import make_env
 
-from conftest import CLASSIC_PLAN, REPO, write_case
+from conftest import CLASSIC_PLAN, CLASSIC_PLAN_YAML, REPO, write_case
 
 TEMPLATES = REPO / "templates" / "email"
 ENV = make_env(TEMPLATES)
 LANGUAGES = ["en"] + sorted(p.parent.name for p in TEMPLATES.glob("*/apology.txt"))
 # Every shipped email kind: the default round's, and the kinds of the plan before it.
-STEPS = {step.kind: step for step in DEFAULT_PLAN + CLASSIC_PLAN}
-EMAIL_KINDS = list(STEPS)
 TASKS = ["letter", "call", "social"]
+STEPS = {step.kind: step for step in DEFAULT_PLAN + CLASSIC_PLAN if step.kind not in TASKS}
+EMAIL_KINDS = list(STEPS)
 TITLE = "Zqx team label croissant"  # the team's title: it must never reach the customer
 CONFIG = dataclasses.replace(
     Config(), timezone="Europe/Berlin", business_email="care@shop.example.com", business_name="Harbour Lane Bakery",
@@ -332,7 +332,9 @@ Team notes.
 
 
 def test_call_sheets_and_public_answers_follow_the_fault_on_the_follow_ups_page(root):
-    (root / "amends.yaml").write_text(CONFIG_TEXT + "timezone: Europe/Berlin\n", encoding="utf-8")
+    # The plan before the practice's round: a call only for the phone complaint, not for the post too.
+    (root / "amends.yaml").write_text(CONFIG_TEXT + "timezone: Europe/Berlin\nfollowups:\n" + CLASSIC_PLAN_YAML,
+                                      encoding="utf-8")
     write_case(root, "call.md", TASK_CASE.format(title="Team label call", channel="phone", fault="customer", extra=""))
     write_case(root, "post.md", TASK_CASE.format(title="Team label post", channel="social", fault="ours",
                                                  extra="source_url: https://social.example.com/p/123"))

@@ -138,6 +138,7 @@ class Event:
     label: str
     detail: str | None = None
     time: str | None = None
+    dated: date | None = None  # the date written on a letter, when the log gives it
 
 
 _ORDER = {"opened": 0, "contact": 1, "promise": 2, "resolved": 3}
@@ -149,7 +150,7 @@ def timeline(case: Case) -> list[Event]:
     for contact in case.contacts:
         time = contact.at.strftime("%H:%M") if isinstance(contact.at, datetime) else None
         events.append(Event(contact.day, "contact", f"Contact by {contact.channel}" if contact.channel else "Contact",
-                            contact.note, time))
+                            contact.note, time, contact.dated))
     for promise in case.promises:
         if promise.due is not None:
             state = {True: "kept", False: "broken", None: "due"}[promise.kept]

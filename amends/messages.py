@@ -30,7 +30,7 @@ from markupsafe import escape
 from .config import Config
 from .fields import CONTROL
 from .ledger import History
-from .model import Case, Problem
+from .model import Case, Contact, Problem
 from .plan import Followup
 
 MAX_SUBJECT = 200
@@ -77,18 +77,24 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
     """
     items = [_present(dataclasses.asdict(a)) for a in case.accommodation]
     card_step = any(s.kind == "gift-card" for s in config.plan)
-    # A gift card still to be handed over goes in its own email when the plan has one and
-    # the customer has an address; everything else given back is named as given.
+    # A gift card still to be handed over goes in its own email when the plan has one, the customer
+    # has an address and gets emails (email_too: false leaves a call or letter alone); everything else
+    # given back is named as given.
     to_send = [g for g in items if g["kind"] == "gift-card" and "sent" not in g]
-    follows = card_step and bool(case.customer.email)
+    follows = card_step and bool(case.customer.email) and (config.email_too or config.task_for(case.channel) is None)
     customer = _present(dataclasses.asdict(case.customer))
     customer["greeting"] = case.customer.greeting_name
+    facts = {name: getattr(case, name) for name in (
+        "id", "channel", "opened", "resolved", "fault", "severity", "source_url", *CUSTOMER_TEXTS)}
+    # A letter is answered by the date written on it, or else by the day it reached us.
+    letter = their_letter(case)
+    facts["letter_dated"] = letter and letter.dated
+    facts["letter_received"] = letter.day if letter else (case.opened if case.channel == "letter" else None)
     return {
         "kind": kind,
         "language": language,
         "customer": customer,
-        "case": _present({name: getattr(case, name) for name in (
-            "id", "channel", "opened", "resolved", "fault", "severity", "source_url", *CUSTOMER_TEXTS)}),
+        "case": _present(facts),
         "given": [g for g in items if not (follows and g in to_send)],
         "gift_cards": to_send,
         "gift_card_follows": bool(to_send) and follows,
@@ -96,6 +102,11 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
                               "phone": config.business_phone, "address": config.business_address,
                               "signature": config.signature_for(language)}),
     }
+
+
+def their_letter(case: Case) -> Contact | None:
+    """The customer's first letter in the contact log: a printed answer names it by its date."""
+    return next((c for c in case.contacts if c.channel == "letter" and c.by == "customer"), None)
 
 
 def template_set(env: Environment, template: str, language: str | None) -> tuple[str, str]:

@@ -96,7 +96,7 @@ was no better. She wrote to us the next day.
 
 See the [bowl warmer's manual](https://maker.example.com/manuals/bw-200) and the [team's page](../teams/index.html).
 """
-SUBJECT = "Your letter of 10 November 2026"
+SUBJECT = "Your letter, which reached us on 10 November 2026"  # the log gives no date written on it
 GREETING = "Dear Mrs Whitfield,"
 # The top bar's words (its navigation, the search box's label and placeholder, the "as of" date) and the footer's.
 NAVIGATION = ["Overview", "Follow-ups", "Figures", "Lessons", "Categories", "Customers", "Search", "Problems",

@@ -30,6 +30,12 @@ TASK_WORDS = {
     "social": ("answer where they posted, with the first follow-up", "answer where they posted, then move to a private conversation"),
 }
 
+# A letter says what the plan's emails would say. Instead of them, a customer with an email address gets
+# this short note that the letter is on its way (followups.email_too), due with the letter.
+LETTER_NOTE = "letter-note"
+# The one email a letter does not repeat: the gift card's code, which the letter does not hold.
+NOT_IN_THE_LETTER = "gift-card"
+
 # What a follow-up with nothing in the ledger has: shared, never changed.
 NOTHING_YET = History()
 
@@ -110,9 +116,14 @@ def followups(cases: list[Case], config: Config, histories: dict[str, History], 
     out: list[Followup] = []
     for case in cases:
         out += case_followups(case, config, histories, now, transport, sent)
-    order = {kind: i for i, kind in enumerate(config.kinds + TASKS)}
+    order = kind_order(config)
     out.sort(key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
     return in_order(one_each(out, histories), config)
+
+
+def kind_order(config: Config) -> dict[str, int]:
+    """The order of the kinds of a round: the note that a letter is coming, the plan's emails, the tasks."""
+    return {kind: i for i, kind in enumerate((LETTER_NOTE, *config.kinds, *TASKS))}
 
 
 def deliveries(cases: list[Case], histories: dict[str, History], transport: str) -> Deliveries:
@@ -157,11 +168,19 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     steps = [s for s in config.plan if s.only_if_given is None
              or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
     task = config.task_for(case.channel)
+    note = [Step(LETTER_NOTE, steps[0].days, steps[0].business_days, LETTER_NOTE)] \
+        if task == "letter" and steps and config.email_too else []
     emails: list[Followup] = []
-    for step in steps:
+    for step in note + steps:
         key = key_for(case.id, step.kind, case.resolved)
-        emails.append(_email(case, step, key, histories.get(key, NOTHING_YET), config, now, transport, task,
-                             _not_before(case, step, emails, config, now), sent or {}))
+        history = histories.get(key, NOTHING_YET)
+        f = _email(case, step, key, history, config, now, transport, task, _not_before(case, step, emails, config, now),
+                   sent or {})
+        if step.kind == LETTER_NOTE and not history.last and _emailed(case, steps, histories, transport):
+            # A round begun before letters were announced this way: the customer has heard from us by email.
+            f = replace(f, state="skipped", reason="not sent: the customer already had an email about this case",
+                        when=None, detail="")
+        emails.append(f)
     out = in_order(emails, config)
     if task and steps:
         key = key_for(case.id, task, case.resolved)
@@ -215,6 +234,10 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
                                  f"Add it (customer.email), or mark it handled: {done}")
     if task and not config.email_too:
         return result("skipped", f"answered by {task} only", detail="followups.email_too is false in amends.yaml")
+    if task == "letter" and step.kind not in (LETTER_NOTE, NOT_IN_THE_LETTER):
+        return result("skipped", "not emailed: the letter says it",
+                      detail="followups.email_too is true in amends.yaml: a customer answered by letter gets "
+                             f"the {LETTER_NOTE} email instead of the emails the letter would repeat")
     if not config.business_email:
         return result("blocked", "cannot be sent yet: the business's own email address is not set up",
                       detail="amends.yaml has no business.email to send from")
@@ -256,6 +279,11 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     if step.approval and history.approved is None:
         return result("approval", f"waiting for approval: read it, then run python build.py approve {case.id} {step.kind}")
     return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
+
+
+def _emailed(case: Case, steps: list[Step], histories: dict[str, History], transport: str) -> bool:
+    """Whether an email of the plan already went to the customer in this round."""
+    return any(histories.get(key_for(case.id, s.kind, case.resolved), NOTHING_YET).delivered(transport) for s in steps)
 
 
 def _released(history: History) -> bool:
@@ -314,7 +342,7 @@ def in_order(followups: list[Followup], config: Config) -> list[Followup]:
     Pure and safe to apply twice: the plan applies it, and the sender again after
     rendering, which can turn an earlier kind into 'blocked' or 'approval'.
     """
-    order = {kind: i for i, kind in enumerate(config.kinds)}
+    order = kind_order(config)
     holder: dict[tuple[str, date], Followup] = {}
     for f in followups:
         if f.medium == "email" and f.state in HOLDS_LATER:

@@ -347,7 +347,7 @@ def test_a_letter_customer_gets_one_short_note_and_the_gift_card_by_email(tmp_pa
     assert "SOUP-9K2P" in soup[1][1]  # the card's code, which the letter does not hold, still comes by email
     cake = got["anna.weber@example.com"]
     assert [subject for subject, _ in cake] == ["Unsere Antwort ist per Post unterwegs"]
-    assert cake[0][1].startswith("Guten Tag, Dr. Anna Weber, vielen Dank für Ihren Brief. Wir haben Ihnen in einem Brief")
+    assert cake[0][1].startswith("Guten Tag, Dr. Anna Weber, vielen Dank für Ihren Brief. Wir haben Ihnen schriftlich geantwortet; unser Brief ist mit der Post")
     assert "oder rufen Sie uns unter +49 40 555 0142 an." in cake[0][1]
     # The site says why the apology and the rest did not go.
     assert build(root).returncode == 0

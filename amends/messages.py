@@ -30,7 +30,7 @@ from markupsafe import escape
 from .config import Config
 from .fields import CONTROL
 from .ledger import History
-from .model import Case, Problem
+from .model import Case, Contact, Problem
 from .plan import Followup, approval_reason as plan_approval
 from .validate import CUSTOMER_TEXTS, spoken_of
 
@@ -77,14 +77,21 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
     """
     items = [_present(dataclasses.asdict(a)) for a in case.accommodation]
     card_step = any(s.kind == "gift-card" for s in config.plan)
-    # A gift card still to be handed over goes in its own email when the plan has one and
-    # the customer has an address; everything else given back is named as given.
+    # A gift card still to be handed over goes in its own email when the plan has one, the customer
+    # has an address and gets emails (email_too: false leaves a call or letter alone); everything else
+    # given back is named as given.
     to_send = [g for g in items if g["kind"] == "gift-card" and "sent" not in g]
-    follows = card_step and bool(case.customer.email)
+    follows = card_step and bool(case.customer.email) and (config.email_too or config.task_for(case.channel) is None)
     handed = [g for g in items if not (follows and g in to_send)]
     customer = _present(dataclasses.asdict(case.customer))
     customer["greeting"] = case.customer.greeting_name
     customer = _present(customer)
+    facts = {name: getattr(case, name) for name in (
+        "id", "channel", "opened", "resolved", "fault", "severity", "source_url", *CUSTOMER_TEXTS)}
+    # A letter is answered by the date written on it, or else by the day it reached us.
+    letter = their_letter(case)
+    facts["letter_dated"] = letter and letter.dated
+    facts["letter_received"] = letter.day if letter else (case.opened if case.channel == "letter" else None)
     signer = config.person(case.owner) if case.severe else None
     signature = config.signature_for(language)
     if signer:  # a severe case is answered by a person, in their own name
@@ -94,8 +101,7 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
         "kind": kind,
         "language": language,
         "customer": customer,
-        "case": _present({name: getattr(case, name) for name in (
-            "id", "channel", "opened", "resolved", "fault", "severity", "source_url", *CUSTOMER_TEXTS)}),
+        "case": _present(facts),
         # Harm, not trouble: high and critical cases are written to in other words.
         "grave": case.severe,
         # Costs paid back are money owed, not a gift; an `other` with no amount is said in its own words.
@@ -114,6 +120,11 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
 def _done_for_you(item: dict) -> bool:
     """An `other` with no amount whose note says what we did ("we have booked you …", "wir haben …"): a sentence of its own."""
     return item["kind"] == "other" and "amount" not in item and item.get("note", "").split(" ")[0].lower() in ("we", "wir")
+
+
+def their_letter(case: Case) -> Contact | None:
+    """The customer's first letter in the contact log: a printed answer names it by its date."""
+    return next((c for c in case.contacts if c.channel == "letter" and c.by == "customer"), None)
 
 
 def template_set(env: Environment, template: str, language: str | None) -> tuple[str, str]:

@@ -96,6 +96,8 @@ class Contact:
     channel: str | None = None
     note: str | None = None
     by: str = "customer"  # who got in touch: only the customer's own contacts hold the follow-ups
+    # The date written on a letter, which can be days before `at`, the day it reached us: our answer quotes it.
+    dated: date | None = None
 
     @property
     def day(self) -> date:

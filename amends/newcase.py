@@ -50,6 +50,7 @@ contacts:
   - at: {today.isoformat()}
     by: customer          # customer | us: only the customer getting in touch again holds the follow-ups
     channel: {channel}
+    # dated: {today.isoformat()}    # a letter: the date written on it (our answer quotes it)
     note: Complaint received.
 ---
 ## What happened

@@ -40,6 +40,13 @@ TASK_WORDS = {
 # What a task done by a contact `by: us` in the case file was, finishing "done: you … on 19 Nov 2026".
 TASK_CONTACTS = {"call": ("phone", "called"), "social": ("social", "answered where they posted")}
 
+# A letter says what the plan's emails would say. Instead of them, a customer with an email address gets
+# this short note that the letter is on its way (followups.email_too), due with the letter.
+LETTER_NOTE = "letter-note"
+# The emails a letter does not repeat: the gift card's code, which the letter does not hold, and the
+# check-in a week later.
+NOT_IN_THE_LETTER = ("gift-card", "checkin")
+
 # What a follow-up with nothing in the ledger has: shared, never changed.
 NOTHING_YET = History()
 
@@ -123,9 +130,14 @@ def followups(cases: list[Case], config: Config, histories: dict[str, History], 
     out: list[Followup] = []
     for case in cases:
         out += case_followups(case, config, histories, now, transport, sent, said)
-    order = {kind: i for i, kind in enumerate(config.kinds + TASKS)}
+    order = kind_order(config)
     out.sort(key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
     return in_order(one_each(out, histories), config)
+
+
+def kind_order(config: Config) -> dict[str, int]:
+    """The order of the kinds of a round: the note that a letter is coming, the plan's emails, the tasks."""
+    return {kind: i for i, kind in enumerate((LETTER_NOTE, *config.kinds, *TASKS))}
 
 
 def deliveries(cases: list[Case], histories: dict[str, History], transport: str) -> Deliveries:
@@ -207,11 +219,13 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     steps = [s for s in config.plan if s.only_if_given is None
              or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
     round_said = (said if said is not None else rounds(histories)).get((case.id, case.resolved.isoformat()), {})
+    note = [Step(LETTER_NOTE, steps[0].days, steps[0].business_days, LETTER_NOTE)] \
+        if task == "letter" and steps and config.email_too else []
     # The task that reaches a customer with no email address: the channel's, or the plan's call.
     covering = task or ("call" if case.customer.phone and any(s.kind in PLAN_TASKS for s in steps) else None)
     emails: list[Followup] = []
     calls: list[Followup] = []
-    for step in steps:
+    for step in note + steps:
         key = key_for(case.id, step.kind, case.resolved)
         history = histories.get(key, NOTHING_YET)
         # Staff tasks in the plan (a call the day of the follow-up), and the check-in of a severe case,
@@ -221,8 +235,13 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
             calls.append(_task(case, "call", due, key, history, config, now, kind=step.kind,
                                optional=step.kind in PLAN_TASKS and task != "call"))
             continue
-        emails.append(_email(case, step, key, history, config, now, transport, covering,
-                             _not_before(case, step, emails, config, now), sent or {}, round_said))
+        f = _email(case, step, key, history, config, now, transport, covering,
+                   _not_before(case, step, emails, config, now), sent or {}, round_said)
+        if step.kind == LETTER_NOTE and not history.last and round_said:
+            # A round begun before letters were announced this way: the customer has heard from us by email.
+            f = replace(f, state="skipped", reason="not sent: the customer already had an email about this case",
+                        when=None, detail="")
+        emails.append(f)
     out = in_order(emails, config) + calls
     email_steps = [s for s in steps if s.kind not in PLAN_TASKS]
     if task and task != "social" and email_steps and task not in {s.kind for s in steps}:
@@ -282,14 +301,6 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     if guard:
         state, reason, detail = guard
         return result(state, reason, detail=detail)
-    released = _released(history)
-    repeated = None if released else _said_before(step.kind, round_said)
-    if repeated:
-        kind, when = repeated
-        return result("held", f"held so that the customer is not told the same twice: the {kind} of this round "
-                              f"already went on {format_date(when.astimezone(ZoneInfo(config.timezone)).date())}. "
-                              f"Send it anyway: {release}; or mark it handled: {done}",
-                      detail="the plan in amends.yaml changed while this round was under way")
     promise = _open_promise(case, now, config) if step.kind in CHECKIN_KINDS else None
     if promise:
         what, overdue = promise
@@ -304,9 +315,21 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
             return result("skipped", f"no email address: the {task} covers it")
         return result("blocked", "cannot be sent: the case file gives no email address for the customer. "
                                  f"Add it (customer.email), or mark it handled: {done}")
-    if config.task_for(case.channel) and not config.email_too:
-        return result("skipped", f"answered by {config.task_for(case.channel)} only",
-                      detail="followups.email_too is false in amends.yaml")
+    channel_task = config.task_for(case.channel)
+    if channel_task and not config.email_too:
+        return result("skipped", f"answered by {channel_task} only", detail="followups.email_too is false in amends.yaml")
+    if channel_task == "letter" and step.kind not in (LETTER_NOTE, *NOT_IN_THE_LETTER):
+        return result("skipped", "not emailed: the letter says it",
+                      detail="followups.email_too is true in amends.yaml: a customer answered by letter gets "
+                             f"the {LETTER_NOTE} email instead of the emails the letter would repeat")
+    released = _released(history)
+    repeated = None if released else _said_before(step.kind, round_said)
+    if repeated:
+        kind, when = repeated
+        return result("held", f"held so that the customer is not told the same twice: the {kind} of this round "
+                              f"already went on {format_date(when.astimezone(ZoneInfo(config.timezone)).date())}. "
+                              f"Send it anyway: {release}; or mark it handled: {done}",
+                      detail="the plan in amends.yaml changed while this round was under way")
     if not config.business_email:
         return result("blocked", "cannot be sent yet: the business's own email address is not set up",
                       detail="amends.yaml has no business.email to send from")
@@ -469,7 +492,7 @@ def in_order(followups: list[Followup], config: Config) -> list[Followup]:
     Pure and safe to apply twice: the plan applies it, and the sender again after
     rendering, which can turn an earlier kind into 'blocked' or 'approval'.
     """
-    order = {kind: i for i, kind in enumerate(config.kinds)}
+    order = kind_order(config)
     holder: dict[tuple[str, date], Followup] = {}
     for f in followups:
         # A blocked gift card holds the mail that announces it too, as if it came first in the round.

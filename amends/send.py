@@ -208,7 +208,7 @@ def send_pass(root: Path, now: datetime, transport_name: str | None = None,
         report = PassReport(state.transport, review=state)
         config = state.project.config
         # Kinds of one round that are due together (the gift card with the apology) go in the plan's order.
-        order = {kind: i for i, kind in enumerate(config.kinds)}
+        order = plan.kind_order(config)
         due = sorted((p for p in state.prepared if p.followup.state == "due" and not p.followup.is_task),
                      key=lambda p: (plan.round_of(p.followup), order[p.followup.kind]))
         if not due:

@@ -120,6 +120,15 @@ def message_page(item: Prepared) -> str | None:
     return "messages/" + file_name(f.key).removesuffix(".eml") + ".html"
 
 
+def letter_page(case_id: str) -> str:
+    """Where a case's printable letter is: named by a digest of the case id, never the id itself.
+
+    A browser may print the page's address in its footer, and the id is the team's own label for
+    the complaint ("2026-11-04-rude-staff-member"), which must not reach the customer on paper.
+    """
+    return "letters/" + hashlib.sha256(case_id.encode()).hexdigest()[:20] + ".html"
+
+
 def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
     """Every page of the site and what it shows; nothing is rendered or written here.
 
@@ -147,7 +156,7 @@ def shared_context(state: Review, as_of: date, links: Links) -> dict:
     return {
         "business": config.business_name, "as_of": as_of, "links": links,
         "status_label": views.status_label, "problem_count": len(state.problems),
-        "message_page": message_page, "tz": config.timezone, "currency": config.currency,
+        "message_page": message_page, "letter_page": letter_page, "tz": config.timezone, "currency": config.currency,
         "timeline": views.timeline, "paragraphs": paragraphs, "blocks": blocks,
     }
 
@@ -254,11 +263,15 @@ def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[P
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:
-            out.append(Page(f"letters/{case.id}.html", "letter.html", {
-                "title": f"Letter: {case.title}", "section": "followups", "case": case, "letter": letter,
+            # The title is printed in the header of a browser that adds one: nothing internal in it.
+            out.append(Page(letter_page(case.id), "letter.html", {
+                "title": f"Letter: {letter.rendered.subject}" if letter.rendered else "Letter",
+                "section": "followups", "case": case, "letter": letter,
                 "language": letter.rendered.language if letter.rendered else "en",
-                "business_address": config.business_address, "business_phone": config.business_phone,
-                "business_email": config.reply_to or config.business_email,
+                # Only a rendered letter is printed, and it has both addresses.
+                "sender": views.postal_lines([config.business_name], config.business_address or ""),
+                "recipient": views.postal_lines([case.customer.name, case.customer.company], case.customer.address or ""),
+                "business_phone": config.business_phone, "business_email": config.reply_to or config.business_email,
             }, key=digest(file, followup_digest(letter))))
     return [Page("cases/index.html", "cases.html", {
         "title": "All cases", "section": "cases", "filters": filters,

@@ -33,7 +33,7 @@ GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
 _LINES_KEPT = {("about",), ("subject",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
                ("repeat_of",)}
 PROMISE_KEYS = ("what", "due", "kept")
-CONTACT_KEYS = ("at", "by", "channel", "note")
+CONTACT_KEYS = ("at", "by", "channel", "note", "dated")
 FOLLOWUP_KEYS = ("hold", "skip", "dates")
 # What each status means, said where a wrong one is refused: the choice decides the follow-ups.
 STATUS_MEANINGS = {
@@ -268,9 +268,13 @@ def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
         if r.keys(item, CONTACT_KEYS):
             at = r.moment(item + ("at",), required=True)
             contact = Contact(at or today, r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True),
-                              r.choice(item + ("by",), CONTACT_BY) or "customer")
+                              r.choice(item + ("by",), CONTACT_BY) or "customer", r.date(item + ("dated",)))
             if at is not None and contact.day > today:
                 r.problem(item + ("at",), f"the contact on {at} is in the future (today is {today})")
+            # A letter is written before it arrives; a later date is a typo that our answer would quote.
+            if at is not None and contact.dated is not None and contact.dated > contact.day:
+                r.problem(item + ("dated",), f"'dated' ({contact.dated}) is after 'at' ({contact.day}), the day "
+                                             "it reached us; a letter is written before it arrives")
             out.append(contact)
     # The log is shown in time order whatever order it was typed in.
     return tuple(sorted(out, key=lambda c: (c.day, str(c.at))))

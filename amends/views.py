@@ -26,6 +26,32 @@ def slugify(text: str) -> str:
     return slug or "x-" + hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
+# Forms of address a name may carry in a postal address: "Herrn Dr. Anna Weber" is still Anna Weber.
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "herrn", "frau"})
+
+
+def _bare_name(line: str) -> str:
+    words = line.casefold().split()
+    while words and words[0].rstrip(".") in _TITLES:
+        del words[0]
+    return " ".join(words)
+
+
+def postal_lines(names: Iterable[str | None], address: str) -> list[str]:
+    """A letter's address block: the names (a person, a company), then the address.
+
+    A name the address already holds, with or without a title, is not written again.
+    """
+    lines = [line.strip() for line in address.splitlines() if line.strip()]
+    held = {_bare_name(line) for line in lines}
+    above = []
+    for name in names:
+        if name and _bare_name(name) not in held:
+            above.append(name)
+            held.add(_bare_name(name))
+    return above + lines
+
+
 def status_label(case: Case) -> str:
     return "reopened" if case.reopened else case.status
 
@@ -138,6 +164,7 @@ class Event:
     label: str
     detail: str | None = None
     time: str | None = None
+    dated: date | None = None  # the date written on a letter, when the log gives it
 
 
 _ORDER = {"opened": 0, "contact": 1, "promise": 2, "resolved": 3}
@@ -149,7 +176,7 @@ def timeline(case: Case) -> list[Event]:
     for contact in case.contacts:
         time = contact.at.strftime("%H:%M") if isinstance(contact.at, datetime) else None
         events.append(Event(contact.day, "contact", f"Contact by {contact.channel}" if contact.channel else "Contact",
-                            contact.note, time))
+                            contact.note, time, contact.dated))
     for promise in case.promises:
         if promise.due is not None:
             state = {True: "kept", False: "broken", None: "due"}[promise.kept]

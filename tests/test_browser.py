@@ -11,6 +11,7 @@ from playwright.sync_api import expect, sync_playwright
 from amends import cli
 from amends import search as search_index
 from amends.serve import make_server
+from amends.site import letter_page
 
 from conftest import MINIMAL_CASE, REPO, sample_project, write_case
 
@@ -180,7 +181,7 @@ AXE_PAGES = ["index.html", "cases/index.html", "cases/2026-03-14-late-wedding-ca
              "cases/2026-11-09-hair-in-croissant.html", "followups.html",
              "figures/month.html", "figures/all.html", "lessons.html", "search.html?q=cake",
              "categories/index.html", "teams/kitchen.html", "customers/soren-odegaard.html", "problems.html",
-             "letters/2026-11-04-rude-staff-member.html",
+             letter_page("2026-11-04-rude-staff-member"),
              "messages/2026-11-09-hair-in-croissant--thanks--2026-11-14.html"]
 
 

@@ -27,6 +27,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from amends import cli, send
+from amends.site import letter_page
 
 from conftest import MINIMAL_CASE, REPO, TODAY, link_target, sample_project, write_case
 
@@ -682,8 +683,8 @@ def check_tasks(root: Path) -> list[tuple[str, str]]:
         assert kind, f"task {words!r} is neither a call, a letter nor a post to answer"
         case_id = one_case(site, page, li)  # also checks every link leads to a built page
         if kind == "letter":
-            letters = [a["href"] for a in li.find_all("a", href=True) if a["href"] == f"letters/{case_id}.html"]
-            assert letters and (site / "letters" / f"{case_id}.html").is_file(), f"no printable letter for {case_id}"
+            letters = [a["href"] for a in li.find_all("a", href=True) if a["href"] == letter_page(case_id)]
+            assert letters and (site / letter_page(case_id)).is_file(), f"no printable letter for {case_id}"
         shown.append((kind, case_id))
     assert Counter(shown) == Counter(expected)
     return expected

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from amends import cli
+from amends.site import letter_page
 
 from conftest import REPO, write_case
 from test_browser import browser  # noqa: F401  (the same headless Chromium, as a fixture)
@@ -96,7 +97,7 @@ was no better. She wrote to us the next day.
 
 See the [bowl warmer's manual](https://maker.example.com/manuals/bw-200) and the [team's page](../teams/index.html).
 """
-SUBJECT = "Your letter of 10 November 2026"
+SUBJECT = "Your letter, which reached us on 10 November 2026"  # the log gives no date written on it
 GREETING = "Dear Mrs Whitfield,"
 # The top bar's words (its navigation, the search box's label and placeholder, the "as of" date) and the footer's.
 NAVIGATION = ["Overview", "Follow-ups", "Figures", "Lessons", "Categories", "Customers", "Search", "Problems",
@@ -115,7 +116,7 @@ def site(tmp_path_factory) -> Path:
     (root / "cases").mkdir()
     write_case(root, f"{CASE_ID}.md", CASE)
     assert cli.main(["--root", str(root), "--today", TODAY]) == 0
-    assert (root / "site" / "letters" / f"{CASE_ID}.html").is_file()
+    assert (root / "site" / letter_page(CASE_ID)).is_file()
     return root / "site"
 
 
@@ -166,7 +167,7 @@ def line_box(found, line: str) -> tuple[float, float, float, float]:
 
 
 def test_the_letter_prints_on_one_a4_page_with_nothing_but_the_letter(site, browser, tmp_path):
-    text, pages, _ = print_to_pdf(browser, site / "letters" / f"{CASE_ID}.html", tmp_path / "letter.pdf")
+    text, pages, _ = print_to_pdf(browser, site / letter_page(CASE_ID), tmp_path / "letter.pdf")
     assert pages == 1
     for line in SENDER + RECIPIENT:
         assert line in text, line
@@ -179,7 +180,7 @@ def test_the_letter_prints_on_one_a4_page_with_nothing_but_the_letter(site, brow
 
 def test_the_letter_is_laid_out_for_a_windowed_envelope(site, browser, tmp_path):
     """DIN 5008 form B on A4: the recipient 45 mm down and 20-25 mm in, sender top right, date right-aligned."""
-    _, _, boxes = print_to_pdf(browser, site / "letters" / f"{CASE_ID}.html", tmp_path / "letter.pdf")
+    _, _, boxes = print_to_pdf(browser, site / letter_page(CASE_ID), tmp_path / "letter.pdf")
     found = words(boxes)
     left, top, right, bottom = line_box(found, RECIPIENT[0])
     assert 20 <= left <= 27 and 42 <= top <= 50, (left, top)
@@ -211,7 +212,7 @@ def test_a_case_page_prints_without_top_bar_search_or_navigation(site, browser, 
 
 
 @pytest.mark.parametrize("name", ["lessons.html", "figures/month.html", "figures/all.html",
-                                  f"cases/{CASE_ID}.html", f"letters/{CASE_ID}.html"])
+                                  f"cases/{CASE_ID}.html", letter_page(CASE_ID)])
 def test_print_media_hides_top_bar_and_navigation_and_keeps_rows_whole(site, browser, name):
     """What print media shows, dark mode or not: no bar or nav, black on white, table rows never split."""
     shown = "el => getComputedStyle(el).display !== 'none' && el.getClientRects().length > 0"

@@ -15,7 +15,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -31,7 +31,8 @@ from .config import Config
 from .fields import CONTROL
 from .ledger import History
 from .model import Case, Contact, Problem
-from .plan import Followup, approval_reason as plan_approval
+from .plan import EarlierRound, Followup, approval_reason as plan_approval
+from .templating import format_date
 from .validate import CUSTOMER_TEXTS, spoken_of
 
 MAX_SUBJECT = 200
@@ -69,7 +70,8 @@ def _present(values: dict) -> dict:
     return {k: v for k, v in values.items() if v not in (None, "", ())}
 
 
-def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGUAGE) -> dict:
+def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGUAGE,
+            earlier: EarlierRound | None = None) -> dict:
     """What the follow-up templates can use; see README, "Follow-up templates".
 
     The case's title is the team's label and is left out on purpose: nothing the
@@ -108,6 +110,8 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
         "paid": [g for g in handed if g["kind"] == "reimbursement"],
         "done_for_you": [g["note"] for g in handed if _done_for_you(g)],
         "given": [g for g in handed if g["kind"] != "reimbursement" and not _done_for_you(g)],
+        # A second round, after a reopen: when the first was resolved and first written about.
+        "earlier": {"resolved": earlier.resolved, "sent": earlier.first_sent.date()} if earlier else {},
         "gift_cards": to_send,
         "gift_card_follows": bool(to_send) and follows,
         "signer": _present({"name": signer.name, "role": signer.role_for(language)}) if signer else {},
@@ -176,6 +180,18 @@ def warnings(case: Case, env: Environment) -> list[Problem]:
     return out
 
 
+def unchanged(case: Case, sent: list[str], resolved: date) -> list[Problem]:
+    """Warnings for the customer-read texts that a message of the earlier round (resolved on `resolved`)
+    already said word for word: a second round that repeats them reads as if nothing was learned."""
+    said = " ".join(" ".join(text.split()) for text in sent)
+    lines = dict(case.lines)
+    return [Problem(case.path, lines.get(name), (
+        f"'{name}' is word for word what the customer read after the case was resolved on {format_date(resolved)}; "
+        "say what went wrong the second time, and what changes now"), name, warning=True)
+        for name in ("what_went_wrong", "how_resolved", "prevention")
+        if getattr(case, name) and " ".join(getattr(case, name).split()) in said]
+
+
 def _not_ready(followup: Followup, config: Config) -> str | None:
     """What a case must still give before this follow-up can be written."""
     case = followup.case
@@ -201,7 +217,7 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     template = (followup.step.template if followup.step else
                 followup.kind if followup.kind == followup.medium else f"{followup.kind}-{followup.medium}")
     language, name = template_set(env, template, case.customer.language)
-    values = context(case, config, followup.kind, language)
+    values = context(case, config, followup.kind, language, followup.earlier)
     needs_subject = not followup.is_task or followup.kind == "letter"
     try:
         subject = env.get_template(f"{name}.subject.txt").render(values).strip() if needs_subject else ""

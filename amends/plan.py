@@ -68,6 +68,15 @@ WAITS_FOR_EARLIER = ("due", "approval", "upcoming", "missed")
 
 
 @dataclass(frozen=True)
+class EarlierRound:
+    """A round of the same case that went out before it was reopened: a second round says so."""
+
+    resolved: date
+    first_sent: datetime
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Followup:
     case: Case
     kind: str          # a plan kind, or a task: "call", "letter" or "social"
@@ -79,6 +88,7 @@ class Followup:
     step: Step | None = None
     when: datetime | None = None  # sent, or next try, as the state says
     detail: str = ""   # the setting or technical fact behind the reason, for whoever set amends up
+    earlier: EarlierRound | None = None  # the round before a reopen, if one reached the customer
 
     @property
     def is_task(self) -> bool:
@@ -156,17 +166,29 @@ def deliveries(cases: list[Case], histories: dict[str, History], transport: str)
 
 
 # What may have reached the customer, by round (case id, resolved day): kind -> its history.
-Rounds = dict[tuple[str, str], dict[str, History]]
+Rounds = dict[str, dict[str, dict[str, History]]]
 
 
 def rounds(histories: dict[str, History]) -> Rounds:
-    """Every email that may have reached its customer (sent, or handed over with no answer), by round."""
-    out: Rounds = defaultdict(dict)
+    """Every email that may have reached its customer (sent, or handed over with no answer):
+    case id -> resolved day (ISO) -> kind -> its history."""
+    out: Rounds = defaultdict(lambda: defaultdict(dict))
     for key, history in histories.items():
         if history.last and history.last["ev"] in ("sent", "data", "ambiguous"):
             case_id, kind, resolved = key.rsplit("/", 2)
-            out[(case_id, resolved)][kind] = history
+            out[case_id][resolved][kind] = history
     return out
+
+
+def earlier_round(case: Case, of_case: dict[str, dict[str, History]]) -> EarlierRound | None:
+    """The latest earlier round of this case that reached the customer and ended in a real reopen:
+    the customer got in touch again after it (a resolved date only corrected shows no such contact)."""
+    for resolved in sorted(of_case, reverse=True):
+        before = date.fromisoformat(resolved)
+        if before < case.resolved and _reopened_between(case, before):
+            first = min(_ts(h.last) for h in of_case[resolved].values())
+            return EarlierRound(before, first, tuple(sorted(of_case[resolved])))
+    return None
 
 
 def same_complaint(one: Case, other: Case) -> bool:
@@ -218,7 +240,9 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     # A gift card already handed over another way (`sent:`) needs no message of its own.
     steps = [s for s in config.plan if s.only_if_given is None
              or any(a.kind == s.only_if_given and a.sent is None for a in case.accommodation)]
-    round_said = (said if said is not None else rounds(histories)).get((case.id, case.resolved.isoformat()), {})
+    of_case = (said if said is not None else rounds(histories)).get(case.id, {})
+    round_said = of_case.get(case.resolved.isoformat(), {})
+    again = earlier_round(case, of_case)
     note = [Step(LETTER_NOTE, steps[0].days, steps[0].business_days, LETTER_NOTE)] \
         if task == "letter" and steps and config.email_too else []
     # The task that reaches a customer with no email address: the channel's, or the plan's call.
@@ -242,7 +266,7 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
             f = replace(f, state="skipped", reason="not sent: the customer already had an email about this case",
                         when=None, detail="")
         emails.append(f)
-    out = in_order(emails, config) + calls
+    out = [replace(f, earlier=again) for f in in_order(emails, config) + calls] if again else in_order(emails, config) + calls
     email_steps = [s for s in steps if s.kind not in PLAN_TASKS]
     if task and task != "social" and email_steps and task not in {s.kind for s in steps}:
         # Due with the first email, but in the business's own hours: a person does it.
@@ -447,12 +471,15 @@ def _went_before(case: Case, kind: str, earlier: Delivered, sure: bool | None, z
 
 
 def _reopened_since(case: Case, earlier: Delivered) -> bool:
-    """Whether `earlier` belongs to a round of this case that ended in a real reopen: the customer got
-    in touch again after that resolution. A resolved date that was only corrected shows no such contact."""
+    """Whether `earlier` belongs to a round of this case that ended in a real reopen."""
     case_id, _, resolved = earlier.key.rsplit("/", 2)
-    before = date.fromisoformat(resolved)
-    return case_id == case.id and before < case.resolved and any(
-        c.by == "customer" and before < c.day <= case.resolved for c in case.contacts)
+    return case_id == case.id and _reopened_between(case, date.fromisoformat(resolved))
+
+
+def _reopened_between(case: Case, before: date) -> bool:
+    """Whether the case was resolved on `before`, then reopened: the customer got in touch again after
+    that resolution. A resolved date that was only corrected shows no such contact."""
+    return before < case.resolved and any(c.by == "customer" and before < c.day <= case.resolved for c in case.contacts)
 
 
 def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config, now: datetime) -> Earliest | None:

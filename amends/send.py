@@ -76,8 +76,27 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     problems = [p for p in project.problems + book.problems if not p.warning]
     warnings = ([p for p in project.problems if p.warning] + project.warnings
                 + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
-                + renamed(project.cases, histories))
+                + renamed(project.cases, histories) + said_again(Outbox(root / "outbox"), prepared))
     return Review(project, prepared, histories, problems, name, warnings)
+
+
+def said_again(outbox: Outbox, prepared: list[Prepared]) -> list[Problem]:
+    """A warning for each text the customer would read again word for word in a second round: what went
+    wrong the second time deserves its own words. Read from the messages the first round sent."""
+    out, seen = [], set()
+    for item in prepared:
+        f = item.followup
+        if f.earlier is None or item.rendered is None or f.case.id in seen:
+            continue
+        seen.add(f.case.id)
+        sent = []
+        for kind in f.earlier.kinds:
+            try:
+                sent.append(messages.read_sent(outbox.message(f"{f.case.id}/{kind}/{f.earlier.resolved}").read_bytes()).text)
+            except OSError:  # moved or deleted: nothing to compare with
+                continue
+        out += messages.unchanged(f.case, sent, f.earlier.resolved)
+    return out
 
 
 def doubtful(f: plan.Followup, problem: Problem) -> plan.Followup:

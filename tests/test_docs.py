@@ -24,7 +24,7 @@ def test_readme_case_example_is_valid(root):
     assert [str(p) for p in project.problems] == []
     case = project.cases[0]
     assert case.customer.name == "Zoë Müller"
-    assert case.followups.skip == ("thanks",)
+    assert case.followups.skip == ("checkin",)
 
 
 def test_readme_yaml_examples_are_valid_settings(tmp_path):

@@ -52,6 +52,9 @@ promises:
   - what: Send the new pick-up checklist
     due: 2026-11-27
   - what: Invite Ren to the tasting evening
+what_went_wrong: Your order waited on the counter instead of in the warming cabinet.
+how_resolved: We refunded the order and baked it again for you.
+prevention: Orders for pick-up now go straight into the warming cabinet.
 ---
 """
 
@@ -293,7 +296,7 @@ def test_calendar_has_the_events_the_review_calls_for(demo_root):
     got = Counter(str(event["SUMMARY"]) for event in events(feed(state)))
     assert got == expected
     # Each kind of event is really there, and what must stay out does.
-    assert {"Call Ōtani Ren", "Letter to Rachel Okafor", "apology email to Ōtani Ren",
+    assert {"Call Ōtani Ren", "Letter to Rachel Okafor", "followup email to Ōtani Ren",
             "Promise due: Send the new pick-up checklist",
             "Promise due: Ride along on the new route and report the timings back to Søren"} <= set(got)
     assert "Promise due: Invite Ren to the tasting evening" not in got

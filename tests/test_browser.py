@@ -182,7 +182,7 @@ AXE_PAGES = ["index.html", "cases/index.html", "cases/2026-03-14-late-wedding-ca
              "figures/month.html", "figures/all.html", "lessons.html", "search.html?q=cake",
              "categories/index.html", "teams/kitchen.html", "customers/soren-odegaard.html", "problems.html",
              letter_page("2026-11-04-rude-staff-member"),
-             "messages/2026-11-09-hair-in-croissant--thanks--2026-11-14.html"]
+             "messages/2026-11-09-hair-in-croissant--checkin--2026-11-14.html"]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

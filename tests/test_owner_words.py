@@ -65,21 +65,21 @@ def test_no_setting_name_or_iso_date_where_the_owner_reads(sample):
 
 
 def test_a_missed_followup_says_when_it_was_due_and_what_to_do(sample):
-    """The thanks of the croissant case was due on 23 Nov: by 3 Dec it waits for a person."""
+    """The check-in of the croissant case was due on 24 Nov: by 3 Dec it waits for a person."""
     page = sample / "site" / "cases" / "2026-11-09-hair-in-croissant.html"
     rows = [tr for tr in soup_of(page).select("table.followups tbody tr") if "missed" in text(tr)]
     assert len(rows) == 1
     why = rows[0].find_all("td")[3]
-    assert " ".join(why.get_text().split()).startswith("not sent: it was due on 23 Nov 2026, more than 3 business days before today. "
-                                "Send it anyway: python build.py release 2026-11-09-hair-in-croissant thanks; "
-                                "or mark it handled: python build.py done 2026-11-09-hair-in-croissant thanks")
-    assert [text(c) for c in why.select("code")] == ["python build.py release 2026-11-09-hair-in-croissant thanks",
-                                                    "python build.py done 2026-11-09-hair-in-croissant thanks"]
+    assert " ".join(why.get_text().split()).startswith("not sent: it was due on 24 Nov 2026, more than 3 business days before today. "
+                                "Send it anyway: python build.py release 2026-11-09-hair-in-croissant checkin; "
+                                "or mark it handled: python build.py done 2026-11-09-hair-in-croissant checkin")
+    assert [text(c) for c in why.select("code")] == ["python build.py release 2026-11-09-hair-in-croissant checkin",
+                                                    "python build.py done 2026-11-09-hair-in-croissant checkin"]
     detail = why.select_one("details.why")
     assert detail is not None and "catch_up_days is 3 in amends.yaml" in text(detail)
     # The same on the overview, under what needs attention.
     home = soup_of(sample / "site" / "index.html").find("ul", id="attention-followups")
-    assert "not sent: it was due on 23 Nov 2026" in text(home)
+    assert "not sent: it was due on 24 Nov 2026" in text(home)
 
 
 def test_the_followups_page_says_how_messages_go_in_plain_words(sample):
@@ -126,7 +126,7 @@ def test_every_sent_message_has_a_page_with_what_was_sent(sample):
     """Each sent follow-up links to a page showing the .eml's headers and text, and links the .eml itself."""
     site = sample / "site"
     emls = sorted((sample / "outbox" / "messages").glob("*.eml"))
-    assert len(emls) >= 8
+    assert len(emls) >= 4  # one follow-up email per round, the gift card and the note that a letter is coming
     followups = soup_of(site / "followups.html")
     sent_rows = followups.find("section", attrs={"aria-labelledby": "sent"}).select("tbody tr")
     assert len(sent_rows) == len(emls)
@@ -151,7 +151,7 @@ def test_a_sent_message_whose_file_is_gone_says_so(root):
     for folder in ("cases", "outbox"):
         shutil.rmtree(root / folder, ignore_errors=True)
         shutil.copytree(REPO / folder, root / folder)
-    gone = root / "outbox" / "messages" / "2026-11-04-rude-staff-member--apology--2026-11-17.eml"
+    gone = root / "outbox" / "messages" / "2026-11-04-rude-staff-member--letter-note--2026-11-17.eml"
     gone.unlink()
     assert cli.main(["--root", str(root), "--today", "2026-11-22"]) == 0
     main = soup_of(root / "site" / "messages" / (gone.stem + ".html")).find("main")

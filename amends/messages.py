@@ -112,6 +112,8 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
         "given": [g for g in handed if g["kind"] != "reimbursement" and not _done_for_you(g)],
         # A second round, after a reopen: when the first was resolved and first written about.
         "earlier": {"resolved": earlier.resolved, "sent": earlier.first_sent.date()} if earlier else {},
+        # Promises still open, for a call sheet to name with their dates (their words are the team's).
+        "promises": [_present({"what": p.what, "due": p.due}) for p in case.promises if p.kept is None],
         "gift_cards": to_send,
         "gift_card_follows": bool(to_send) and follows,
         "signer": _present({"name": signer.name, "role": signer.role_for(language)}) if signer else {},

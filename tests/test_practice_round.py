@@ -325,6 +325,15 @@ def test_the_check_in_waits_for_an_open_promise_and_names_it(root):
     assert late.state == "held" and "overdue since 20 Nov 2026" in late.reason
 
 
+def test_a_call_sheet_names_each_open_promise_with_its_date(root):
+    write_case(root, "open.md", case_file(customer_extra='  phone: "+49 30 1234567"\n', extra=(
+        "promises:\n  - what: Send you the gas engineer's report\n    due: 2026-11-30\n"
+        "  - what: Check the boiler again in spring\n    kept: true\n")))
+    sheet = flat(rendered(root)[("open", "call")].rendered.text)
+    assert "An open promise: Send you the gas engineer's report (due 30 November 2026)." in sheet
+    assert "spring" not in sheet  # a kept promise is no talking point
+
+
 # -- 11. gift cards and order --------------------------------------------------------------------
 
 def test_the_follow_up_waits_while_its_gift_card_is_blocked(root):

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .model import Problem
@@ -116,7 +116,7 @@ def _parse(line: bytes) -> tuple[dict | None, str | None, str | None]:
     if not isinstance(event, dict):
         return None, "not a ledger event (a JSON object on one line)", None
     key = event.get("key") if isinstance(event.get("key"), str) else None
-    if key is None or not _KEY.fullmatch(key):
+    if key is None or not _KEY.fullmatch(key) or not _real_day(key.rsplit("/", 1)[1]):
         return None, f"'key' should be CASE/KIND/RESOLVED-DATE, not {json.dumps(event.get('key'))}", None
     if event.get("ev") not in EVENTS:
         return None, f"unknown event {json.dumps(event.get('ev'))}; known: {', '.join(EVENTS)}", key
@@ -129,6 +129,15 @@ def _parse(line: bytes) -> tuple[dict | None, str | None, str | None]:
         what = "is missing" if ts is None else f"{json.dumps(ts)} is not a date and time with a UTC offset"
         return None, f"'ts' {what}", key
     return event, None, key
+
+
+def _real_day(text: str) -> bool:
+    """Whether an ISO date is a day of the calendar (2026-11-31 is not)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def histories(events: list[dict]) -> dict[str, History]:

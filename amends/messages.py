@@ -31,15 +31,13 @@ from .config import Config
 from .fields import CONTROL
 from .ledger import History
 from .model import Case, Contact, Problem
-from .plan import EarlierRound, Followup, approval_reason as plan_approval
+from .plan import EarlierRound, Followup, planned_approval
 from .templating import format_date
 from .validate import CUSTOMER_TEXTS, spoken_of
 
 MAX_SUBJECT = 200
 # The language of the templates at the top of templates/email/; other sets sit in a folder each.
 DEFAULT_LANGUAGE = "en"
-# What the team wrote for the customer: a template may use them, and `check` reads them for
-# words that talk about the customer instead of to them.
 
 
 @dataclass(frozen=True)
@@ -85,9 +83,7 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
     to_send = [g for g in items if g["kind"] == "gift-card" and "sent" not in g]
     follows = card_step and bool(case.customer.email) and (config.email_too or config.task_for(case.channel) is None)
     handed = [g for g in items if not (follows and g in to_send)]
-    customer = _present(dataclasses.asdict(case.customer))
-    customer["greeting"] = case.customer.greeting_name
-    customer = _present(customer)
+    customer = _present({**dataclasses.asdict(case.customer), "greeting": case.customer.greeting_name})
     facts = {name: getattr(case, name) for name in (
         "id", "channel", "opened", "resolved", "fault", "severity", "source_url", *CUSTOMER_TEXTS)}
     # A letter is answered by the date written on it, or else by the day it reached us.
@@ -123,9 +119,13 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
     }
 
 
+# How a note that says what we did begins: it is a sentence of its own, not a thing given.
+_WE = re.compile(r"(we|we've|we'll|we're|our|wir|unser|unsere|unser[emnrs])\b", re.IGNORECASE)
+
+
 def _done_for_you(item: dict) -> bool:
-    """An `other` with no amount whose note says what we did ("we have booked you …", "wir haben …"): a sentence of its own."""
-    return item["kind"] == "other" and "amount" not in item and item.get("note", "").split(" ")[0].lower() in ("we", "wir")
+    """An `other` with no amount whose note says what we did ("we have booked you …", "wir haben …")."""
+    return item["kind"] == "other" and "amount" not in item and bool(_WE.match(item.get("note", "").strip()))
 
 
 def their_letter(case: Case) -> Contact | None:
@@ -379,11 +379,13 @@ def wrap(text: str, width: int = 76) -> str:
 def approval_reason(followup: Followup, rendered: Rendered, config: Config) -> str | None:
     """Why a person reads this email before it goes, if one must: the plan's reasons, or a text it
     quotes that speaks of the customer by name or role ("the patient") instead of to them."""
-    why = plan_approval(followup.case, followup.step, config)
+    why = planned_approval(followup.case, followup.step, config)
     if why:
         return why
-    words = "\n".join((rendered.subject, rendered.text))
-    spoken = next(((field, word) for field, word, holds in spoken_of(followup.case) if holds and word in words), None)
+    # Compared with the spaces evened out: wrapping may have put a line break inside the words.
+    words = " ".join(f"{rendered.subject} {rendered.text}".split())
+    spoken = next(((field, word) for field, word, holds in spoken_of(followup.case)
+                   if holds and " ".join(word.split()) in words), None)
     return spoken and f"'{spoken[0]}' speaks of the customer as '{spoken[1]}': a person reads it first"
 
 

@@ -15,21 +15,26 @@ SEVERITIES = ("low", "medium", "high", "critical")
 # owed, never worded as a gift.
 ACCOMMODATION_KINDS = ("credit", "refund", "gift-card", "discount", "replacement", "reimbursement", "other")
 SEVERE = ("high", "critical")
-# A legal form at the end of a name, or standing alone in it, says it names a company, not a person.
-_COMPANY = re.compile(r"(?:^|\s)(?:GmbH|mbH|AG|KG|KGaA|OHG|UG|GbR|e\.\s?K\.|e\.\s?V\.|Ltd\.?|Limited|LLC|LLP|PLC|plc|Inc\.?"
-                      r"|Corp\.?|B\.\s?V\.|N\.\s?V\.|ApS|A/S|AS|AB|Oy|S\.\s?A\.|SA|SARL|S\.\s?r\.\s?l\.|SpA|S\.p\.A\.)"
-                      r"(?=$|[\s,&)])")
-
-
-def looks_like_company(name: str) -> bool:
-    """Whether a name holds a legal form (GmbH, Ltd, Inc, B.V., ApS, …): a company, not a person."""
-    return bool(_COMPANY.search(name))
 CONTACT_BY = ("customer", "us")
 # How a follow-up answers in the channel the complaint came by, besides the emails.
 TASKS = ("call", "letter", "social", "none")
 
 Channel = Literal["email", "phone", "letter", "in-person", "social", "chat"]
 Status = Literal["open", "resolved", "recovered", "lost"]
+
+
+# A legal form in a name says it names a company. The short forms that are also people's names or
+# initials ("Anna Oy", "Li SA") only make `check` warn; the rest also stop the greeting using the name.
+_FORMS = (r"GmbH|mbH|AG|KG|KGaA|OHG|UG|GbR|e\.\s?K\.|e\.\s?V\.|Ltd\.?|Limited|LLC|LLP|PLC|plc|Inc\.?|Corp\.?"
+          r"|B\.\s?V\.|N\.\s?V\.|ApS|A/S|S\.\s?A\.|SARL|S\.\s?r\.\s?l\.|SpA|S\.p\.A\.")
+_COMPANY = re.compile(rf"(?:^|\s)(?:{_FORMS})(?=$|[\s,&)])")
+_MAYBE_COMPANY = re.compile(r"(?:^|\s)(?:AS|AB|Oy|SA)(?=$|[\s,&)])")
+
+
+def looks_like_company(name: str, surely: bool = False) -> bool:
+    """Whether a name holds a legal form (GmbH, Ltd, Inc, B.V., ApS, …); with `surely`, only a form
+    that no person's name holds."""
+    return bool(_COMPANY.search(name) or (not surely and _MAYBE_COMPANY.search(name)))
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Customer:
     @property
     def person(self) -> str | None:
         """The person written to, if the case names one: a company's name is no person to greet."""
-        return None if self.name == self.company or looks_like_company(self.name) else self.name
+        return None if self.name == self.company or looks_like_company(self.name, surely=True) else self.name
 
     @property
     def greeting_name(self) -> str | None:

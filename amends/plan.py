@@ -18,13 +18,15 @@ from zoneinfo import ZoneInfo
 
 from .config import CHECKIN_KINDS, SAYS, Config, Step, days_text
 from .ledger import History, key_for
-from .model import TASKS, Case, Contact
+from .model import TASKS, Case, Contact, Promise
 from .templating import format_date
 
 # Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
 # Staff tasks a plan may hold beside its emails: a call the day of the follow-up.
 PLAN_TASKS = ("call",)
+# Ledger events after which a message may have reached its customer.
+REACHED = ("sent", "data", "ambiguous")
 # The least time between two emails of a round, so that they arrive in the plan's order.
 GAP = timedelta(minutes=1)
 # What a task asks a person to do, before it is due and once it is.
@@ -174,10 +176,16 @@ def rounds(histories: dict[str, History]) -> Rounds:
     case id -> resolved day (ISO) -> kind -> its history."""
     out: Rounds = defaultdict(lambda: defaultdict(dict))
     for key, history in histories.items():
-        if history.last and history.last["ev"] in ("sent", "data", "ambiguous"):
+        # A message marked done after a "may have arrived" still reached them: any such event counts.
+        if any(e["ev"] in REACHED for e in history.events):
             case_id, kind, resolved = key.rsplit("/", 2)
             out[case_id][resolved][kind] = history
     return out
+
+
+def _reached_at(history: History) -> datetime:
+    """When a message first may have reached its customer."""
+    return min(_ts(e) for e in history.events if e["ev"] in REACHED)
 
 
 def earlier_round(case: Case, of_case: dict[str, dict[str, History]]) -> EarlierRound | None:
@@ -186,7 +194,7 @@ def earlier_round(case: Case, of_case: dict[str, dict[str, History]]) -> Earlier
     for resolved in sorted(of_case, reverse=True):
         before = date.fromisoformat(resolved)
         if before < case.resolved and _reopened_between(case, before):
-            first = min(_ts(h.last) for h in of_case[resolved].values())
+            first = min(_reached_at(h) for h in of_case[resolved].values())
             return EarlierRound(before, first, tuple(sorted(of_case[resolved])))
     return None
 
@@ -243,8 +251,18 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     of_case = (said if said is not None else rounds(histories)).get(case.id, {})
     round_said = of_case.get(case.resolved.isoformat(), {})
     again = earlier_round(case, of_case)
-    note = [Step(LETTER_NOTE, steps[0].days, steps[0].business_days, LETTER_NOTE)] \
-        if task == "letter" and steps and config.email_too else []
+    email_steps = [s for s in steps if s.kind not in PLAN_TASKS]
+    channel = None
+    if task and task != "social" and email_steps and task not in {s.kind for s in steps}:
+        # Due with the first email, but in the business's own hours: a person does it.
+        key = key_for(case.id, task, case.resolved)
+        due = call_time(case, email_steps[0], config) if task == "call" else \
+            due_time(case, email_steps[0], config, config.timezone)
+        channel = _task(case, task, due, key, histories.get(key, NOTHING_YET), config, now)
+    # "Our reply is on its way by post" goes once the letter is: after a person marked it posted.
+    # Planned with the first email, so that the rest of the round keeps its distance after it.
+    note = [Step(LETTER_NOTE, email_steps[0].days, email_steps[0].business_days, LETTER_NOTE)] \
+        if channel and task == "letter" and config.email_too else []
     # The task that reaches a customer with no email address: the channel's, or the plan's call.
     covering = task or ("call" if case.customer.phone and any(s.kind in PLAN_TASKS for s in steps) else None)
     emails: list[Followup] = []
@@ -259,21 +277,21 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
             calls.append(_task(case, "call", due, key, history, config, now, kind=step.kind,
                                optional=step.kind in PLAN_TASKS and task != "call"))
             continue
-        f = _email(case, step, key, history, config, now, transport, covering,
-                   _not_before(case, step, emails, config, now), sent or {}, round_said)
+        not_before = _not_before(case, step, emails, config, now)
+        if step.kind == LETTER_NOTE and channel.state == "done":
+            posted = channel.when or now
+            not_before = Earliest(posted, "goes out after the letter was marked posted", posted)
+        f = _email(case, step, key, history, config, now, transport, covering, not_before, sent or {}, round_said)
         if step.kind == LETTER_NOTE and not history.last and round_said:
             # A round begun before letters were announced this way: the customer has heard from us by email.
             f = replace(f, state="skipped", reason="not sent: the customer already had an email about this case",
                         when=None, detail="")
+        elif step.kind == LETTER_NOTE and channel.state != "done" and f.state in WAITS_FOR_EARLIER:
+            f = replace(f, state="upcoming", when=None, detail="", reason=(
+                f"waits for the letter to be posted; then mark it: python build.py done {case.id} letter"))
         emails.append(f)
     out = [replace(f, earlier=again) for f in in_order(emails, config) + calls] if again else in_order(emails, config) + calls
-    email_steps = [s for s in steps if s.kind not in PLAN_TASKS]
-    if task and task != "social" and email_steps and task not in {s.kind for s in steps}:
-        # Due with the first email, but in the business's own hours: a person does it.
-        key = key_for(case.id, task, case.resolved)
-        due = (call_time if task == "call" else lambda c, s, cf: due_time(c, s, cf, cf.timezone))(case, email_steps[0], config)
-        out.append(_task(case, task, due, key, histories.get(key, NOTHING_YET), config, now))
-    return out + social
+    return out + ([channel] if channel else []) + social
 
 
 def _social_history(case: Case, histories: dict[str, History]) -> History:
@@ -325,15 +343,20 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     if guard:
         state, reason, detail = guard
         return result(state, reason, detail=detail)
-    promise = _open_promise(case, now, config) if step.kind in CHECKIN_KINDS else None
+    released = _released(history)
+    # A kind that says what the case skips, and more (the follow-up opens with the apology): a person decides.
+    part = None if released else next((s for s in case.followups.skip if SAYS.get(step.kind, {step.kind}) & SAYS.get(s, {s})), None)
+    if part:
+        return result("held", f"held: the case file says to skip the {part}, and the {step.kind} says it too. "
+                              f"Send it anyway: {release}; or mark it handled: {done}", detail="followups: skip")
+    promise = None if released or step.kind not in CHECKIN_KINDS else _open_promise(case, now, config)
     if promise:
-        what, overdue = promise
-        if overdue:
-            return result("held", f"waits for a promise to the customer, overdue since {format_date(what.due)}: "
-                                  f"'{what.what}'. Keep it and set kept: true in the case file; or send it anyway: "
-                                  f"{release}")
-        return result("upcoming", f"waits for a promise to the customer to be kept: '{what.what}'"
-                                  + (f" (due {format_date(what.due)})" if what.due else ""))
+        what, why = promise
+        if why:
+            return result("held", f"waits for a promise to the customer, {why}: '{what.what}'. Keep it and set "
+                                  f"kept: true in the case file; or send it anyway: {release}")
+        return result("upcoming", f"waits for a promise to the customer to be kept: '{what.what}' "
+                                  f"(due {format_date(what.due)})")
     if not case.customer.email:
         if task:
             return result("skipped", f"no email address: the {task} covers it")
@@ -346,13 +369,13 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         return result("skipped", "not emailed: the letter says it",
                       detail="followups.email_too is true in amends.yaml: a customer answered by letter gets "
                              f"the {LETTER_NOTE} email instead of the emails the letter would repeat")
-    released = _released(history)
     repeated = None if released else _said_before(step.kind, round_said)
     if repeated:
+        # Skipped, not held: the rest of the round (the gift card, the check-in) still goes.
         kind, when = repeated
-        return result("held", f"held so that the customer is not told the same twice: the {kind} of this round "
-                              f"already went on {format_date(when.astimezone(ZoneInfo(config.timezone)).date())}. "
-                              f"Send it anyway: {release}; or mark it handled: {done}",
+        return result("skipped", f"not sent, so that the customer is not told the same twice: the {kind} of this "
+                                 f"round already went on {format_date(when.astimezone(ZoneInfo(config.timezone)).date())}."
+                                 f" Send it anyway: {release}",
                       detail="the plan in amends.yaml changed while this round was under way")
     if not config.business_email:
         return result("blocked", "cannot be sent yet: the business's own email address is not set up",
@@ -378,6 +401,11 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
                                 + (f", {which}" if which else "") + f"), and is now more than "
                                 f"{days_text(config.catch_up_days, True)} late. Send it anyway: {release}; "
                                 f"or mark it handled: {done}", detail=guard_days)
+    waiting = planned_approval(case, step, config) if history.approved is None else None
+    if late and waiting and not released:
+        return result("missed", f"not sent: it waited for approval ({waiting}) and is now more than "
+                                f"{days_text(config.catch_up_days, True)} late. Read it; to send it anyway: "
+                                f"python build.py approve {case.id} {step.kind}, then {release}; or mark it handled: {done}")
     if late and not released:
         return result("missed", f"not sent: it was due on {format_date(late_from.astimezone(ZoneInfo(zone)).date())}, "
                                 f"more than {days_text(config.catch_up_days, True)} before today. "
@@ -399,13 +427,13 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
         what, which = went
         return result("held", f"held so that it does not go twice: {what}" + (f" ({which})" if which else "")
                               + f". Send it anyway: {release}", detail=guard_days)
-    why = approval_reason(case, step, config)
+    why = planned_approval(case, step, config)
     if why and history.approved is None:
         return result("approval", f"{why}: read it, then run python build.py approve {case.id} {step.kind}")
     return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
 
 
-def approval_reason(case: Case, step: Step, config: Config) -> str | None:
+def planned_approval(case: Case, step: Step, config: Config) -> str | None:
     """Why a person reads this email before it goes, if one must: the case's severity, or the plan."""
     if case.severity in config.approve_first:
         return f"severity {case.severity}: a person reads it first"
@@ -417,18 +445,22 @@ def _said_before(kind: str, round_said: dict[str, History]) -> tuple[str, dateti
     says = SAYS.get(kind, {kind})
     for other, history in round_said.items():
         if other != kind and says & SAYS.get(other, {other}):
-            return other, _ts(history.last)
+            return other, _reached_at(history)
     return None
 
 
-def _open_promise(case: Case, now: datetime, config: Config):
-    """The first promise to the customer not yet marked kept (overdue ones first), and whether it is overdue."""
+def _open_promise(case: Case, now: datetime, config: Config) -> tuple[Promise, str] | None:
+    """The first promise to the customer not kept, and why a person must look ("" while it is simply not due):
+    broken, overdue, or with no date to wait for."""
     today = now.astimezone(ZoneInfo(config.timezone)).date()
-    pending = [p for p in case.promises if p.kept is None]
-    overdue = [p for p in pending if p.due and p.due < today]
-    if overdue:
-        return min(overdue, key=lambda p: p.due), True
-    return (pending[0], False) if pending else None
+    for why, found in (("broken (kept: false)", [p for p in case.promises if p.kept is False]),
+                       ("overdue", [p for p in case.promises if p.kept is None and p.due and p.due < today]),
+                       ("with no due date", [p for p in case.promises if p.kept is None and not p.due]),
+                       ("", [p for p in case.promises if p.kept is None])):
+        if found:
+            first = min(found, key=lambda p: p.due or today)
+            return first, (f"overdue since {format_date(first.due)}" if why == "overdue" else why)
+    return None
 
 
 def _released(history: History) -> bool:
@@ -716,7 +748,6 @@ def _days_after(moment: datetime, n: int, business: bool, config: Config, zone: 
     local = moment.astimezone(tz)
     day = add_business_days(local.date(), n, config) if business else local.date() + timedelta(days=n)
     return next_slot(datetime.combine(day, local.time(), tz), config, zone)
-
 
 
 def _opening(day: date, config: Config, zone: str) -> datetime:

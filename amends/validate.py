@@ -42,23 +42,38 @@ STATUS_MEANINGS = {
     "recovered": "put right, and the customer stayed",
     "lost": "the customer left; no follow-ups go out",
 }
-# Words people use for a status, and the status they mean.
-# Words in a customer-read text that speak of the customer instead of to them. A role noun after an
-# article holds the message for a person; a pronoun only warns, since it may mean a member of staff.
-_ROLES_EN = "customer|client|guest|patient|tenant|caller|visitor|buyer"
-_ROLES_DE = ("Kunde|Kunden|Kundin|Gast|Gastes|Patient|Patienten|Patientin|Mieter|Mieters|Mieterin|Anrufer|Anrufers|"
-             "Anruferin|Besucher|Besucherin|Käufer|Käuferin")
-_ROLE = re.compile(rf"\b(?:(?i:the|this|that|our)\s+(?i:{_ROLES_EN})\b(?!s)"
-                   rf"|(?i:der|die|den|dem|des|unser|unsere|unseren|unserem|unserer|unseres)\s+(?:{_ROLES_DE})\b)")
-# Lowercase German pronouns only: "Sie" and "Ihr" are the customer addressed. The verb "sein" is left out.
+# Words in a customer-read text that speak of the customer instead of to them. A role noun for one person
+# holds the message for a person to read; a pronoun only warns, since it may mean a member of staff.
+# "Our customer service", "the guest room" and "unsere Kunden" (all of them) name no one.
+_COMPOUND = ("service|services|care|account|accounts|number|file|files|room|rooms|portal|area|line|support|record|"
+             "records|card|cards|list|data|parking|entrance|lounge|toilets?|feedback|experience|satisfaction|desk|"
+             "book|wifi|wi-fi|house|bathroom|kitchen|floor|wing|pass|login|app|reviews?|relations")
+_ROLE_EN = (rf"(?i:the|this|that|our)\s+(?i:customer|client|guest|patient|tenant|caller|visitor|buyer)\b"
+            rf"(?!s\b|'s\s+(?i:{_COMPOUND})\b|\s+(?i:{_COMPOUND})\b|-)")
+_ROLE_DE = ("(?i:der|unser)\\s+(?:Kunde|Patient|Gast|Mieter|Anrufer|Besucher|Käufer)\\b"
+            "|(?i:den|dem|des|unseren|unserem|unseres)\\s+(?:Kunden|Patienten|Gast|Gastes|Mieter|Mieters|Anrufer|Anrufers|"
+            "Besucher|Besuchers|Käufer|Käufers)\\b(?!-)"
+            "|(?i:die|der|unsere|unserer)\\s+(?:Kundin|Patientin|Mieterin|Anruferin|Besucherin|Käuferin)\\b")
+_ROLE = re.compile(rf"\b(?:{_ROLE_EN}|{_ROLE_DE})")
+# English pronouns; in German only where they plainly mean a person ("sie sagte", "ihr Mann"), since
+# "sie" and "er" stand for things as often ("die Torte, weil sie verrutscht ist").
 _PRONOUN = {"en": re.compile(r"\b(?i:she|he|her|hers|herself|him|himself|his)\b"),
-            "de": re.compile(r"\b(?:sie|er|ihr|ihre|ihrem|ihren|ihrer|ihres|ihm|ihn|seine|seinem|seinen|seiner|seines)\b")}
+            "de": re.compile(r"\b(?:(?:sie|er)\s+(?:sagte|schrieb|rief|meinte|bestellte|wollte|beschwerte|erzählte)"
+                             r"|(?:ihr|sein)(?:e|em|en|er)?\s+(?:Mann|Frau|Sohn|Tochter|Kind|Kinder|Familie|Partner|"
+                             r"Partnerin|Mutter|Vater|Gäste|Bestellung))\b")}
 # A sentence that names a member of staff gives a pronoun someone else to mean: no warning.
 _STAFF = re.compile(r"\b(?i:staff|server|waiter|waitress|driver|baker|chef|cook|manager|colleague|technician|engineer|"
                     r"plumber|fitter|dentist|doctor|nurse|receptionist|cleaner|owner|team|Mitarbeiter\w*|Fahrer\w*|"
                     r"Kolleg\w*|Bäcker\w*|Koch|Köchin|Kellner\w*|Leiter\w*|Inhaber\w*|Techniker\w*|Monteur\w*)\b")
+# Capitalised words that name no one: a pronoun beside them still means the customer.
+_NO_ONE = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+           "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+# An article before a name makes it a noun: "der Hahn tropfte" speaks of a tap, not of Herr Hahn.
+_ARTICLE = re.compile(r"(?i:\b(?:the|a|an|der|die|das|den|dem|des|ein|eine|einen|einem|einer|kein|keine|unser\w*|ihr\w*|"
+                      r"mein\w*|dein\w*))\s+$")
 CUSTOMER_TEXTS = ("about", "subject", "what_went_wrong", "how_resolved", "prevention")
 
+# Words people use for a status, and the status they mean.
 STATUS_WORDS = {"closed": "resolved", "done": "resolved", "fixed": "resolved", "won back": "recovered", "gone": "lost"}
 
 
@@ -315,7 +330,8 @@ def spoken_of(case: Case) -> list[tuple[str, str, bool]]:
     for field, text in texts:
         if not text:
             continue
-        found = [(n, True) for n in names if re.search(rf"\b{re.escape(n)}\b", text)] + [
+        found = [(n, True) for n in names if any(not _ARTICLE.search(text[:m.start()])
+                                                 for m in re.finditer(rf"\b{re.escape(n)}\b", text))] + [
             (m.group(), True) for m in _ROLE.finditer(text)] + [
             (m.group(), False) for sentence in re.split(r"(?<=[.!?])\s+", text) if not _someone_else(sentence, names, language)
             for m in pronouns.finditer(sentence)]
@@ -329,7 +345,8 @@ def _someone_else(sentence: str, names: list[str], language: str) -> bool:
     if _STAFF.search(sentence):
         return True
     words = re.findall(r"\b[^\W\d_][\w'-]*", sentence)[1:]
-    return language == "en" and any(w[0].isupper() and w not in names and w != "I" and not w.isupper() for w in words)
+    return language == "en" and any(w[0].isupper() and w not in names and w not in _NO_ONE and w != "I"
+                                    and not w.isupper() for w in words)
 
 
 def _check_greeting(r: Reader, customer: Customer) -> None:

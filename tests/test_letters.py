@@ -187,9 +187,10 @@ def sheet_text(page: BeautifulSoup) -> str:
 @pytest.mark.parametrize("case_id, subject, body", [
     # The date written on their letter, not the day it reached us (12 November) or the case was opened.
     (SOUP_ID, "Your letter of 9 November 2026", "Thank you for your letter of 9 November; you deserve"),
-    # No date written on it in the log: the day it reached us, from the log (not `opened`, the 14th).
+    # No date written on it in the log: the day it reached us, from the log (not `opened`, the 14th). The
+    # customer's fault: the opening thanked them already, so the letter says what it answers.
     (CAKE_ID, "Ihr Schreiben, das uns am 13. November 2026 erreicht hat",
-     "Danke für Ihr Schreiben, das uns am 13. November erreicht hat; Sie haben"),
+     "Dies ist unsere Antwort auf Ihr Schreiben, das uns am 13. November erreicht hat."),
     # No letter in the log at all: the day the case was opened.
     (BREAD_ID, "Your letter, which reached us on 11 November 2026",
      "Thank you for your letter, which reached us on 11 November; you deserve"),
@@ -206,7 +207,7 @@ def test_a_german_letter_of_a_known_date_is_ihr_schreiben_vom(tmp_path):
     assert build(root).returncode == 0
     page = letter(root / "site", CAKE_ID)
     assert flat(page.select_one(".letter-subject").get_text()) == "Ihr Schreiben vom 11. November 2026"
-    assert "Danke für Ihr Schreiben vom 11. November; Sie haben" in sheet_text(page)
+    assert "Dies ist unsere Antwort auf Ihr Schreiben vom 11. November." in sheet_text(page)
 
 
 @pytest.mark.parametrize("contact, message", [
@@ -335,10 +336,18 @@ def test_a_letter_customer_gets_one_short_note_and_the_gift_card_by_email(tmp_pa
     root = project(tmp_path, **{SOUP_ID: SOUP, CAKE_ID: CAKE})
     sent = build(root, "send")
     assert sent.returncode == 1 and "Traceback" not in sent.stderr  # 1: the letters are to print and post
-    # The gift card goes in the next pass, at least a minute after the note that comes first.
-    later = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--now", f"{TODAY}T12:15",
-                            "send"], capture_output=True, text=True, timeout=300)
-    assert "Traceback" not in later.stderr
+    # "On its way by post" is true only once the letter is: nothing goes before a person marks it posted.
+    assert sent_to(root) == {}
+
+    def at(clock: str, *command: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--now",
+                               f"{TODAY}T{clock}", *command], capture_output=True, text=True, timeout=300)
+
+    for case_id in (SOUP_ID, CAKE_ID):
+        assert at("12:05", "done", case_id, "letter").returncode == 0
+    # The note in the next pass, the gift card at least a minute after the note that comes first.
+    for clock in ("12:10", "12:25"):
+        assert "Traceback" not in at(clock, "send").stderr
     got = sent_to(root)
     soup = got["margaret@example.com"]
     assert [subject for subject, _ in soup] == ["Our reply is on its way by post", "Your gift card from Harbour Lane Bakery & Café"]

@@ -10,7 +10,7 @@ import time
 
 from amends.scheduler import run_forever
 
-from conftest import REPO, write_case, MINIMAL_CASE
+from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, write_case
 
 
 def test_first_pass_runs_at_start_and_a_failing_pass_does_not_stop_the_loop(caplog):
@@ -40,7 +40,7 @@ def test_schedule_command_sends_and_stops_cleanly_on_ctrl_c(root):
     write_case(root, "a.md", MINIMAL_CASE)
     (root / "amends.yaml").write_text(
         "business: {name: Test Shop, email: care@shop.example.com}\n"
-        "followups:\n  catch_up_days: 10000\n"
+        "followups:\n" + CLASSIC_PLAN_YAML + "  catch_up_days: 10000\n"
         "  send_window: {from: '00:00', to: '23:59', days: [mon, tue, wed, thu, fri, sat, sun]}\n",
         encoding="utf-8")
     proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(root), "schedule"],
@@ -68,7 +68,7 @@ def test_schedule_logs_a_settings_refusal_on_every_tick_and_picks_up_the_fix(roo
 
     write_case(root, "a.md", MINIMAL_CASE)
     settings = ("business: {name: Test Shop, email: care@shop.example.com}\n"
-                "followups:\n  catch_up_days: 10000\n"
+                "followups:\n" + CLASSIC_PLAN_YAML + "  catch_up_days: 10000\n"
                 "  send_window: {from: '00:00', to: '23:59', days: [mon, tue, wed, thu, fri, sat, sun]}\n")
     (root / "amends.yaml").write_text(settings + "transport: smpt\n", encoding="utf-8")
     ticks = []

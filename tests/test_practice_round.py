@@ -7,6 +7,7 @@ pass wrote to the outbox.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -17,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from amends.config import load_config
 from amends.ledger import key_for
+from amends.messages import approval_reason
 from amends.send import record, review, send_pass
 
 from conftest import CLASSIC_PLAN_YAML, REPO, write_case
@@ -357,3 +360,93 @@ def test_subjects_name_the_matter(root):
     assert items[("about", "followup")].rendered.subject == "Our apology for the gas smell in your kitchen"
     assert items[("subject", "followup")].rendered.subject == "Your order 4711: our apology"
     assert items[("none", "followup")].rendered.subject == "Our apology, Cleo Third"
+
+
+# -- what a review found: nothing told twice, nothing untrue -------------------------------
+
+def test_a_message_marked_done_after_it_may_have_arrived_counts_as_told(root):
+    """The apology may have arrived (the connection broke after DATA); a person confirmed it and marked it
+    done. After the switch to the new round, the follow-up must not say the apology again."""
+    write_case(root, "tap.md", case_file())
+    key = key_for("tap", "apology", datetime(2026, 11, 16).date())
+    (root / "outbox").mkdir()
+    (root / "outbox" / "ledger.jsonl").write_text("".join(json.dumps(e) + "\n" for e in (
+        {"v": 1, "ev": "attempt", "key": key, "ts": "2026-11-18T10:00:00+01:00", "transport": "outbox", "n": 1},
+        {"v": 1, "ev": "data", "key": key, "ts": "2026-11-18T10:00:01+01:00", "transport": "outbox"},
+        {"v": 1, "ev": "done", "key": key, "ts": "2026-11-18T15:00:00+01:00"})), encoding="utf-8")
+    followup = rendered(root)[("tap", "followup")].followup
+    assert followup.state == "skipped" and "the apology of this round already went on 18 Nov 2026" in followup.reason
+
+
+@pytest.mark.parametrize("promise, why", [
+    ("  - what: Send the report\n    kept: false\n", "broken (kept: false)"),
+    ("  - what: Send the report\n", "with no due date"),
+])
+def test_a_broken_or_undated_promise_holds_the_check_in_for_a_person(root, promise, why):
+    write_case(root, "p.md", case_file(extra="promises:\n" + promise))
+    send_pass(root, DUE)
+    checkin = rendered(root, CHECKIN)[("p", "checkin")].followup
+    assert checkin.state == "held" and f"waits for a promise to the customer, {why}: 'Send the report'" in checkin.reason
+    record(root, CHECKIN, "p", "checkin", "release")
+    assert rendered(root, CHECKIN.replace(hour=11))[("p", "checkin")].followup.state == "due"
+
+
+def test_a_severe_message_missed_while_it_waited_says_so(root):
+    write_case(root, "gas.md", case_file(severity="critical"))
+    followup = rendered(root, datetime(2026, 11, 30, 10, 0, tzinfo=BERLIN))[("gas", "followup")].followup
+    assert followup.state == "missed"
+    assert followup.reason.startswith("not sent: it waited for approval (severity critical: a person reads it first)")
+
+
+def test_skipping_the_apology_holds_the_follow_up_that_opens_with_it(root):
+    write_case(root, "s.md", case_file(extra="followups:\n  skip: [apology]\n"))
+    followup = rendered(root)[("s", "followup")].followup
+    assert followup.state == "held" and "the case file says to skip the apology, and the followup says it too" in followup.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Our customer service line was closed that evening.", "The guest room heating was off.",
+    "The patient file had the wrong date.", "Wir prüfen jede Ware, bevor sie an die Kunden geht.",
+    "Unsere Kunden bekommen jetzt eine SMS.",
+])
+def test_words_that_name_no_one_do_not_hold_the_message(root, text):
+    write_case(root, "w.md", case_file().replace("prevention: Every fitting", f"prevention: {text} Every fitting"))
+    assert rendered(root)[("w", "followup")].followup.state == "due"
+
+
+def test_a_surname_that_is_also_a_noun_is_not_the_customer(root):
+    write_case(root, "h.md", case_file(language="de", name="Peter Hahn", salutation="Herr Hahn").replace(
+        "what_went_wrong: Nach unserem Besuch", "what_went_wrong: Der Hahn tropfte. Nach unserem Besuch"))
+    assert rendered(root)[("h", "followup")].followup.state == "due"
+    write_case(root, "h.md", case_file(language="de", name="Peter Hahn", salutation="Herr Hahn").replace(
+        "what_went_wrong: Nach unserem Besuch", "what_went_wrong: Herr Hahn sagte uns, nach unserem Besuch"))
+    assert rendered(root)[("h", "followup")].followup.state == "approval"
+
+
+def test_a_role_noun_split_by_wrapping_still_holds(root):
+    write_case(root, "r.md", case_file().replace("what_went_wrong: A fitting", "what_went_wrong: The patient's fitting"))
+    item = rendered(root)[("r", "followup")]
+    assert item.followup.state == "approval"
+    # The same words with a line break inside them, as wrapping at some width puts it.
+    text = item.rendered.text.replace("The patient", "The\npatient")
+    split = dataclasses.replace(item.rendered, text=text)
+    why = approval_reason(dataclasses.replace(item.followup, state="due"), split, load_config(root / "amends.yaml")[0])
+    assert why and "'The patient'" in why
+
+
+@pytest.mark.parametrize("name, greeting", [("Mehmet AS", "Dear Mehmet AS,"), ("Nordkai Shipping Ltd", "Dear Sir or Madam,")])
+def test_only_a_sure_legal_form_stops_the_greeting_using_the_name(root, name, greeting):
+    write_case(root, "n.md", case_file(name=name, salutation=None))
+    assert rendered(root)[("n", "followup")].rendered.text.splitlines()[0] == greeting
+    assert f"'{name}' looks like a company" in check(root).stderr
+
+
+def test_a_ledger_key_with_a_day_that_does_not_exist_is_reported_on_its_line(root):
+    write_case(root, "tap.md", case_file())
+    (root / "outbox").mkdir()
+    (root / "outbox" / "ledger.jsonl").write_text(json.dumps(
+        {"v": 1, "ev": "sent", "key": "tap/apology/2026-11-31", "ts": "2026-11-18T10:00:00+01:00",
+         "transport": "outbox"}) + "\n", encoding="utf-8")
+    result = check(root)
+    assert "Traceback" not in result.stderr
+    assert "outbox/ledger.jsonl:1: 'key' should be CASE/KIND/RESOLVED-DATE, not \"tap/apology/2026-11-31\"" in result.stderr

@@ -23,6 +23,7 @@ title: {_quoted(title)}             # the team's label; the customer never sees 
 customer:
   name: {_quoted(name)}
   salutation:             # how to greet them, e.g. Zoë or Ms Müller (default: the full name)
+  company:                # a company as the customer; `name` is then the contact person, if known
   email: {_quoted(email)}
   phone: {_quoted(phone)}
 channel: {channel}            # email | phone | letter | in-person | social | chat
@@ -35,14 +36,16 @@ owner:
 team:                     # the team accountable for the loss
 category:
 tags: []
-accommodation: []         # - kind: refund   (credit | refund | gift-card | discount | replacement | other)
+accommodation: []         # - kind: refund   (credit | refund | gift-card | discount | replacement |
+                          #                  reimbursement, for a cost they had: a taxi, a bill | other)
                           #   amount: 10.00
                           #   note: for the delivery fee you paid   (the customer reads this)
 promises: []              # - what: call back with the courier's answer
                           #   due: {today.isoformat()}
-# The next four are read by the customer in the follow-ups: write them to the customer
+# The next five are read by the customer in the follow-ups: write them to the customer
 # ("you", "your"), never about them. The notes below the front matter are the team's own.
 about:                    # what happened, to follow "We are sorry about …", e.g. the late delivery of your cake
+subject:                  # optional: how subjects name it, e.g. your order 4711 (default: from about)
 what_went_wrong:
 how_resolved:
 prevention:               # why it will not happen again (if the fault was theirs: how to avoid it next time)

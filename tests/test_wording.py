@@ -112,11 +112,18 @@ def assert_reads_well(words: str, where: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("fault", [*FAULTS, None])
 def test_every_follow_up_reads_well_for_every_fault(language, fault):
-    for about, salutation in itertools.product((True, False), repeat=2):
-        case = make_case(language, fault, about, salutation)
+    # A company with no person named is greeted as one; a critical case in words of harm.
+    for about, salutation, severity, company in itertools.product((True, False), (True, False), ("low", "critical"),
+                                                                   (False, True)):
+        if company and salutation:
+            continue
+        case = make_case(language, fault, about, salutation, severity=severity)
+        if company:
+            case = dataclasses.replace(case, customer=dataclasses.replace(
+                case.customer, name="Muster Hausverwaltung GmbH", company="Muster Hausverwaltung GmbH"))
         for kind in EMAIL_KINDS + TASKS:
             r = render_kind(case, kind)
-            where = f"{language}/{kind}, fault {fault}, about {about}, salutation {salutation}"
+            where = f"{language}/{kind}, fault {fault}, about {about}, salutation {salutation}, {severity}, company {company}"
             everything = "\n".join((r.subject, r.text, r.html))
             assert TITLE.lower() not in everything.lower(), f"{where}: the title reached the customer"
             for part in (r.subject, r.text):
@@ -132,8 +139,10 @@ def test_every_follow_up_reads_well_for_every_fault(language, fault):
             if kind in EMAIL_KINDS:
                 assert html_text(r.html) == flat(r.text), f"{where}: the HTML part says something else"
                 assert template_set(ENV, kind, language)[0] == language
-                greeting = SALUTATION[language] if salutation else "Ann Example"
+                greeting = (SALUTATION[language] if salutation else {"en": "Dear Sir or Madam,", "de": "Sehr geehrte Damen "
+                            "und Herren,"}[language] if company else "Ann Example")
                 assert greeting in r.text.splitlines()[0], where
+                assert "Muster" not in r.subject + r.text, f"{where}: a company greeted as a person"
             if about and kind in ("apology", "followup", "letter", "call"):
                 assert ABOUT[language] in flat(r.text), f"{where}: 'about' is not used"
             if not about and kind in ("apology", "followup"):

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .config import CHECKIN_KINDS, SAYS, Config, Step, days_text
-from .ledger import History, key_for
+from .ledger import History, address_key, key_for
 from .model import TASKS, Case, Contact, Promise
 from .templating import format_date
 
@@ -128,7 +128,7 @@ class Delivered:
     case: Case | None    # the case its key names, if that case still exists
 
 
-# Emails delivered, by (address casefolded, kind).
+# Emails delivered, by (ledger.address_key of the address, kind).
 Deliveries = dict[tuple[str, str], list[Delivered]]
 
 
@@ -154,7 +154,7 @@ def kind_order(config: Config) -> dict[str, int]:
 
 def deliveries(cases: list[Case], histories: dict[str, History], transport: str) -> Deliveries:
     """Every email delivered, with the address recorded with it, or (older events have none)
-    the address of the case its key names, if that case still exists."""
+    the address of the case its key names, if that case still exists; found by the one form of the address."""
     by_id = {case.id: case for case in cases}
     out: Deliveries = defaultdict(list)
     for key, history in histories.items():
@@ -163,7 +163,7 @@ def deliveries(cases: list[Case], histories: dict[str, History], transport: str)
         case = by_id.get(case_id)
         to = sent and (sent.get("to") or (case and case.customer.email))
         if to:
-            out[(to.casefold(), kind)].append(Delivered(key, to, _ts(sent), _recorded_day(sent.get("opened")), case))
+            out[(address_key(to), kind)].append(Delivered(key, to, _ts(sent), _recorded_day(sent.get("opened")), case))
     return out
 
 
@@ -220,7 +220,7 @@ def one_each(followups: list[Followup], histories: dict[str, History]) -> list[F
     out = []
     for f in followups:
         if f.state == "due" and not f.is_task and not _released(histories.get(f.key, NOTHING_YET)):
-            same = (f.case.customer.email.casefold(), f.kind)
+            same = (address_key(f.case.customer.email), f.kind)
             first = next((g for g in going[same] if same_complaint(g.case, f.case)), None)
             if first:
                 f = replace(f, state="held", reason=(
@@ -474,7 +474,7 @@ def _sent_before(case: Case, kind: str, key: str, sent: Deliveries, config: Conf
     for this complaint or one that cannot be told apart from it; and whether it is surely this complaint
     (one that surely is comes first: the reason names it)."""
     recent = []
-    for d in sent.get((case.customer.email.casefold(), kind), ()):
+    for d in sent.get((address_key(case.customer.email), kind), ()):
         if d.key != key and now - d.at < timedelta(days=config.resend_guard_days) and not _reopened_since(case, d):
             sure = _answered(case, d)
             if sure is not False:

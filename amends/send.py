@@ -74,7 +74,7 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     render_one.save()
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
     problems = [p for p in project.problems + book.problems if not p.warning]
-    warnings = ([p for p in project.problems if p.warning] + project.warnings
+    warnings = ([p for p in project.problems if p.warning] + book.warnings + project.warnings
                 + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
                 + renamed(project.cases, histories) + said_again(Outbox(root / "outbox"), prepared))
     return Review(project, prepared, histories, problems, name, warnings)
@@ -108,14 +108,15 @@ def doubtful(f: plan.Followup, problem: Problem) -> plan.Followup:
 def renamed(cases: list[Case], histories: dict[str, ledger.History]) -> list[Problem]:
     """A warning for each case that looks like one the ledger knows under an id no case has any more."""
     ids = {case.id for case in cases}
-    by_customer = {(case.customer.email.casefold(), case.opened.isoformat()): case for case in cases if case.customer.email}
+    by_customer = {(ledger.address_key(case.customer.email), case.opened.isoformat()): case
+                   for case in cases if case.customer.email}
     out, told = [], set()
     for key, history in histories.items():
         old = key.rsplit("/", 2)[0]
         if old in ids or old in told:
             continue
         for e in history.events:
-            case = by_customer.get((e.get("to", "").casefold(), e.get("opened")))
+            case = by_customer.get((ledger.address_key(e["to"]), e.get("opened"))) if "to" in e else None
             if case:
                 out.append(Problem(case.path, 1, (
                     f"the ledger has follow-ups for case '{old}', which no longer exists, to the same customer "

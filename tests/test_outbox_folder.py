@@ -1,0 +1,136 @@
+"""outbox/messages/ is read like cases/: only regular files inside the project are opened; a link out,
+a FIFO or a device is refused with a warning naming it; a damaged or huge sent .eml costs its own page
+("cannot be read", "too large to show"), never the build."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from amends import cli
+
+from conftest import REPO
+
+TODAY = "2026-11-22"
+SENT = "2026-11-09-hair-in-croissant--followup--2026-11-14.eml"
+
+
+@pytest.fixture
+def project(root: Path) -> Path:
+    """The sample cases with their outbox: SENT is a message handed over, shown on its own page."""
+    for folder in ("cases", "outbox"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def page_of(root: Path, eml: str = SENT) -> str:
+    """The words of the message page of `eml`."""
+    page = root / "site" / "messages" / eml.replace(".eml", ".html")
+    main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
+    return " ".join(main.get_text(" ").split())
+
+
+def run(root: Path, *words: str) -> subprocess.CompletedProcess:
+    """build.py in its own process: a build that waits on a FIFO is stopped by the timeout, not the tests."""
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--today", TODAY, *words],
+                          capture_output=True, text=True, timeout=120)
+
+
+def site_bytes(root: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in (root / "site").rglob("*") if p.is_file())
+
+
+def test_a_link_to_a_private_file_outside_is_never_shown(project, tmp_path_factory):
+    secret = tmp_path_factory.mktemp("etc") / "passwd"
+    secret.write_text("root:x:0:0:SECRET-LINE:/root:/bin/bash\n")
+    eml = project / "outbox" / "messages" / SENT
+    eml.unlink()
+    eml.symlink_to(secret)
+    built = run(project)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert b"SECRET-LINE" not in site_bytes(project)
+    assert not (project / "site" / "messages" / SENT).exists()
+    words = page_of(project)
+    assert f"a symbolic link to {secret}, outside the project" in words and "will not be sent again" in words
+    checked = run(project, "check")
+    assert f"outbox/messages/{SENT}: warning: a symbolic link to {secret}, outside the project; not read" in checked.stderr
+    assert "Traceback" not in built.stderr + checked.stderr
+
+
+def fifo_inside(path: Path) -> None:
+    """A link to a FIFO elsewhere in the project."""
+    os.mkfifo(path.parent.parent / "pipe")
+    path.symlink_to(path.parent.parent / "pipe")
+
+
+@pytest.mark.parametrize("make, why", [
+    (os.mkfifo, "not a regular file (a FIFO)"),
+    (fifo_inside, "not a regular file (a FIFO)"),
+    (lambda path: path.symlink_to("/dev/zero"), "a symbolic link to /dev/zero, outside the project"),
+], ids=["fifo", "link-to-a-fifo-inside", "link-to-dev-zero"])
+def test_a_fifo_or_device_in_the_outbox_does_not_hang_the_build(project, make, why):
+    eml = project / "outbox" / "messages" / SENT
+    eml.unlink()
+    make(eml)
+    built = run(project)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert not (project / "site" / "messages" / SENT).exists()
+    assert f"is not shown: outbox/messages/{SENT} is {why}." in page_of(project)
+    checked = run(project, "check")
+    assert f"outbox/messages/{SENT}: warning: {why}; not read" in checked.stderr
+    assert "Traceback" not in built.stderr + checked.stderr
+
+
+def damaged(date: str = "Wed, 18 Nov 2026 09:05:00 +0100", body: bytes = b"Content-Type: text/plain\n\nDear Mette,\n") -> bytes:
+    return (b"To: Mette <mette.kjaergaard@example.com>\nSubject: Our apology\nDate: " + date.encode()
+            + b"\nMessage-ID: <x@example.com>\nMIME-Version: 1.0\n" + body)
+
+
+NESTED = (b"Content-Type: multipart/mixed; boundary=b0\n\n"
+          + b"".join(b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(3000)))
+
+
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9999 23:59:59 -0100", "Fri, 31 Dec 99999999999999999999 23:59:59 +0000",
+                                  "Mon, 01 Jan 1000 00:00:00 +0000"])
+def test_a_date_out_of_range_is_shown_as_written(project, date):
+    (project / "outbox" / "messages" / SENT).write_bytes(damaged(date))
+    built = run(project)
+    assert built.returncode == 0, built.stdout + built.stderr
+    words = page_of(project)
+    assert f"Date {date}" in words and "Dear Mette," in words
+
+
+def test_thousands_of_nested_parts_give_the_page_cannot_be_read(project):
+    (project / "outbox" / "messages" / SENT).write_bytes(damaged(body=NESTED))
+    built = run(project)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "Traceback" not in built.stderr
+    assert "The message as it was handed over cannot be read" in page_of(project)
+
+
+def test_a_huge_message_is_too_large_to_show(project):
+    (project / "outbox" / "messages" / SENT).write_bytes(damaged(body=b"Content-Type: text/plain\n\n"
+                                                                 + b"Dear Mette, sorry.\n" * 200_000))
+    assert cli.main(["--root", str(project), "--today", TODAY]) == 0
+    words = page_of(project)
+    assert "too large to show" in words and f"outbox/messages/{SENT}" in words
+    assert not (project / "site" / "messages" / SENT).exists()
+    assert "Dear Mette, sorry." not in words
+
+
+def test_the_other_sent_messages_still_show(project):
+    """One damaged file costs its own page: the others are read as before."""
+    (project / "outbox" / "messages" / SENT).write_bytes(damaged(body=NESTED))
+    assert cli.main(["--root", str(project), "--today", TODAY]) == 0
+    others = [p.name for p in (project / "outbox" / "messages").glob("*.eml") if p.name != SENT]
+    assert others
+    for name in others:
+        assert (project / "site" / "messages" / name).read_bytes() == (project / "outbox" / "messages" / name).read_bytes()
+        assert "Text, as it was handed over" in page_of(project, name)
+

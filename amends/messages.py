@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, default
 from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, TemplateError, TemplateNotFound, UndefinedError
@@ -207,6 +208,26 @@ def _not_ready(followup: Followup, config: Config) -> str | None:
         if not config.business_address:
             return "the letter needs the business's postal address (business.address in amends.yaml)"
     return None
+
+
+# The messages that tell the customer until when a gift card is valid.
+NAMES_THE_CARD = ("gift-card", "letter")
+
+
+def expired_card(followup: Followup, config: Config, now: datetime) -> str | None:
+    """Why this follow-up waits for a person: a gift card it would hand over as valid has expired by the day
+    it would go (never before `now`). Not part of `render`, whose results are kept from one day to the next."""
+    if followup.kind not in NAMES_THE_CARD:
+        return None
+    day = max(now, followup.when or followup.due_at).astimezone(ZoneInfo(config.timezone)).date()
+    expired = [a.expires for a in followup.case.accommodation
+               if a.kind == "gift-card" and a.sent is None and a.expires is not None and a.expires < day]
+    if not expired:
+        return None
+    ends = min(expired)
+    return (f"the gift card {'expired' if ends < now.astimezone(ZoneInfo(config.timezone)).date() else 'expires'} "
+            f"on {format_date(ends)}, before this {followup.kind} would go on {format_date(day)}; "
+            "give a new one or a new date (its 'expires' in the case file)")
 
 
 def render(followup: Followup, config: Config, env: Environment) -> Rendered | str:

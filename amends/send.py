@@ -94,7 +94,10 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
                  for f in plan.followups(project.cases, project.config, histories, now, name)]
     render_one = Renderer(root, project, cache)
-    prepared = in_order(messages.prepare(followups, histories, render_one, project.config), project.config)
+    # An expired gift card is checked on every review: a rendered message is kept from one day to the next.
+    prepared = in_order(messages.prepare(
+        followups, histories, lambda f: messages.expired_card(f, project.config, now) or render_one(f), project.config),
+        project.config)
     render_one.save()
     sent_files, refused = Outbox(root / "outbox").sent_files(root)
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.

@@ -207,7 +207,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         team=r.text(("team",)),
         category=r.text(("category",)),
         tags=r.text_list(("tags",)),
-        accommodation=_accommodation(r, config, today),
+        accommodation=_accommodation(r, config, today, resolved),
         promises=_promises(r),
         what_went_wrong=r.text(("what_went_wrong",), multiline=True),
         how_resolved=r.text(("how_resolved",), multiline=True),
@@ -236,7 +236,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     return case, r.problems
 
 
-def _accommodation(r: Reader, config: Config, today: date) -> tuple[Accommodation, ...]:
+def _accommodation(r: Reader, config: Config, today: date, resolved: date | None) -> tuple[Accommodation, ...]:
     out = []
     for item in r.items(("accommodation",)):
         if r.keys(item, ACCOMMODATION_KEYS):
@@ -260,6 +260,11 @@ def _accommodation(r: Reader, config: Config, today: date) -> tuple[Accommodatio
             if kind == "gift-card" and out[-1].expires is None and out[-1].sent is None:
                 r.problem(item, "the gift card has no 'expires' date, so the customer is not told until when it "
                                 "is valid; add 'expires:'", warning=True)
+            card = out[-1]
+            if kind == "gift-card" and card.sent is None and card.expires and resolved and card.expires < resolved:
+                r.problem(item + ("expires",), f"the gift card expires on {card.expires}, before the case was resolved "
+                                               f"({resolved}): the customer would get a card that no longer works; give a new one or a new date",
+                          warning=True)
             if out[-1].sent and out[-1].sent > today:
                 r.problem(item + ("sent",), f"'sent' is in the future ({out[-1].sent}; today is {today})")
     return tuple(out)

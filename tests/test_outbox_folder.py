@@ -134,3 +134,83 @@ def test_the_other_sent_messages_still_show(project):
         assert (project / "site" / "messages" / name).read_bytes() == (project / "outbox" / "messages" / name).read_bytes()
         assert "Text, as it was handed over" in page_of(project, name)
 
+
+# Gift cards (issue 21, item 6): an expired card is never mailed as valid.
+
+CARD_CASE = """\
+---
+title: Stale croissant
+customer:
+  name: Ann Example
+  email: ann@example.com
+channel: email
+opened: 2026-11-02
+resolved: 2026-11-03
+status: resolved
+fault: ours
+accommodation:
+  - kind: gift-card
+    amount: 10.00
+    code: CARD-123
+    expires: {expires}
+what_went_wrong: The croissant was from the day before.
+how_resolved: We refunded it and gave you a gift card.
+prevention: We now check the date on every tray each morning.
+---
+"""
+
+
+def card_project(root: Path, expires: str) -> Path:
+    (root / "cases" / "2026-11-02-stale-croissant.md").write_text(CARD_CASE.format(expires=expires), encoding="utf-8")
+    return root
+
+
+def sent_kinds(root: Path) -> list[str]:
+    return sorted(p.name.split("--")[1] for p in (root / "outbox" / "messages").glob("*.eml"))
+
+
+def test_a_gift_card_that_expires_before_its_mail_waits_for_a_person(root, capsys):
+    """Planned on 6 Nov, the card ends on 5 Nov: the gift-card mail is blocked, never sent as valid."""
+    card_project(root, "2026-11-05")
+    assert cli.main(["--root", str(root), "--now", "2026-11-06T10:00", "send"]) == 1  # a person must act
+    assert sent_kinds(root) == []  # the mail that announces the card waits with it
+    capsys.readouterr()
+    assert cli.main(["--root", str(root), "--now", "2026-11-06T10:30", "check"]) == 1
+    err = capsys.readouterr().err
+    assert ("cases/2026-11-02-stale-croissant.md: the gift-card follow-up would be blocked: the gift card expired "
+            "on 5 Nov 2026, before this gift-card would go on 6 Nov 2026; give a new one or a new date") in err
+
+
+def test_a_card_that_ends_while_amends_was_not_running_is_not_sent_late(root, capsys):
+    """Planned on 6 Nov while still valid, but sending only on 9 Nov (within catch-up): by then it has expired."""
+    card_project(root, "2026-11-07")
+    assert cli.main(["--root", str(root), "--now", "2026-11-09T10:00", "send"]) == 1
+    assert sent_kinds(root) == []  # the mail that announces the card waits with it
+    capsys.readouterr()
+    cli.main(["--root", str(root), "--now", "2026-11-09T10:30", "check"])
+    assert "the gift card expired on 7 Nov 2026, before this gift-card would go on 9 Nov 2026" in capsys.readouterr().err
+
+
+def test_a_valid_card_is_sent(root):
+    card_project(root, "2027-11-05")
+    for hour in ("10", "12"):  # the card goes a little after the mail that announces it
+        assert cli.main(["--root", str(root), "--now", f"2026-11-06T{hour}:00", "send"]) == 0
+    assert sent_kinds(root) == ["followup", "gift-card"]
+    text = (root / "outbox" / "messages" / "2026-11-02-stale-croissant--gift-card--2026-11-03.eml").read_bytes()
+    assert b"CARD-123" in text
+
+
+def test_check_warns_of_a_card_that_expired_before_the_case_was_resolved(root, capsys):
+    card_project(root, "2026-11-01")
+    cli.main(["--root", str(root), "--now", "2026-11-03T10:00", "check"])
+    assert ("cases/2026-11-02-stale-croissant.md:15: warning: the gift card expires on 2026-11-01, before the case "
+            "was resolved (2026-11-03): the customer would get a card that no longer works; give a new one or a new date"
+            ) in capsys.readouterr().err
+
+
+def test_a_letter_does_not_name_an_expired_card_as_valid(root, capsys):
+    text = CARD_CASE.format(expires="2026-11-05").replace("  email: ann@example.com\n", "  address: |\n    1 Mill Lane\n    Hamburg\n")
+    (root / "cases" / "2026-11-02-stale-croissant.md").write_text(text.replace("channel: email", "channel: letter"), encoding="utf-8")
+    cli.main(["--root", str(root), "--now", "2026-11-06T10:00", "check"])
+    assert ("the letter follow-up would be blocked: the gift card expired on 5 Nov 2026, before this letter would go "
+            "on 6 Nov 2026") in capsys.readouterr().err

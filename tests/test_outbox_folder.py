@@ -214,3 +214,23 @@ def test_a_letter_does_not_name_an_expired_card_as_valid(root, capsys):
     cli.main(["--root", str(root), "--now", "2026-11-06T10:00", "check"])
     assert ("the letter follow-up would be blocked: the gift card expired on 5 Nov 2026, before this letter would go "
             "on 6 Nov 2026") in capsys.readouterr().err
+
+
+def test_a_fifo_in_place_of_an_earlier_rounds_message_does_not_hang_check(root):
+    """A second round compares its words with the first round's sent .emls: a FIFO there is not read, the rest is."""
+    case = root / "cases" / "2026-11-02-stale-croissant.md"
+    case.write_text(CARD_CASE.format(expires="2027-11-05"), encoding="utf-8")
+    for hour in ("10", "12"):
+        assert cli.main(["--root", str(root), "--now", f"2026-11-06T{hour}:00", "send"]) == 0
+    first = root / "outbox" / "messages" / "2026-11-02-stale-croissant--gift-card--2026-11-03.eml"
+    first.unlink()
+    os.mkfifo(first)
+    again = CARD_CASE.format(expires="2027-11-05").replace("resolved: 2026-11-03", "resolved: 2026-11-20")
+    case.write_text(again.replace("what_went_wrong:", "contacts:\n  - at: 2026-11-16 10:00\n    channel: email\n"
+                                  "    note: It happened again.\nwhat_went_wrong:"), encoding="utf-8")
+    checked = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--now", "2026-11-21T10:00",
+                              "check"], capture_output=True, text=True, timeout=120)
+    assert f"outbox/messages/{first.name}: warning: not a regular file (a FIFO); not read" in checked.stderr
+    assert "Traceback" not in checked.stderr
+    # The first round's other message is still read: the same words again are worth a warning.
+    assert "'what_went_wrong' is word for word what the customer read after the case was resolved on 3 Nov 2026" in checked.stderr

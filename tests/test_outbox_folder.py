@@ -13,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from amends import cli
+from amends.messages import read_sent
 
 from conftest import REPO
 
@@ -234,3 +235,18 @@ def test_a_fifo_in_place_of_an_earlier_rounds_message_does_not_hang_check(root):
     assert "Traceback" not in checked.stderr
     # The first round's other message is still read: the same words again are worth a warning.
     assert "'what_went_wrong' is word for word what the customer read after the case was resolved on 3 Nov 2026" in checked.stderr
+
+
+# From item 7: the signature falls back to the business, never to another language.
+
+def test_with_only_a_german_signature_an_english_customer_gets_the_business_name(root):
+    config = root / "amends.yaml"
+    text = config.read_text(encoding="utf-8")
+    block = text[text.index("  signature:"):text.index("# Who signs")]
+    config.write_text(text.replace(block, '  signature: {de: "Ana und Tom"}\n'), encoding="utf-8")
+    card_project(root, "2027-11-05")
+    assert cli.main(["--root", str(root), "--now", "2026-11-06T10:00", "send"]) == 0
+    sent = (root / "outbox" / "messages" / "2026-11-02-stale-croissant--followup--2026-11-03.eml").read_bytes()
+    body = read_sent(sent).text
+    assert "Ana und Tom" not in body
+    assert body.rstrip().endswith("Harbour Lane Bakery & Café")

@@ -250,3 +250,22 @@ def test_with_only_a_german_signature_an_english_customer_gets_the_business_name
     body = read_sent(sent).text
     assert "Ana und Tom" not in body
     assert body.rstrip().endswith("Harbour Lane Bakery & Café")
+
+
+# From item 7: --today and --now outside 1900–2199 are refused with a clear message.
+
+@pytest.mark.parametrize("flag, value", [("--today", "0001-01-01"), ("--today", "9999-12-31"),
+                                         ("--now", "1899-12-31T23:59"), ("--now", "2200-01-01T00:00")])
+def test_a_day_out_of_range_is_refused(root, capsys, flag, value):
+    card_project(root, "2027-11-05")
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--root", str(root), flag, value, "check"])
+    assert stopped.value.code == 2
+    assert f"argument {flag}: '{value}' is out of range: give a day in the years 1900 to 2199" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value", [("--today", "1900-01-01"), ("--now", "2199-12-31T23:59")])
+def test_the_ends_of_the_range_build_and_check(root, capsys, flag, value):
+    card_project(root, "2027-11-05")
+    for command in ([], ["check"], ["followups"]):
+        assert cli.main(["--root", str(root), flag, value, *command]) in (0, 1)

@@ -215,7 +215,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         about=r.text(("about",)),
         subject=r.text(("subject",)),
         source_url=r.url(("source_url",)),
-        contacts=_contacts(r, today),
+        contacts=_contacts(r, today, opened),
         followups=_followups(r, config),
         do_not_contact=bool(r.boolean(("do_not_contact",))),
         customer_value=r.amount(("customer_value",)),
@@ -282,7 +282,7 @@ def _promises(r: Reader) -> tuple[Promise, ...]:
     return tuple(out)
 
 
-def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
+def _contacts(r: Reader, today: date, opened: date | None) -> tuple[Contact, ...]:
     out = []
     for item in r.items(("contacts",)):
         if r.keys(item, CONTACT_KEYS):
@@ -291,6 +291,10 @@ def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
                               r.choice(item + ("by",), CONTACT_BY) or "customer", r.date(item + ("dated",)))
             if at is not None and contact.day > today:
                 r.problem(item + ("at",), f"the contact on {at} is in the future (today is {today})")
+            # The figures count days from `opened` to the first contact: one before it would count negative days.
+            if at is not None and opened is not None and contact.day < opened:
+                r.problem(item + ("at",), f"the contact on {contact.day} is before 'opened' ({opened}); "
+                                          "correct the date, or open the case on the day of its first contact")
             # A letter is written before it arrives; a later date is a typo that our answer would quote.
             if at is not None and contact.dated is not None and contact.dated > contact.day:
                 r.problem(item + ("dated",), f"'dated' ({contact.dated}) is after 'at' ({contact.day}), the day "

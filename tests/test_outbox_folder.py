@@ -269,3 +269,18 @@ def test_the_ends_of_the_range_build_and_check(root, capsys, flag, value):
     card_project(root, "2027-11-05")
     for command in ([], ["check"], ["followups"]):
         assert cli.main(["--root", str(root), flag, value, *command]) in (0, 1)
+
+
+# From item 7: a contact before `opened` is a problem, so no figure counts negative days.
+
+def test_a_contact_before_opened_is_a_problem_and_no_figure_goes_negative(root, capsys):
+    text = CARD_CASE.format(expires="2027-11-05").replace(
+        "what_went_wrong:", "contacts:\n  - at: 2026-10-01 10:00\n    channel: email\n    note: First mail.\nwhat_went_wrong:")
+    (root / "cases" / "2026-11-02-stale-croissant.md").write_text(text, encoding="utf-8")
+    assert cli.main(["--root", str(root), "--today", "2026-11-22"]) == 1
+    err = capsys.readouterr().err
+    assert ("cases/2026-11-02-stale-croissant.md:17: the contact on 2026-10-01 is before 'opened' (2026-11-02); "
+            "correct the date, or open the case on the day of its first contact") in err
+    cells = [td.get_text() for page in (root / "site").glob("*.html")
+             for td in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select('td[id*="-first-contact"]')]
+    assert cells and all(c == "—" or float(c) >= 0 for c in cells), cells

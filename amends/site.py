@@ -288,6 +288,8 @@ def all_cases_key(site_pages: list[Page]) -> str:
 def followup_pages(state: Review, every: str) -> list[Page]:
     """Every follow-up by state, and each message readable: still to go, or as it was handed over."""
     sent = sent_messages(state)
+    # Why an entry of outbox/messages/ is not read, by its name in the project (from review's warnings).
+    refusals = {w.path: w.message.removesuffix("; not read") for w in state.warnings if w.path.startswith("outbox/")}
     out = []
     for item in state.prepared:
         path = message_page(item)
@@ -301,7 +303,7 @@ def followup_pages(state: Review, every: str) -> list[Page]:
         # Handed over: the page shows the .eml the site carries beside it, read only if the page is rendered.
         eml = path.removesuffix(".html") + ".eml"
         source = sent.get(eml)
-        refused = next((w.message.removesuffix("; not read") for w in state.warnings if w.path == f"outbox/{eml}"), "")
+        refused = refusals.get(f"outbox/{eml}", "")
         out.append(Page(path, "message.html", {**context, "eml": eml, "refused": refused},
                         digest(followup_digest(item), file_key(source) if source else "missing", refused),
                         later=functools.partial(as_sent, source)))
@@ -397,9 +399,13 @@ def sent_messages(state: Review) -> dict[str, str]:
 def file_key(path: str) -> str:
     """A file's size, times and inode: any write moves its ctime, so a file whose key is unchanged is unchanged.
 
-    A file changed just now could change again without its times moving, so its key never matches.
+    A file changed just now could change again without its times moving, so its key never matches;
+    nor does that of one gone since its folder was listed (its page then says it cannot be read).
     """
-    stat = os.stat(path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return f"gone {time.time_ns()}"
     if max(stat.st_mtime_ns, stat.st_ctime_ns) >= time.time_ns() - RACY_NS:
         return f"racy {time.time_ns()}"
     return digest(str((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)))

@@ -41,18 +41,32 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130
 
 
+# The years --today and --now accept: far enough either way for any real case, and clear of the
+# ends of Python's calendar, where a day's arithmetic (the day before, the first of its week) overflows.
+YEARS = range(1900, 2200)
+
+
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-03-14, not '{text}'") from None
+    _check_year(day, text)
+    return day
 
 
 def _moment(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date and time like 2026-03-14T09:30, not '{text}'") from None
+    _check_year(moment, text)
+    return moment
+
+
+def _check_year(value: date, text: str) -> None:
+    if value.year not in YEARS:
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range: give a day in the years {YEARS.start} to {YEARS.stop - 1}")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -137,9 +137,11 @@ class Config:
         return None if task == "none" else task
 
     def signature_for(self, language: str | None) -> str:
-        """The signature in the customer's language, else English, else the first given."""
-        by_language = dict(self.signatures)
-        return by_language.get(language or "en") or by_language.get("en") or self.signature
+        """The signature in the customer's language. With one per language but none in theirs, the
+        business's name, which is in no language: a mail never ends in another language's words."""
+        if not self.signatures:
+            return self.signature
+        return dict(self.signatures).get(language or "en") or self.business_name
 
     def person(self, owner: str | None) -> Person | None:
         """The person a case's owner names, by their key in `people:` or their full name."""
@@ -229,8 +231,7 @@ def _signature(r: Reader, d: Config) -> tuple[str, tuple[tuple[str, str], ...]]:
     path = ("business", "signature")
     if not isinstance(r.raw(path), dict):
         return _pick(r.text(path, multiline=True), d.signature), ()
-    signatures = _by_language(r, path)
-    return (signatures[0][1] if signatures else d.signature), signatures
+    return d.signature, _by_language(r, path)
 
 
 def _by_language(r: Reader, path: tuple) -> tuple[tuple[str, str], ...]:

@@ -15,13 +15,14 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, default
 from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, TemplateError, TemplateNotFound, UndefinedError
@@ -207,6 +208,26 @@ def _not_ready(followup: Followup, config: Config) -> str | None:
         if not config.business_address:
             return "the letter needs the business's postal address (business.address in amends.yaml)"
     return None
+
+
+# The messages that tell the customer until when a gift card is valid.
+NAMES_THE_CARD = ("gift-card", "letter")
+
+
+def expired_card(followup: Followup, config: Config, now: datetime) -> str | None:
+    """Why this follow-up waits for a person: a gift card it would hand over as valid has expired by the day
+    it would go (never before `now`). Not part of `render`, whose results are kept from one day to the next."""
+    if followup.kind not in NAMES_THE_CARD:
+        return None
+    day = max(now, followup.when or followup.due_at).astimezone(ZoneInfo(config.timezone)).date()
+    expired = [a.expires for a in followup.case.accommodation
+               if a.kind == "gift-card" and a.sent is None and a.expires is not None and a.expires < day]
+    if not expired:
+        return None
+    ends = min(expired)
+    return (f"the gift card {'expired' if ends < now.astimezone(ZoneInfo(config.timezone)).date() else 'expires'} "
+            f"on {format_date(ends)}, before this {followup.kind} would go on {format_date(day)}; "
+            "give a new one or a new date (its 'expires' in the case file)")
 
 
 def render(followup: Followup, config: Config, env: Environment) -> Rendered | str:
@@ -490,27 +511,51 @@ def _fold(width: int, text: str) -> str:
     return out
 
 
+# A sent message amends wrote is a few kilobytes: one larger than this is not parsed for its page.
+MAX_SHOWN_BYTES = 1024 * 1024
+# A Date outside these years is shown as written: a year 9999 overflows when moved to the business's time zone.
+_SHOWN_YEARS = range(1900, 2200)
+
+
 @dataclass(frozen=True)
 class Sent:
     """What a person reads of a message as it was handed over: the headers they care about and the text part."""
 
     to: str
     subject: str
-    date: datetime | None
+    date: datetime | None  # None when missing, unreadable or out of range: then `date_text` is shown
+    date_text: str
     message_id: str
     text: str
 
 
-def read_sent(data: bytes) -> Sent:
-    """The message's headers and text part, decoded; a part missing or broken reads as empty, never as an error."""
-    msg = BytesParser(policy=default).parsebytes(data)
-    body = msg.get_body(preferencelist=("plain",))
+def read_sent(data: bytes) -> Sent | None:
+    """The message's headers and text part, decoded; None if the bytes cannot be read as a message.
+
+    A part missing or broken reads as empty. The email package raises almost anything on a
+    damaged file (OverflowError for a year of 20 digits, RecursionError for thousands of
+    nested parts): one damaged .eml must cost its own page, never the build.
+    """
     try:
-        text = body.get_content().replace("\r\n", "\n") if body is not None else ""
-    except (LookupError, ValueError):  # an unknown charset or a broken transfer encoding
-        text = ""
-    date = getattr(msg["Date"], "datetime", None)  # None when missing or unreadable
-    return Sent(str(msg.get("To", "")), str(msg.get("Subject", "")), date, str(msg.get("Message-ID", "")), text)
+        msg = BytesParser(policy=default).parsebytes(data)
+        body = msg.get_body(preferencelist=("plain",))
+        try:
+            text = body.get_content().replace("\r\n", "\n") if body is not None else ""
+        except (LookupError, ValueError):  # an unknown charset or a broken transfer encoding
+            text = ""
+        date_text = next((value for name, value in msg.raw_items() if name.lower() == "date"), "")
+        try:
+            moment = getattr(msg["Date"], "datetime", None)  # None when missing or unreadable
+        except (ValueError, OverflowError):
+            moment = None
+        if moment is not None and moment.year not in _SHOWN_YEARS:
+            moment = None
+        elif moment is not None and moment.tzinfo is None:  # "-0000": the moment is in UTC, the sender's zone unknown
+            moment = moment.replace(tzinfo=timezone.utc)
+        return Sent(str(msg.get("To", "")), str(msg.get("Subject", "")), moment, " ".join(date_text.split()),
+                    str(msg.get("Message-ID", "")), text)
+    except Exception:  # noqa: BLE001 - see above: any error is "cannot be read", on that page only
+        return None
 
 
 def file_name(key: str) -> str:

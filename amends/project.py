@@ -48,11 +48,15 @@ def case_names(root: Path) -> tuple[list[str], list[Problem]]:
         if entry.name.startswith((".", "#")) or entry.name.endswith("~"):
             continue
         name = f"cases/{entry.name}"
-        target = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
-        if entry.is_symlink() and not target.startswith(inside):
-            problems.append(Problem(name, None, f"a symbolic link to {target}, outside the project: not read; "
-                                                "move the case file into cases/"))
-        elif why := _not_a_case_file(entry, target):
+        why, out = not_regular(entry, inside)
+        if out:
+            problems.append(Problem(name, None, f"{why}: not read; move the case file into cases/"))
+        elif entry.is_dir():
+            why = ("a folder named like a case file" if entry.name.lower().endswith(CASE_SUFFIX)
+                   else "a folder: case files in subfolders are not read; move them into cases/")
+            problems.append(Problem(name, None, f"{why}; not read", warning=True))
+        elif why or not entry.name.endswith(CASE_SUFFIX):
+            why = why or f"not a case file: case files end in '{CASE_SUFFIX}' (lower case)"
             problems.append(Problem(name, None, f"{why}; not read", warning=True))
         else:
             names.append(name)
@@ -62,27 +66,31 @@ def case_names(root: Path) -> tuple[list[str], list[Problem]]:
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
-def _not_a_case_file(entry: os.DirEntry, target: str) -> str | None:
-    """Why an entry of cases/ is not read as a case file (`target`: where a link leads), or None if it is one.
+def not_regular(entry: os.DirEntry, inside: str) -> tuple[str | None, bool]:
+    """Why an entry of a folder amends reads is not a regular file it may open, or None if it is one; and
+    whether it is a link out of the project (`inside`: the project's real path and a separator).
 
-    The folder listing tells a plain file or folder without another system call: ten thousand cases
-    cost nothing more; only links and special files are looked at again.
+    A link is judged by where it leads, and never opened here: a FIFO or a device is refused,
+    not waited on or read. The folder listing tells a plain file or folder without another
+    system call: ten thousand files cost nothing more; only links and special files are looked at again.
     """
+    if entry.is_symlink():
+        target = os.path.realpath(entry.path)
+        if not target.startswith(inside):
+            return f"a symbolic link to {target}, outside the project", True
+    else:
+        target = entry.path
     if entry.is_dir():
-        if entry.name.lower().endswith(CASE_SUFFIX):
-            return "a folder named like a case file"
-        return "a folder: case files in subfolders are not read; move them into cases/"
-    if not entry.is_file():
-        try:
-            mode = entry.stat().st_mode
-        except FileNotFoundError:
-            return f"a symbolic link to {target}, which does not exist"
-        except OSError as error:
-            return f"cannot be looked at: {error.strerror}"
-        return f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})"
-    if not entry.name.endswith(CASE_SUFFIX):
-        return f"not a case file: case files end in '{CASE_SUFFIX}' (lower case)"
-    return None
+        return "a folder", False
+    if entry.is_file():
+        return None, False
+    try:
+        mode = entry.stat().st_mode
+    except FileNotFoundError:
+        return f"a symbolic link to {target}, which does not exist", False
+    except OSError as error:
+        return f"cannot be looked at: {error.strerror}", False
+    return f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})", False
 
 
 def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem]]:
@@ -128,12 +136,12 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
             if old and old[0] == times:
                 digests[name] = old[1]
             else:
-                data = _read(path)
+                data = read_regular(path)
                 digests[name] = digest(data)
             hit = known.get(name)
             reuse = hit is not None and hit[0] == digests[name]
             if not reuse and data is None:
-                data = _read(path)
+                data = read_regular(path)
                 digests[name] = digest(data)
         except OSError as error:
             problems.append(Problem(name, None, f"cannot read the file: {error.strerror}"))
@@ -162,10 +170,16 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     return Project(root, config, cases, problems, len(names), digests, warnings + copies(cases))
 
 
-def _read(path: str) -> bytes:
-    """The file's bytes; a file swapped for a FIFO since the folder was listed is refused, not waited on."""
+def read_regular(path: str, limit: int | None = None) -> bytes:
+    """The file's bytes; a file swapped for a FIFO since the folder was listed is refused, not waited on.
+
+    A file of more than `limit` bytes is not read: OSError with errno.EFBIG.
+    """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with open(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        return f.read()
+        data = f.read() if limit is None else f.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes")
+    return data

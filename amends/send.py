@@ -18,7 +18,7 @@ from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME, Config
 from .messages import Prepared
 from .model import Case, Problem
-from .project import Project, load_project
+from .project import Project, load_project, not_regular, read_regular
 from .templating import make_env
 from .transports import Outcome, Transport, TransportError, make_transport
 
@@ -43,6 +43,28 @@ class Outbox:
     def message(self, key: str) -> Path:
         return self.root / "messages" / messages.file_name(key)
 
+    def sent_files(self, project_root: Path) -> tuple[dict[str, str], list[Problem]]:
+        """The regular files of outbox/messages/ by name, and a warning naming every other entry there.
+
+        outbox/ is read like cases/: a link out of the project could put a private file on
+        the site, and a FIFO or a device would hang the build, so neither is ever opened.
+        """
+        files, warnings = {}, []
+        inside = os.path.realpath(project_root) + os.sep
+        try:
+            entries = sorted(os.scandir(self.root / "messages"), key=lambda e: e.name)
+        except OSError:  # none sent yet
+            return files, warnings
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            why, _ = not_regular(entry, inside)
+            if why:
+                warnings.append(Problem(f"outbox/messages/{entry.name}", None, f"{why}; not read", warning=True))
+            else:
+                files[entry.name] = entry.path
+        return files, warnings
+
 
 @dataclass
 class Review:
@@ -54,6 +76,8 @@ class Review:
     problems: list[Problem]
     transport: str
     warnings: list[Problem] = field(default_factory=list)  # worth a look, stop nothing
+    # The regular files of outbox/messages/ by name: the only ones ever opened there.
+    sent_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def cannot_send(self) -> list[Problem]:
@@ -70,19 +94,24 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
                  for f in plan.followups(project.cases, project.config, histories, now, name)]
     render_one = Renderer(root, project, cache)
-    prepared = in_order(messages.prepare(followups, histories, render_one, project.config), project.config)
+    # An expired gift card is checked on every review: a rendered message is kept from one day to the next.
+    prepared = in_order(messages.prepare(
+        followups, histories, lambda f: messages.expired_card(f, project.config, now) or render_one(f), project.config),
+        project.config)
     render_one.save()
+    sent_files, refused = Outbox(root / "outbox").sent_files(root)
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
     problems = [p for p in project.problems + book.problems if not p.warning]
     warnings = ([p for p in project.problems if p.warning] + book.warnings + project.warnings
                 + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
-                + renamed(project.cases, histories) + said_again(Outbox(root / "outbox"), prepared))
-    return Review(project, prepared, histories, problems, name, warnings)
+                + renamed(project.cases, histories) + refused + said_again(sent_files, prepared))
+    return Review(project, prepared, histories, problems, name, warnings, sent_files)
 
 
-def said_again(outbox: Outbox, prepared: list[Prepared]) -> list[Problem]:
+def said_again(sent_files: dict[str, str], prepared: list[Prepared]) -> list[Problem]:
     """A warning for each text the customer would read again word for word in a second round: what went
-    wrong the second time deserves its own words. Read from the messages the first round sent."""
+    wrong the second time deserves its own words. Read from the messages the first round sent
+    (`sent_files`: the regular files of outbox/messages/, by name)."""
     out, seen = [], set()
     for item in prepared:
         f = item.followup
@@ -91,10 +120,13 @@ def said_again(outbox: Outbox, prepared: list[Prepared]) -> list[Problem]:
         seen.add(f.case.id)
         sent = []
         for kind in f.earlier.kinds:
+            path = sent_files.get(messages.file_name(f"{f.case.id}/{kind}/{f.earlier.resolved}"))
             try:
-                sent.append(messages.read_sent(outbox.message(f"{f.case.id}/{kind}/{f.earlier.resolved}").read_bytes()).text)
-            except OSError:  # moved or deleted: nothing to compare with
-                continue
+                read = messages.read_sent(read_regular(path, messages.MAX_SHOWN_BYTES)) if path else None
+            except OSError:  # swapped for a FIFO, or too large: nothing to compare with
+                read = None
+            if read is not None:
+                sent.append(read.text)
         out += messages.unchanged(f.case, sent, f.earlier.resolved)
     return out
 

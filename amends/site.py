@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import os
@@ -19,11 +20,11 @@ from . import charts, exports, figures, search, views, workers
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME
 from .markup import to_html
-from .messages import Prepared, blocks, file_name, paragraphs, read_sent
+from .messages import MAX_SHOWN_BYTES, Prepared, blocks, file_name, paragraphs, read_sent
 from .model import Case
 from .plan import STATES, before_since
-from .project import RACY_NS, Project
-from .send import Review, file_names
+from .project import RACY_NS, Project, read_regular
+from .send import Review
 from .templating import make_env
 
 ASSETS = "assets"
@@ -287,6 +288,8 @@ def all_cases_key(site_pages: list[Page]) -> str:
 def followup_pages(state: Review, every: str) -> list[Page]:
     """Every follow-up by state, and each message readable: still to go, or as it was handed over."""
     sent = sent_messages(state)
+    # Why an entry of outbox/messages/ is not read, by its name in the project (from review's warnings).
+    refusals = {w.path: w.message.removesuffix("; not read") for w in state.warnings if w.path.startswith("outbox/")}
     out = []
     for item in state.prepared:
         path = message_page(item)
@@ -300,8 +303,9 @@ def followup_pages(state: Review, every: str) -> list[Page]:
         # Handed over: the page shows the .eml the site carries beside it, read only if the page is rendered.
         eml = path.removesuffix(".html") + ".eml"
         source = sent.get(eml)
-        out.append(Page(path, "message.html", {**context, "eml": eml},
-                        digest(followup_digest(item), file_key(source) if source else "missing"),
+        refused = refusals.get(f"outbox/{eml}", "")
+        out.append(Page(path, "message.html", {**context, "eml": eml, "refused": refused},
+                        digest(followup_digest(item), file_key(source) if source else "missing", refused),
                         later=functools.partial(as_sent, source)))
     by_state = {s: [i for i in state.prepared if i.followup.state == s] for s in STATES}
     counts = {s: len(items) for s, items in by_state.items()}
@@ -345,12 +349,19 @@ def period_charts(cases: list[Case], period: figures.Period, as_of: date, curren
     ]
 
 
-def as_sent(source: Path | None) -> dict:
-    """The `sent` of a message page: the message as handed over, read from its .eml (None if it cannot be read)."""
+def as_sent(source: str | None) -> dict:
+    """The `sent` of a message page: the message as handed over, read from its .eml; else why not, as `unread`.
+
+    Only the first MAX_SHOWN_BYTES are ever read: a huge file costs no memory, and is "too large".
+    """
+    if source is None:
+        return {"sent": None, "unread": "missing"}
     try:
-        return {"sent": read_sent(source.read_bytes()) if source else None}
-    except OSError:
-        return {"sent": None}
+        sent = read_sent(read_regular(source, MAX_SHOWN_BYTES))
+    except OSError as error:
+        return {"sent": None, "unread": "too large" if error.errno == errno.EFBIG else "unreadable",
+                "max_shown_mib": MAX_SHOWN_BYTES // (1024 * 1024)}
+    return {"sent": sent, "unread": "" if sent else "unreadable"}
 
 
 def followup_digest(item: Prepared) -> str:
@@ -374,24 +385,27 @@ def render(site_pages: list[Page], env: Environment, out: Writer,
     return zip((page.path for page in site_pages), workers.each(one, site_pages, at_least))
 
 
-def sent_messages(state: Review) -> dict[str, Path]:
-    """The file of every message handed to a transport (its exact .eml), by where the site shows it."""
-    folder = state.project.root / "outbox" / "messages"
-    there = file_names(folder)
+def sent_messages(state: Review) -> dict[str, str]:
+    """The file of every message handed to a transport (its exact .eml), by where the site shows it: only
+    regular files, none too large to show (its page says where it is), never a link out or a FIFO."""
     files = {}
     for item in state.prepared:
         name = file_name(item.followup.key)
-        if item.followup.state in HANDED_OVER and name in there:
-            files[f"messages/{name}"] = folder / name
+        if item.followup.state in HANDED_OVER and name in state.sent_files:
+            files[f"messages/{name}"] = state.sent_files[name]
     return files
 
 
-def file_key(path: Path) -> str:
+def file_key(path: str) -> str:
     """A file's size, times and inode: any write moves its ctime, so a file whose key is unchanged is unchanged.
 
-    A file changed just now could change again without its times moving, so its key never matches.
+    A file changed just now could change again without its times moving, so its key never matches;
+    nor does that of one gone since its folder was listed (its page then says it cannot be read).
     """
-    stat = path.stat()
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return f"gone {time.time_ns()}"
     if max(stat.st_mtime_ns, stat.st_ctime_ns) >= time.time_ns() - RACY_NS:
         return f"racy {time.time_ns()}"
     return digest(str((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)))
@@ -776,7 +790,10 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
         out.record(path, *written)
     for path, source in sent.items():
         if path not in done:
-            out.put(path, source.read_bytes())
+            try:
+                out.put(path, read_regular(source, MAX_SHOWN_BYTES))
+            except OSError:  # too large to carry, or swapped for a FIFO: its page says so
+                del keys[path]
     for path, data in index.items():
         if path not in done:
             out.put(path, data)

@@ -207,7 +207,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         team=r.text(("team",)),
         category=r.text(("category",)),
         tags=r.text_list(("tags",)),
-        accommodation=_accommodation(r, config, today),
+        accommodation=_accommodation(r, config, today, resolved),
         promises=_promises(r),
         what_went_wrong=r.text(("what_went_wrong",), multiline=True),
         how_resolved=r.text(("how_resolved",), multiline=True),
@@ -215,7 +215,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         about=r.text(("about",)),
         subject=r.text(("subject",)),
         source_url=r.url(("source_url",)),
-        contacts=_contacts(r, today),
+        contacts=_contacts(r, today, opened),
         followups=_followups(r, config),
         do_not_contact=bool(r.boolean(("do_not_contact",))),
         customer_value=r.amount(("customer_value",)),
@@ -236,7 +236,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     return case, r.problems
 
 
-def _accommodation(r: Reader, config: Config, today: date) -> tuple[Accommodation, ...]:
+def _accommodation(r: Reader, config: Config, today: date, resolved: date | None) -> tuple[Accommodation, ...]:
     out = []
     for item in r.items(("accommodation",)):
         if r.keys(item, ACCOMMODATION_KEYS):
@@ -260,6 +260,11 @@ def _accommodation(r: Reader, config: Config, today: date) -> tuple[Accommodatio
             if kind == "gift-card" and out[-1].expires is None and out[-1].sent is None:
                 r.problem(item, "the gift card has no 'expires' date, so the customer is not told until when it "
                                 "is valid; add 'expires:'", warning=True)
+            card = out[-1]
+            if kind == "gift-card" and card.sent is None and card.expires and resolved and card.expires < resolved:
+                r.problem(item + ("expires",), f"the gift card expires on {card.expires}, before the case was resolved "
+                                               f"({resolved}): the customer would get a card that no longer works; give a new one or a new date",
+                          warning=True)
             if out[-1].sent and out[-1].sent > today:
                 r.problem(item + ("sent",), f"'sent' is in the future ({out[-1].sent}; today is {today})")
     return tuple(out)
@@ -277,7 +282,7 @@ def _promises(r: Reader) -> tuple[Promise, ...]:
     return tuple(out)
 
 
-def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
+def _contacts(r: Reader, today: date, opened: date | None) -> tuple[Contact, ...]:
     out = []
     for item in r.items(("contacts",)):
         if r.keys(item, CONTACT_KEYS):
@@ -286,6 +291,10 @@ def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
                               r.choice(item + ("by",), CONTACT_BY) or "customer", r.date(item + ("dated",)))
             if at is not None and contact.day > today:
                 r.problem(item + ("at",), f"the contact on {at} is in the future (today is {today})")
+            # The figures count days from `opened` to the first contact: one before it would count negative days.
+            if at is not None and opened is not None and contact.day < opened:
+                r.problem(item + ("at",), f"the contact on {contact.day} is before 'opened' ({opened}); "
+                                          "correct the date, or open the case on the day of its first contact")
             # A letter is written before it arrives; a later date is a typo that our answer would quote.
             if at is not None and contact.dated is not None and contact.dated > contact.day:
                 r.problem(item + ("dated",), f"'dated' ({contact.dated}) is after 'at' ({contact.day}), the day "

@@ -105,7 +105,7 @@ customer:
     10969 Berlin
   language: de
 channel: letter
-opened: 2026-11-14
+opened: 2026-11-12
 resolved: 2026-11-16
 status: resolved
 fault: customer
@@ -187,7 +187,7 @@ def sheet_text(page: BeautifulSoup) -> str:
 @pytest.mark.parametrize("case_id, subject, body", [
     # The date written on their letter, not the day it reached us (12 November) or the case was opened.
     (SOUP_ID, "Your letter of 9 November 2026", "Thank you for your letter of 9 November; you deserve"),
-    # No date written on it in the log: the day it reached us, from the log (not `opened`, the 14th). The
+    # No date written on it in the log: the day it reached us, from the log (not `opened`, the 12th). The
     # customer's fault: the opening thanked them already, so the letter says what it answers.
     (CAKE_ID, "Ihr Schreiben, das uns am 13. November 2026 erreicht hat",
      "Dies ist unsere Antwort auf Ihr Schreiben, das uns am 13. November erreicht hat."),

@@ -128,12 +128,12 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
             if old and old[0] == times:
                 digests[name] = old[1]
             else:
-                data = _read(path)
+                data = read_regular(path)
                 digests[name] = digest(data)
             hit = known.get(name)
             reuse = hit is not None and hit[0] == digests[name]
             if not reuse and data is None:
-                data = _read(path)
+                data = read_regular(path)
                 digests[name] = digest(data)
         except OSError as error:
             problems.append(Problem(name, None, f"cannot read the file: {error.strerror}"))
@@ -162,7 +162,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     return Project(root, config, cases, problems, len(names), digests, warnings + copies(cases))
 
 
-def _read(path: str) -> bytes:
+def read_regular(path: str) -> bytes:
     """The file's bytes; a file swapped for a FIFO since the folder was listed is refused, not waited on."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with open(fd, "rb") as f:

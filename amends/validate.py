@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -160,6 +161,11 @@ def copies(cases: list[Case]) -> list[Problem]:
         for same in by_facts.values() if len(same) > 1 for case in same]
 
 
+def _label(value: str | None) -> str | None:
+    """A team, category or tag in one Unicode form, so that the same word typed or pasted links one page."""
+    return unicodedata.normalize("NFC", value) if value else value
+
+
 def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem]]:
     """Read one case; it is None when anything about it is wrong."""
     r = Reader(raw.doc, today=today)
@@ -204,9 +210,9 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         fault=r.choice(("fault",), FAULTS),
         severity=r.choice(("severity",), SEVERITIES),
         owner=r.text(("owner",)),
-        team=r.text(("team",)),
-        category=r.text(("category",)),
-        tags=r.text_list(("tags",)),
+        team=_label(r.text(("team",))),
+        category=_label(r.text(("category",))),
+        tags=tuple(map(_label, r.text_list(("tags",)))),
         accommodation=_accommodation(r, config, today),
         promises=_promises(r),
         what_went_wrong=r.text(("what_went_wrong",), multiline=True),

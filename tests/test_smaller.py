@@ -65,3 +65,43 @@ def test_a_url_keeps_its_own_closing_bracket(capsys, root):
     assert "https://shop.example.com/refunds" in links
     assert not any(link.startswith("https://shop.example.com/gift/(7Q4Z") and link != "https://shop.example.com/gift/(7Q4Z)"
                    for link in links)
+
+
+def label_case(opened: str, name: str, team: str, category: str, tag: str) -> str:
+    return f"""---
+title: Coffee served cold
+customer:
+  name: {name}
+  email: {name.lower()}@example.com
+channel: in-person
+opened: {opened}
+resolved: {opened}
+status: resolved
+team: {team}
+category: {category}
+tags: [{tag}]
+prevention: The machine is now serviced every month.
+---
+The coffee was cold.
+"""
+
+
+def test_labels_that_differ_only_in_unicode_form_or_case_are_one(capsys, root):
+    """"Café" typed (NFC) and pasted (NFD) is one team page that both cases link to; "Service" and "service",
+    "Crème" and "crème" are one category and one tag, so the later case is a repeat failure of the earlier."""
+    write_case(root, "a.md", label_case("2026-10-01", "Ann", "Caf\u00e9", "Service", "Cr\u00e8me"))
+    write_case(root, "b.md", label_case("2026-11-01", "Bo", "Cafe\u0301", "service", "cre\u0300me"))
+    code = main(["--root", str(root), "--today", TODAY.isoformat(), "build"])
+    assert code == 0, capsys.readouterr()
+    site = root / "site"
+    for section in ("teams", "categories", "tags"):
+        assert len(list((site / section).glob("*.html"))) == 2, section  # the index and one group
+        rows = BeautifulSoup((site / section / "index.html").read_text(encoding="utf-8"), "html5lib").select("tbody tr")
+        assert len(rows) == 1 and rows[0].find_all("td")[1].get_text() == "2", section
+    team_links = []
+    for case_id in ("a", "b"):
+        page = BeautifulSoup((site / "cases" / f"{case_id}.html").read_text(encoding="utf-8"), "html5lib")
+        team_links.append({a["href"] for a in page.find_all("a", href=True) if "teams/caf" in a["href"]})
+    assert team_links[0] == team_links[1] and len(team_links[0]) == 1
+    lessons = (site / "lessons.html").read_text(encoding="utf-8")
+    assert "Preventions that did not hold (1)" in lessons

@@ -8,6 +8,8 @@ field never hides the others.
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib.resources
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -273,15 +275,33 @@ class Reader:
         return value
 
     def timezone(self, keypath: KeyPath) -> str | None:
+        """An IANA time zone name: one that means the same on every computer that runs amends."""
         value = self._scalar(keypath, required=False)
         if value is None:
             return None
+        if value in iana_zones():
+            return value
         try:
             ZoneInfo(value)
+            machine = True
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file
-            self.problem(keypath, f"'{shown(value)}' is not a known time zone; use a name like Europe/Berlin")
-            return None
-        return value
+            machine = False
+        like = next((zone for zone in iana_zones() if zone.casefold() == value.casefold()), "Europe/Berlin")
+        if machine:
+            # localtime, posixrules, Factory, right/…, posix/…: files of this computer's time zone
+            # database, which differ from one computer to the next or are no place's time.
+            self.problem(keypath, f"'{shown(value)}' is a time zone file of this computer, not the name of a "
+                                  f"place's time; use an IANA name like {like}")
+        else:
+            self.problem(keypath, f"'{shown(value)}' is not a known time zone; use an IANA name like {like}")
+        return None
+
+
+@functools.cache
+def iana_zones() -> frozenset[str]:
+    """The IANA time zone names, as the tzdata package lists them; "Factory" is a placeholder, no place's time."""
+    listed = importlib.resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listed.split()) - {"Factory"}
 
 
 def _blank(value) -> bool:

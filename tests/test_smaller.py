@@ -5,6 +5,7 @@ import email
 import email.policy
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 
 from amends.cli import main
@@ -105,3 +106,28 @@ def test_labels_that_differ_only_in_unicode_form_or_case_are_one(capsys, root):
     assert team_links[0] == team_links[1] and len(team_links[0]) == 1
     lessons = (site / "lessons.html").read_text(encoding="utf-8")
     assert "Preventions that did not hold (1)" in lessons
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory", "right/Europe/Berlin", "posix/Europe/Berlin"])
+def test_a_machine_time_zone_file_is_refused(capsys, root, zone):
+    """Only IANA names from the tzdata package: the files of this computer's zoneinfo folder are refused,
+    in amends.yaml and for a customer, on their line."""
+    config = root / "amends.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("timezone: Europe/Berlin", f"timezone: {zone}"),
+                      encoding="utf-8")
+    line = config.read_text(encoding="utf-8").splitlines().index(f"timezone: {zone}") + 1
+    write_case(root, "cake.md", MINIMAL_CASE.replace("channel: email", f"  timezone: {zone}\nchannel: email"))
+    code = main(["--root", str(root), "--today", TODAY.isoformat(), "check"])
+    out, err = capsys.readouterr()
+    assert code != 0
+    for where in (f"amends.yaml:{line}", "cases/cake.md:6"):
+        said = [l for l in (out + err).splitlines() if l.startswith(f"{where}: '{zone}'")]
+        assert len(said) == 1 and "use an IANA name like" in said[0], (where, out + err)
+
+
+def test_a_time_zone_in_the_wrong_case_is_named_as_meant(capsys, root):
+    write_case(root, "cake.md", MINIMAL_CASE.replace("channel: email", "  timezone: europe/berlin\nchannel: email"))
+    code = main(["--root", str(root), "--today", TODAY.isoformat(), "check"])
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert "cases/cake.md:6: 'europe/berlin' is not a known time zone; use an IANA name like Europe/Berlin" in out + err

@@ -291,7 +291,7 @@ def _contacts(r: Reader, today: date) -> tuple[Contact, ...]:
             contact = Contact(at or today, r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True),
                               r.choice(item + ("by",), CONTACT_BY) or "customer", r.date(item + ("dated",)))
             if at is not None and contact.day > today:
-                r.problem(item + ("at",), f"the contact on {at} is in the future (today is {today})")
+                r.problem(item + ("at",), f"the contact on {r.raw(item + ('at',))} is in the future (today is {today})")
             # A letter is written before it arrives; a later date is a typo that our answer would quote.
             if at is not None and contact.dated is not None and contact.dated > contact.day:
                 r.problem(item + ("dated",), f"'dated' ({contact.dated}) is after 'at' ({contact.day}), the day "

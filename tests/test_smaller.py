@@ -131,3 +131,43 @@ def test_a_time_zone_in_the_wrong_case_is_named_as_meant(capsys, root):
     out, err = capsys.readouterr()
     assert code != 0
     assert "cases/cake.md:6: 'europe/berlin' is not a known time zone; use an IANA name like Europe/Berlin" in out + err
+
+
+DATES_CASE = """\
+---
+title: Cake delivered late
+customer:
+  name: Ann Example
+  email: ann@example.com
+channel: email
+opened: 2026-02-30
+status: open
+contacts:
+  - at: 2026-03-01T10:00+25:00
+  - at: 2026-11-23 9:30
+  - at: 2250-03-01 9:00
+  - at: 2026-03-01T9:61
+---
+The cake was late.
+"""
+
+
+def test_date_errors_quote_the_value_as_written(capsys, root):
+    """Every date problem names the value as the user typed it and says in plain words what is wrong."""
+    write_case(root, "cake.md", DATES_CASE)
+    code = main(["--root", str(root), "--today", TODAY.isoformat(), "check"])
+    out, err = capsys.readouterr()
+    said = out + err
+    assert code != 0
+    for line in [
+        "cases/cake.md:7: 'opened' is not a real date: '2026-02-30' (February 2026 has 28 days)",
+        "cases/cake.md:10: 'contacts[1].at' is not a real date and time: '2026-03-01T10:00+25:00' "
+        "(a UTC offset is less than 24 hours, e.g. +01:00)",
+        "cases/cake.md:11: the contact on 2026-11-23 9:30 is in the future (today is 2026-11-22)",
+        "cases/cake.md:12: 'contacts[3].at' should be a date between 1900 and 2199, not '2250-03-01 9:00'",
+        "cases/cake.md:13: 'contacts[4].at' is not a real date and time: '2026-03-01T9:61' "
+        "(a time runs from 00:00 to 23:59)",
+    ]:
+        assert line in said, said
+    for python in ("datetime", "timedelta", "isoformat", "out of range", "must be in"):
+        assert python not in said

@@ -183,6 +183,8 @@ class PassReport:
     review: Review | None = None
     # Problems in amends.yaml or the ledger: the pass did nothing at all.
     refused: list[Problem] = field(default_factory=list)
+    # The messages due in this pass, in the order they were to go.
+    due: list[Prepared] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(outcome.status == status for _, outcome in self.results)
@@ -201,6 +203,11 @@ class PassReport:
                 out.append(Attention(AFTER[outcome.status], f.case.id, f.kind, f"{outcome.code or ''} {outcome.reply}".strip()))
             elif not outcome and (f.state in NEEDS_A_PERSON or (f.is_task and f.state == "due")):
                 out.append(Attention(f.state, f.case.id, f.kind, f.reason))
+        # A pass that stopped (no SMTP password, no connection) names what it left unsent, not just why.
+        if self.error:
+            out += [Attention("due", item.followup.case.id, item.followup.kind,
+                              f"not sent to {item.rendered.to_addr}: the pass stopped (see the error above)")
+                    for item in self.due if item.followup.key not in tried]
         order = {state: i for i, state in enumerate(plan.STATES)}
         out.sort(key=lambda a: (order[a.state], a.case, a.kind))
         # A case file with a problem has no follow-ups to plan at all: the file itself needs a person.
@@ -233,6 +240,7 @@ def send_pass(root: Path, now: datetime, transport_name: str | None = None,
                      key=lambda p: (plan.round_of(p.followup), order[p.followup.kind]))
         if not due:
             return report
+        report.due = due
         transport = transport or make_transport(state.transport, config.smtp)
         handled = 0
         stopped: set[tuple[str, date]] = set()  # rounds where a kind did not go out: the later ones wait for a later pass

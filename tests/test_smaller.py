@@ -12,6 +12,7 @@ from amends.cli import main
 from amends.project import load_project
 
 from conftest import MINIMAL_CASE, TODAY, write_case
+from test_send import case as send_case, write_config
 
 
 def test_new_skips_an_id_another_case_claims(capsys, root):
@@ -171,3 +172,21 @@ def test_date_errors_quote_the_value_as_written(capsys, root):
         assert line in said, said
     for python in ("datetime", "timedelta", "isoformat", "out of range", "must be in"):
         assert python not in said
+
+
+def test_send_without_a_password_lists_what_is_due(capsys, root, monkeypatch):
+    """With a login name and no password nothing can go, and the pass says which messages wait, not only why."""
+    monkeypatch.delenv("AMENDS_SMTP_PASSWORD", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    write_config(root, 9, transport="smtp")
+    config = root / "amends.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("timeout: 5}", "timeout: 5, user: care}"),
+                      encoding="utf-8")
+    write_case(root, "cake.md", send_case("ann@example.com", "2026-03-02"))
+    code = main(["--root", str(root), "--now", "2026-03-04T10:00", "send"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "error: no SMTP password: set AMENDS_SMTP_PASSWORD" in err
+    assert "Pass by smtp: nothing sent, 1 thing to act on." in out
+    assert "  due       cake apology: not sent to ann@example.com: the pass stopped (see the error above)" in out
+    assert not (root / "outbox" / "ledger.jsonl").exists() or "cake/apology" not in (root / "outbox" / "ledger.jsonl").read_text()

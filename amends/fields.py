@@ -35,6 +35,10 @@ _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # tab
 _PLAIN_NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 MAX_WHOLE_DIGITS, MAX_DECIMALS = 12, 4
 MAX_INTEGER = 99_999
+# What fits the address window of a DIN envelope (85 x 45 mm, 11 pt letters): a longer line or more lines
+# runs out of the window and can push the letter onto a second sheet.
+ADDRESS_LINES = 8
+ADDRESS_WIDTH = 60
 # Years a date may have: anything outside is a typo, and the plan can add days to any of them.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 OLD_YEARS = 30
@@ -196,6 +200,25 @@ class Reader:
             self.problem(keypath, f"'{dotted(keypath)}' is not a real date and time: '{value}' ({_not_real(value)})")
             return None
         return moment if self._sane(keypath, moment.date(), value) else None
+
+    def address(self, keypath: KeyPath) -> str | None:
+        """A postal address, several lines, that fits an envelope's window; blank lines are not counted."""
+        value = self.text(keypath, multiline=True)
+        if value is None:
+            return None
+        lines = [line.strip() for line in value.splitlines() if line.strip()]
+        fits = True
+        if len(lines) > ADDRESS_LINES:
+            self.problem(keypath, f"'{dotted(keypath)}' has {len(lines)} lines; at most {ADDRESS_LINES} fit in an "
+                                  "envelope's window")
+            fits = False
+        for number, line in enumerate(lines, start=1):
+            if len(line) > ADDRESS_WIDTH:
+                self.problem(keypath, f"line {number} of '{dotted(keypath)}' has {len(line)} characters; at most "
+                                      f"{ADDRESS_WIDTH} fit in an envelope's window, so split it: '{shown(line)}'")
+                fits = False
+                break
+        return value if fits else None
 
     def boolean(self, keypath: KeyPath) -> bool | None:
         value = self._scalar(keypath, required=False)

@@ -192,7 +192,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         timezone=r.timezone(("customer", "timezone")),
         language=r.language(("customer", "language")),
         salutation=r.text(("customer", "salutation")),
-        address=r.text(("customer", "address"), multiline=True),
+        address=r.address(("customer", "address")),
     )
     opened = r.date(("opened",), required=True)
     resolved = r.date(("resolved",))

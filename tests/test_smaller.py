@@ -190,3 +190,31 @@ def test_send_without_a_password_lists_what_is_due(capsys, root, monkeypatch):
     assert "Pass by smtp: nothing sent, 1 thing to act on." in out
     assert "  due       cake apology: not sent to ann@example.com: the pass stopped (see the error above)" in out
     assert not (root / "outbox" / "ledger.jsonl").exists() or "cake/apology" not in (root / "outbox" / "ledger.jsonl").read_text()
+
+
+def with_address(lines: list[str]) -> str:
+    block = "\n".join(f"    {line}" for line in lines)
+    return MINIMAL_CASE.replace("channel: email", f"  address: |\n{block}\nchannel: email")
+
+
+def test_an_address_that_cannot_fit_the_envelope_window_is_a_problem(capsys, root):
+    """A 400-character line or a 60-line address would print outside the window, over two sheets."""
+    write_case(root, "long.md", with_address(["Hauptstraße 1 " + "x" * 386, "10115 Berlin"]))
+    write_case(root, "tall.md", with_address([f"Line {n}" for n in range(60)]))
+    write_case(root, "fits.md", with_address(["Zoë Example", "Flat 3, Harbour View House", "12 Quay Street",
+                                              "Cork T12 AB34", "Ireland"]))
+    config = root / "amends.yaml"
+    text = config.read_text(encoding="utf-8")
+    more = "".join(f"    Floor {n}\n" for n in range(6))
+    config.write_text(text.replace("    Germany\n", "    Germany\n" + more, 1), encoding="utf-8")
+    sender_line = next(n for n, line in enumerate(text.splitlines(), start=1) if line.startswith("  address: |"))
+    code = main(["--root", str(root), "--today", TODAY.isoformat(), "check"])
+    out, err = capsys.readouterr()
+    said = out + err
+    assert code != 0
+    assert (f"amends.yaml:{sender_line}: 'business.address' has 9 lines; at most 8 fit in an envelope's window"
+            in said), said
+    assert "cases/long.md:6: line 1 of 'customer.address' has 400 characters; at most 60 fit in an envelope's window, " \
+           "so split it: 'Hauptstraße 1 xxx" in said
+    assert "cases/tall.md:6: 'customer.address' has 60 lines; at most 8 fit in an envelope's window" in said
+    assert "fits.md" not in said

@@ -70,7 +70,7 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
                  for f in plan.followups(project.cases, project.config, histories, now, name)]
     render_one = Renderer(root, project, cache)
-    prepared = in_order(messages.prepare(followups, histories, render_one, project.config), project.config)
+    prepared = in_order(messages.prepare(followups, histories, render_one, project.config), project.config, histories)
     render_one.save()
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
     problems = [p for p in project.problems + book.problems if not p.warning]
@@ -126,9 +126,10 @@ def renamed(cases: list[Case], histories: dict[str, ledger.History]) -> list[Pro
     return out
 
 
-def in_order(prepared: list[Prepared], config: Config) -> list[Prepared]:
-    """plan.in_order once more: rendering may have blocked an earlier kind, or asked for its approval again."""
-    ordered = plan.in_order([p.followup for p in prepared], config)
+def in_order(prepared: list[Prepared], config: Config, histories: dict[str, ledger.History]) -> list[Prepared]:
+    """plan.one_each, then plan.in_order once more: rendering may have blocked an email, or asked for its
+    approval again, so only now is it known which emails go, which copies they hold back and which later kinds wait."""
+    ordered = plan.in_order(plan.one_each([p.followup for p in prepared], histories), config)
     return [p if f is p.followup else Prepared(f, p.rendered) for p, f in zip(prepared, ordered)]
 
 

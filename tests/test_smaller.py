@@ -10,9 +10,11 @@ from bs4 import BeautifulSoup
 
 from amends.cli import main
 from amends.project import load_project
+from amends.send import send_pass
 
 from conftest import MINIMAL_CASE, TODAY, write_case
-from test_send import case as send_case, write_config
+from test_send import at, case as send_case, events, write_config
+from test_tasks_and_guard import case as guard_case, project as guard_project
 
 
 def test_new_skips_an_id_another_case_claims(capsys, root):
@@ -218,3 +220,16 @@ def test_an_address_that_cannot_fit_the_envelope_window_is_a_problem(capsys, roo
            "so split it: 'Hauptstraße 1 xxx" in said
     assert "cases/tall.md:6: 'customer.address' has 60 lines; at most 8 fit in an envelope's window" in said
     assert "fits.md" not in said
+
+
+def test_a_copy_is_not_held_for_a_case_whose_email_does_not_go(root):
+    """The copy guard holds a copied case only for an email that goes: one that waits for approval (found
+    only when it is written) holds nothing back, and the copy goes in its place."""
+    guard_project(root)
+    write_case(root, "cake.md", guard_case(opened="2026-03-01", resolved="2026-03-02",
+                                           about="the late cake for the patient"))
+    write_case(root, "cake-copy.md", guard_case(opened="2026-03-01", resolved="2026-03-02", about="your late cake"))
+    report = send_pass(root, at("2026-03-04"))
+    assert [e["key"] for e in events(root) if e["ev"] == "sent"] == ["cake-copy/apology/2026-03-02"]
+    assert [(a.case, a.kind, a.state) for a in report.attention] == [("cake", "apology", "approval")]
+    assert not any("sends the same" in a.reason for a in report.attention)

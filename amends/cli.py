@@ -219,7 +219,7 @@ def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
         print("error: 'check' would refuse this new case, so nothing was written:", file=sys.stderr)
         print_problems(problems)
         return ExitStatus.USAGE
-    path = write_new_case(root / "cases", text, args.title, today)
+    path = write_new_case(root, text, args.title, today)
     print(f"Wrote {path.relative_to(root).as_posix()}: open it in your editor and fill in the rest.")
     return ExitStatus.OK
 

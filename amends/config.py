@@ -201,7 +201,7 @@ def read_config(r: Reader) -> Config:
         business_name=_pick(r.text(("business", "name")), d.business_name),
         business_email=r.email(("business", "email")),
         business_phone=r.text(("business", "phone")),
-        business_address=r.text(("business", "address"), multiline=True),
+        business_address=r.address(("business", "address")),
         reply_to=r.email(("business", "reply_to")),
         signature=signature,
         signatures=signatures,

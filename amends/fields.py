@@ -7,7 +7,10 @@ field never hides the others.
 """
 from __future__ import annotations
 
+import calendar
 import difflib
+import functools
+import importlib.resources
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -32,6 +35,10 @@ _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # tab
 _PLAIN_NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 MAX_WHOLE_DIGITS, MAX_DECIMALS = 12, 4
 MAX_INTEGER = 99_999
+# What fits the address window of a DIN envelope (85 x 45 mm, 11 pt letters): a longer line or more lines
+# runs out of the window and can push the letter onto a second sheet.
+ADDRESS_LINES = 8
+ADDRESS_WIDTH = 60
 # Years a date may have: anything outside is a typo, and the plan can add days to any of them.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 OLD_YEARS = 30
@@ -162,15 +169,17 @@ class Reader:
             return None
         try:
             day = date.fromisoformat(value)
-        except ValueError as error:
-            self.problem(keypath, f"'{dotted(keypath)}' is not a real date: {value} ({error})")
+        except ValueError:
+            self.problem(keypath, f"'{dotted(keypath)}' is not a real date: '{value}' ({_not_real(value)})")
             return None
-        return day if self._sane(keypath, day) else None
+        return day if self._sane(keypath, day, value) else None
 
-    def _sane(self, keypath: KeyPath, day: date) -> bool:
-        """Whether a date's year can be meant; one long past is kept with a warning."""
+    def _sane(self, keypath: KeyPath, day: date, written: str) -> bool:
+        """Whether a date's year can be meant (`written`: the value as the user wrote it); one long past is kept
+        with a warning."""
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            self.problem(keypath, f"'{dotted(keypath)}' should be a date between {FIRST_YEAR} and {LAST_YEAR}, not {day}")
+            self.problem(keypath, f"'{dotted(keypath)}' should be a date between {FIRST_YEAR} and {LAST_YEAR}, "
+                                  f"not '{written}'")
             return False
         if self.today is not None and day < self.today - timedelta(days=round(OLD_YEARS * 365.25)):
             self.problem(keypath, f"'{dotted(keypath)}' is {day}, more than {OLD_YEARS} years ago; a typo in the year?",
@@ -185,11 +194,31 @@ class Reader:
         if not _DATETIME.fullmatch(value):
             return self.date(keypath)
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as error:
-            self.problem(keypath, f"'{dotted(keypath)}' is not a real date and time: {value} ({error})")
+            # 9:30 is read as 09:30, as the pattern allows, which Python's reader does not.
+            moment = datetime.fromisoformat(re.sub(r"(?<=[ T])(\d)(?=:)", r"0\1", value).replace("Z", "+00:00"))
+        except ValueError:
+            self.problem(keypath, f"'{dotted(keypath)}' is not a real date and time: '{value}' ({_not_real(value)})")
             return None
-        return moment if self._sane(keypath, moment.date()) else None
+        return moment if self._sane(keypath, moment.date(), value) else None
+
+    def address(self, keypath: KeyPath) -> str | None:
+        """A postal address, several lines, that fits an envelope's window; blank lines are not counted."""
+        value = self.text(keypath, multiline=True)
+        if value is None:
+            return None
+        lines = [line.strip() for line in value.splitlines() if line.strip()]
+        fits = True
+        if len(lines) > ADDRESS_LINES:
+            self.problem(keypath, f"'{dotted(keypath)}' has {len(lines)} lines; at most {ADDRESS_LINES} fit in an "
+                                  "envelope's window")
+            fits = False
+        for number, line in enumerate(lines, start=1):
+            if len(line) > ADDRESS_WIDTH:
+                self.problem(keypath, f"line {number} of '{dotted(keypath)}' has {len(line)} characters; at most "
+                                      f"{ADDRESS_WIDTH} fit in an envelope's window, so split it: '{shown(line)}'")
+                fits = False
+                break
+        return value if fits else None
 
     def boolean(self, keypath: KeyPath) -> bool | None:
         value = self._scalar(keypath, required=False)
@@ -273,15 +302,55 @@ class Reader:
         return value
 
     def timezone(self, keypath: KeyPath) -> str | None:
+        """An IANA time zone name: one that means the same on every computer that runs amends."""
         value = self._scalar(keypath, required=False)
         if value is None:
             return None
+        if value in iana_zones():
+            return value
         try:
             ZoneInfo(value)
+            machine = True
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file
-            self.problem(keypath, f"'{shown(value)}' is not a known time zone; use a name like Europe/Berlin")
-            return None
-        return value
+            machine = False
+        like = next((zone for zone in iana_zones() if zone.casefold() == value.casefold()), "Europe/Berlin")
+        if machine:
+            # localtime, posixrules, Factory, right/…, posix/…: files of this computer's time zone
+            # database, which differ from one computer to the next or are no place's time.
+            self.problem(keypath, f"'{shown(value)}' is a time zone file of this computer, not the name of a "
+                                  f"place's time; use an IANA name like {like}")
+        else:
+            self.problem(keypath, f"'{shown(value)}' is not a known time zone; use an IANA name like {like}")
+        return None
+
+
+@functools.cache
+def iana_zones() -> frozenset[str]:
+    """The IANA time zone names, as the tzdata package lists them; "Factory" is a placeholder, no place's time."""
+    listed = importlib.resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listed.split()) - {"Factory"}
+
+
+_PARTS = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[+-](\d{2}):?(\d{2})|Z)?)?")
+
+
+def _not_real(value: str) -> str:
+    """Why a date (and time) of the right shape names no moment, in the user's terms: Python's own
+    reasons quote values as code ("datetime.timedelta(days=1)")."""
+    year, month, day, hour, minute, second, offset_hours, offset_minutes = (
+        int(part) if part else 0 for part in _PARTS.fullmatch(value).groups())
+    if year == 0:
+        return "there is no year 0"
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{calendar.month_name[month]} {year} has {days} days"
+    if hour > 23 or minute > 59 or second > 59:
+        return "a time runs from 00:00 to 23:59"
+    if offset_hours > 23 or offset_minutes > 59:
+        return "a UTC offset is less than 24 hours, e.g. +01:00"
+    return "no such moment"
 
 
 def _blank(value) -> bool:

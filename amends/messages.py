@@ -281,7 +281,9 @@ def _html_template(env: Environment, name: str):
         return None
 
 
-_URL = re.compile(r"https?://\S+[^\s.,;:!?)]")
+_URL = re.compile(r"https?://\S+")
+# Punctuation that ends a sentence rather than a URL when it closes one.
+_AFTER_URL = ".,;:!?)"
 _STYLE = ("max-width: 600px; margin: 0 auto; padding: 32px 24px; background-color: #ffffff; color: #222222; "
           "font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; font-size: 16px; "
           "line-height: 1.5;")
@@ -344,12 +346,24 @@ def to_html(text: str, language: str, title: str) -> str:
             f'<div style="{_STYLE}">\n{body}\n</div>\n</body>\n</html>\n')
 
 
+def _url_end(url: str) -> int:
+    """Where the URL found at the start of `url` ends: trailing punctuation is the sentence's, and so is a `)`
+    that closes a bracket the URL did not open ("(see https://x.example/a)"), but not one it opened itself."""
+    end = len(url)
+    while end and url[end - 1] in _AFTER_URL:
+        if url[end - 1] == ")" and url.count("(", 0, end) >= url.count(")", 0, end):
+            break
+        end -= 1
+    return end
+
+
 def _linked(line: str) -> str:
     out, last = [], 0
     for match in _URL.finditer(line):
-        out += [str(escape(line[last:match.start()])),
-                f'<a href="{escape(match.group())}">{escape(match.group())}</a>']
-        last = match.end()
+        url = match.group()[:_url_end(match.group())]
+        if url.partition("://")[2]:
+            out += [str(escape(line[last:match.start()])), f'<a href="{escape(url)}">{escape(url)}</a>']
+            last = match.start() + len(url)
     return "".join(out) + str(escape(line[last:]))
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
+from .casefile import parse_case
 from .config import Config
 from .model import Problem
-from .project import check_file
+from .project import case_names, check_file, read_regular
 from .views import slugify
 
 
@@ -77,12 +79,41 @@ def refusals(text: str, title: str, config: Config, today: date) -> list[Problem
     return [p for p in problems if not p.warning]
 
 
-def write_new_case(cases_dir: Path, text: str, title: str, today: date) -> Path:
-    """Write the file under a fresh name; an existing file is never overwritten."""
+def claimed_ids(root: Path) -> set[str]:
+    """Every id a case file holds, by its name or its `id:` line, casefolded as `check` compares them.
+
+    A file that cannot be read or parsed still claims its name: its id is not known, so none is taken
+    from it.
+    """
+    if not (root / "cases").is_dir():
+        return set()
+    names, _ = case_names(root)
+    taken = set()
+    for name in names:
+        stem = Path(name).stem
+        taken.add(stem.casefold())
+        try:
+            raw, _ = parse_case(read_regular(os.path.join(root, name)), stem, name)
+        except OSError:
+            continue
+        if raw is not None and isinstance(raw.doc.data.get("id"), str):
+            taken.add(raw.doc.data["id"].casefold())
+    return taken
+
+
+def write_new_case(root: Path, text: str, title: str, today: date) -> Path:
+    """Write the file under a fresh name, one that no case holds as its id; an existing file is never overwritten.
+
+    A name another case claims with `id:` would take that case's page and ledger history.
+    """
+    cases_dir = root / "cases"
+    taken = claimed_ids(root)
     cases_dir.mkdir(parents=True, exist_ok=True)
     stem = case_stem(title, today)
     for n in range(1, 1000):
         path = cases_dir / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
+        if path.stem.casefold() in taken:
+            continue
         try:
             with path.open("x", encoding="utf-8") as f:
                 f.write(text)

@@ -144,7 +144,8 @@ def followups(cases: list[Case], config: Config, histories: dict[str, History], 
         out += case_followups(case, config, histories, now, transport, sent, said)
     order = kind_order(config)
     out.sort(key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
-    return in_order(one_each(out, histories), config)
+    # one_each is applied by the sender after rendering: a copy is held only for a case whose email does go.
+    return in_order(out, config)
 
 
 def kind_order(config: Config) -> dict[str, int]:
@@ -215,7 +216,11 @@ def _texts(case: Case) -> set[str]:
 
 def one_each(followups: list[Followup], histories: dict[str, History]) -> list[Followup]:
     """Of the emails of one kind due now to one address from cases about the same complaint (a copied case),
-    only the first goes."""
+    only the first goes.
+
+    Applied to follow-ups as rendering left them: an email that rendering blocked, or that waits for
+    approval, does not go now, and so holds no copy back.
+    """
     going: dict[tuple[str, str], list[Followup]] = defaultdict(list)
     out = []
     for f in followups:

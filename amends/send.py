@@ -97,7 +97,7 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     # An expired gift card is checked on every review: a rendered message is kept from one day to the next.
     prepared = in_order(messages.prepare(
         followups, histories, lambda f: messages.expired_card(f, project.config, now) or render_one(f), project.config),
-        project.config)
+        project.config, histories)
     render_one.save()
     sent_files, refused = Outbox(root / "outbox").sent_files(root)
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
@@ -158,9 +158,10 @@ def renamed(cases: list[Case], histories: dict[str, ledger.History]) -> list[Pro
     return out
 
 
-def in_order(prepared: list[Prepared], config: Config) -> list[Prepared]:
-    """plan.in_order once more: rendering may have blocked an earlier kind, or asked for its approval again."""
-    ordered = plan.in_order([p.followup for p in prepared], config)
+def in_order(prepared: list[Prepared], config: Config, histories: dict[str, ledger.History]) -> list[Prepared]:
+    """plan.one_each, then plan.in_order once more: rendering may have blocked an email, or asked for its
+    approval again, so only now is it known which emails go, which copies they hold back and which later kinds wait."""
+    ordered = plan.in_order(plan.one_each([p.followup for p in prepared], histories), config)
     return [p if f is p.followup else Prepared(f, p.rendered) for p, f in zip(prepared, ordered)]
 
 
@@ -215,6 +216,8 @@ class PassReport:
     review: Review | None = None
     # Problems in amends.yaml or the ledger: the pass did nothing at all.
     refused: list[Problem] = field(default_factory=list)
+    # The messages due in this pass, in the order they were to go.
+    due: list[Prepared] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(outcome.status == status for _, outcome in self.results)
@@ -233,6 +236,11 @@ class PassReport:
                 out.append(Attention(AFTER[outcome.status], f.case.id, f.kind, f"{outcome.code or ''} {outcome.reply}".strip()))
             elif not outcome and (f.state in NEEDS_A_PERSON or (f.is_task and f.state == "due")):
                 out.append(Attention(f.state, f.case.id, f.kind, f.reason))
+        # A pass that stopped (no SMTP password, no connection) names what it left unsent, not just why.
+        if self.error:
+            out += [Attention("due", item.followup.case.id, item.followup.kind,
+                              f"not sent to {item.rendered.to_addr}: the pass stopped (see the error above)")
+                    for item in self.due if item.followup.key not in tried]
         order = {state: i for i, state in enumerate(plan.STATES)}
         out.sort(key=lambda a: (order[a.state], a.case, a.kind))
         # A case file with a problem has no follow-ups to plan at all: the file itself needs a person.
@@ -265,6 +273,7 @@ def send_pass(root: Path, now: datetime, transport_name: str | None = None,
                      key=lambda p: (plan.round_of(p.followup), order[p.followup.kind]))
         if not due:
             return report
+        report.due = due
         transport = transport or make_transport(state.transport, config.smtp)
         handled = 0
         stopped: set[tuple[str, date]] = set()  # rounds where a kind did not go out: the later ones wait for a later pass

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -160,6 +161,11 @@ def copies(cases: list[Case]) -> list[Problem]:
         for same in by_facts.values() if len(same) > 1 for case in same]
 
 
+def _label(value: str | None) -> str | None:
+    """A team, category or tag in one Unicode form, so that the same word typed or pasted links one page."""
+    return unicodedata.normalize("NFC", value) if value else value
+
+
 def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem]]:
     """Read one case; it is None when anything about it is wrong."""
     r = Reader(raw.doc, today=today)
@@ -186,7 +192,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         timezone=r.timezone(("customer", "timezone")),
         language=r.language(("customer", "language")),
         salutation=r.text(("customer", "salutation")),
-        address=r.text(("customer", "address"), multiline=True),
+        address=r.address(("customer", "address")),
     )
     opened = r.date(("opened",), required=True)
     resolved = r.date(("resolved",))
@@ -204,9 +210,9 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         fault=r.choice(("fault",), FAULTS),
         severity=r.choice(("severity",), SEVERITIES),
         owner=r.text(("owner",)),
-        team=r.text(("team",)),
-        category=r.text(("category",)),
-        tags=r.text_list(("tags",)),
+        team=_label(r.text(("team",))),
+        category=_label(r.text(("category",))),
+        tags=tuple(map(_label, r.text_list(("tags",)))),
         accommodation=_accommodation(r, config, today, resolved),
         promises=_promises(r),
         what_went_wrong=r.text(("what_went_wrong",), multiline=True),
@@ -290,7 +296,7 @@ def _contacts(r: Reader, today: date, opened: date | None) -> tuple[Contact, ...
             contact = Contact(at or today, r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True),
                               r.choice(item + ("by",), CONTACT_BY) or "customer", r.date(item + ("dated",)))
             if at is not None and contact.day > today:
-                r.problem(item + ("at",), f"the contact on {at} is in the future (today is {today})")
+                r.problem(item + ("at",), f"the contact on {r.raw(item + ('at',))} is in the future (today is {today})")
             # The figures count days from `opened` to the first contact: one before it would count negative days.
             if at is not None and opened is not None and contact.day < opened:
                 r.problem(item + ("at",), f"the contact on {contact.day} is before 'opened' ({opened}); "

@@ -56,9 +56,15 @@ def status_label(case: Case) -> str:
     return "reopened" if case.reopened else case.status
 
 
+def label_key(label: str) -> str:
+    """One form of a label (team, category, tag) for comparison: "Café" typed with an accent key and
+    "Café" pasted as e plus a combining accent, or "Kitchen" and "kitchen", are one label."""
+    return unicodedata.normalize("NFC", label.casefold())
+
+
 def customer_key(case: Case) -> str:
     """One customer across cases: same email, or same name when no email is known."""
-    return (case.customer.email or case.customer.name).casefold()
+    return label_key(case.customer.email or case.customer.name)
 
 
 @dataclass
@@ -74,18 +80,24 @@ class Group:
         return sum(case.is_open for case in self.cases)
 
 
-def group_by(cases: Iterable[Case], keys: Callable[[Case], Iterable[str]],
+def group_by(cases: Iterable[Case], labels: Callable[[Case], Iterable[str]],
              name: Callable[[list[Case]], str] | None = None) -> list[Group]:
-    """Group cases under each key they have; groups sorted by name, slugs unique."""
-    members: dict[str, list[Case]] = defaultdict(list)
+    """Group cases under each label they have, compared by label_key; groups sorted by name, slugs unique.
+
+    A group is named by `name`, or as its label is written in its latest case.
+    """
+    members: dict[str, list[tuple[Case, str]]] = defaultdict(list)
     for case in cases:
-        for key in keys(case):
-            members[key].append(case)
-    groups = sorted(
-        (Group(name(found) if name else key, "", sorted(found, key=lambda c: (c.opened, c.id)))
-         for key, found in members.items()),
-        key=lambda g: (g.name.casefold(), g.name),
-    )
+        for label in labels(case):
+            found = members[label_key(label)]
+            if not found or found[-1][0] is not case:  # tags: [café, Café] puts a case in its group once
+                found.append((case, label))
+    groups = []
+    for found in members.values():
+        found.sort(key=lambda pair: (pair[0].opened, pair[0].id))
+        grouped = [case for case, _ in found]
+        groups.append(Group(name(grouped) if name else found[-1][1], "", grouped))
+    groups.sort(key=lambda g: (g.name.casefold(), g.name))
     taken = {"index"}  # each section's own list page
     for group in groups:
         slug, n = slugify(group.name), 2
@@ -225,8 +237,8 @@ def _links(case: Case) -> set[tuple[str, ...]]:
     """
     if not (case.team and case.category):
         return set()
-    return {(case.team, case.category, "tag", t.casefold()) for t in case.tags} | \
-        {(case.team, case.category, "customer", customer_key(case))}
+    team, category = label_key(case.team), label_key(case.category)
+    return {(team, category, "tag", label_key(t)) for t in case.tags} | {(team, category, "customer", customer_key(case))}
 
 
 def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
@@ -276,7 +288,7 @@ def repeat_reason(later: Case, earlier: Case) -> str:
     """Why the later case counts against the earlier one's prevention, in a few words."""
     if later.repeat_of and later.repeat_of.casefold() == earlier.id.casefold():
         return "(linked by hand)"
-    shared = sorted({t.casefold() for t in later.tags} & {t.casefold() for t in earlier.tags})
+    shared = sorted({label_key(t) for t in later.tags} & {label_key(t) for t in earlier.tags})
     why = (["same customer"] if customer_key(later) == customer_key(earlier) else []) + \
         ([("shared tag" if len(shared) == 1 else "shared tags") + " " + ", ".join(shared)] if shared else [])
     return f"({'; '.join(why)})"

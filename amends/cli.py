@@ -367,8 +367,10 @@ def cmd_record(root: Path, now: datetime, action: str, case_id: str, kind: str) 
 
 def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
     config, _ = load_config(root / CONFIG_NAME)
-    memory: dict = {}  # the model and rendered parts stay in memory between passes
     zone = ZoneInfo(config.timezone)
+    # Apart from the sending, so that a build that hangs or fails cannot stop it; each build is a fresh
+    # process, so the cache on disk (not memory) spares it the work the last one did.
+    builds = scheduler.Builds(scheduler.BUILD_LIMIT_SECONDS)
 
     def tick() -> None:
         now = datetime.now(zone)
@@ -376,7 +378,7 @@ def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
         if status == ExitStatus.USAGE:
             # Every tick reads the files again, so the fix is picked up by the next one.
             log.error("pass refused: nothing was sent (problems listed above); the next pass reads the files again")
-        cmd_build(root, now, memory=memory)
+        builds.start(lambda: cmd_build(root, now), scheduler.stamp(now))
         log.info("pass as of %s done (exit %d); next in %d minutes", scheduler.stamp(now), status, config.every_minutes)
 
     print(f"Sending every {config.every_minutes} minutes; Ctrl-C stops.")
@@ -385,6 +387,8 @@ def cmd_schedule(root: Path, transport: str | None) -> ExitStatus:
             scheduler.run_forever(tick, config.every_minutes * 60, threading.Event())
         except KeyboardInterrupt:
             print("Stopped.")
+        finally:
+            builds.stop()
     return ExitStatus.OK
 
 

@@ -294,16 +294,20 @@ def append(path: Path, entry: dict) -> None:
     """Append one event and make it durable before returning."""
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-    with path.open("ab") as f:
-        # After a torn write, start on a fresh line rather than extend the broken one.
-        if f.tell() > 0:
-            with path.open("rb") as tail:
-                tail.seek(-1, os.SEEK_END)
-                if tail.read(1) != b"\n":
-                    line = "\n" + line
-        f.write(line.encode("utf-8"))
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with path.open("ab") as f:
+            # After a torn write, start on a fresh line rather than extend the broken one.
+            if f.tell() > 0:
+                with path.open("rb") as tail:
+                    tail.seek(-1, os.SEEK_END)
+                    if tail.read(1) != b"\n":
+                        line = "\n" + line
+            f.write(line.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as error:
+        name_error(error, path)
+        raise
 
 
 class Busy(Exception):
@@ -325,16 +329,26 @@ def lock(path: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
+def name_error(error: BaseException, path: str | Path, tmp: str | Path | None = None) -> None:
+    """Make an OSError name the file being written: a full disk names no file, and the temporary one means nothing to anyone."""
+    if isinstance(error, OSError) and error.filename in (None, tmp, str(tmp) if tmp else None):
+        error.filename = str(path)
+
+
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write a file so that it is either whole or absent; `durable` also makes it survive a power cut."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        if durable:
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as error:
+        name_error(error, path, tmp)
+        raise
     if not durable:
         return
     directory = os.open(path.parent, os.O_RDONLY)

@@ -16,7 +16,7 @@ from typing import TypeVar
 from jinja2 import Environment
 from markupsafe import Markup
 
-from . import charts, exports, figures, search, views, workers
+from . import charts, exports, figures, ledger, search, views, workers
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME
 from .markup import to_html
@@ -538,7 +538,7 @@ def _replace(path: str, new: bytes | str) -> None:
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        _name(error, path, tmp)
+        ledger.name_error(error, path, tmp)
         raise
 
 
@@ -562,14 +562,8 @@ def _create(path: str, data: bytes) -> None:
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(path)
-        _name(error, path)
+        ledger.name_error(error, path)
         raise
-
-
-def _name(error: BaseException, path: str, tmp: str | None = None) -> None:
-    """Make an OSError name the file being written: a full disk names no file, and the temporary one means nothing to anyone."""
-    if isinstance(error, OSError) and error.filename in (None, tmp):
-        error.filename = path
 
 
 def _link(source: str, path: str) -> None:

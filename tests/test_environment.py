@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINIMAL_CASE, REPO, write_case
+from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, write_case
 
 NOBODY = 65534
 DUE = "2026-03-09T10:00"  # MINIMAL_CASE's apology is due by then
@@ -165,3 +165,16 @@ def test_unreadable_cases_folder_is_an_error_and_the_site_is_left_alone(demo_roo
     finally:
         cases.chmod(0o755)
     assert snapshot(root / "site") == before
+
+
+@needs_mounts
+def test_a_full_outbox_names_the_file_it_could_not_write(project):
+    """A full disk names no file by itself: amends says which one it was writing."""
+    (project / "amends.yaml").write_text("business: {name: Test Shop, email: care@shop.example.com}\n"
+                                         "timezone: Europe/Berlin\nfollowups:\n" + CLASSIC_PLAN_YAML, encoding="utf-8")
+    outbox = project / "outbox"
+    outbox.mkdir()
+    # One page of room: the lock and the first ledger line fit, the message does not.
+    result = run(project, "--now", DUE, "send", mount=f"mount -t tmpfs -o size=4k tmpfs {shlex.quote(str(outbox))}")
+    line = one_error_line(result, "No space left on device")
+    assert line.startswith("error: outbox/"), line

@@ -68,7 +68,8 @@ class Links:
     groups: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def group(self, section: str, name: str | None) -> str | None:
-        return f"{section}/{self.groups[section][name]}.html" if name in self.groups.get(section, {}) else None
+        key = name if section == "customers" or name is None else views.label_key(name)
+        return f"{section}/{self.groups[section][key]}.html" if key in self.groups.get(section, {}) else None
 
     def customer(self, case: Case) -> str | None:
         return self.group("customers", views.customer_key(case))
@@ -162,13 +163,13 @@ def shared_context(state: Review, as_of: date, links: Links) -> dict:
     }
 
 
-
 def group_pages(cases: list[Case], links: Links, inputs: dict[str, str], every: str) -> list[Page]:
     """One index and one page per group, for each way of grouping; records where each group lives."""
     out = []
     for section, title, singular, grouping in SECTIONS:
         groups = grouping(cases)
-        key = (lambda g: views.customer_key(g.cases[0])) if section == "customers" else (lambda g: g.name)
+        # A label is found in any spelling its group takes (case, Unicode form): views.label_key.
+        key = (lambda g: views.customer_key(g.cases[0])) if section == "customers" else (lambda g: views.label_key(g.name))
         links.groups[section] = {key(g): g.slug for g in groups}
         out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups},
                         key=every))

@@ -102,11 +102,14 @@ def test_labels_that_differ_only_in_unicode_form_or_case_are_one(capsys, root):
         assert len(list((site / section).glob("*.html"))) == 2, section  # the index and one group
         rows = BeautifulSoup((site / section / "index.html").read_text(encoding="utf-8"), "html5lib").select("tbody tr")
         assert len(rows) == 1 and rows[0].find_all("td")[1].get_text() == "2", section
-    team_links = []
-    for case_id in ("a", "b"):
-        page = BeautifulSoup((site / "cases" / f"{case_id}.html").read_text(encoding="utf-8"), "html5lib")
-        team_links.append({a["href"] for a in page.find_all("a", href=True) if "teams/caf" in a["href"]})
-    assert team_links[0] == team_links[1] and len(team_links[0]) == 1
+    # Each case page links its own spelling to the one page: "Service" and "service" alike.
+    for section in ("teams", "categories", "tags"):
+        links = []
+        for case_id in ("a", "b"):
+            page = BeautifulSoup((site / "cases" / f"{case_id}.html").read_text(encoding="utf-8"), "html5lib")
+            links.append({a["href"] for a in page.find_all("a", href=True) if f"{section}/" in a["href"]
+                          and not a["href"].endswith("index.html")})
+        assert links[0] == links[1] and len(links[0]) == 1, (section, links)
     lessons = (site / "lessons.html").read_text(encoding="utf-8")
     assert "Preventions that did not hold (1)" in lessons
 

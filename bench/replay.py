@@ -47,7 +47,6 @@ class Replay:
         self.counts: collections.Counter[str] = collections.Counter()
         self.exits: collections.Counter[str] = collections.Counter()
         self.tracebacks: list[str] = []
-        self.durations: list[float] = [1.0]  # of whole send passes: a kill lands somewhere within one
 
     @property
     def ledger(self) -> Path:
@@ -71,9 +70,7 @@ class Replay:
             self.tracebacks.append(f"{what}:\n{output[-2000:]}")
 
     def send(self, now: str) -> None:
-        started = time.monotonic()
         result = self.run(now, "send")
-        self.durations.append(time.monotonic() - started)
         if result is not None and result.returncode == 2:
             self.answer_torn_lines(now)
 
@@ -87,22 +84,30 @@ class Replay:
             self.run(now, "send")
 
     def kill_a_send(self, now: str) -> None:
+        """SIGKILL a pass at a random moment of its work: once it has written its first ledger line (a
+        pass spends most of its time planning, and a kill then is no fault at all), a few milliseconds on."""
         before = self.ledger.read_bytes() if self.ledger.exists() else b""
         process = subprocess.Popen(self.command(now, "send"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(self.rng.uniform(0.2, 1.1) * sorted(self.durations)[len(self.durations) // 2])
+        while process.poll() is None and self.size() == len(before):
+            time.sleep(0.001)
+        time.sleep(self.rng.uniform(0, 0.03))
         killed = process.poll() is None
         if killed:
             os.kill(process.pid, signal.SIGKILL)
         out, err = process.communicate()
-        self.counts["sends killed" if killed else "sends finished before the kill"] += 1
+        self.counts["sends killed while writing" if killed else "sends that ended before the kill"] += 1
         if not killed:
             self.seen(f"{now} send", process.returncode, out + err)
         after = self.ledger.read_bytes() if self.ledger.exists() else b""
-        if killed and len(after) > len(before):
-            self.counts["sends killed after writing to the ledger"] += 1
-            last = [json.loads(line) for line in after[len(before):].split(b"\n") if is_json(line)]
-            if last and last[-1].get("ev") == "attempt":
-                self.counts["sends killed between an attempt and its outcome"] += 1
+        last = [json.loads(line) for line in after[len(before):].split(b"\n") if is_json(line)]
+        if killed and last and last[-1].get("ev") == "attempt":
+            self.counts["sends killed between an attempt and its outcome"] += 1
+
+    def size(self) -> int:
+        try:
+            return self.ledger.stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def two_sends(self, now: str) -> None:
         processes = [subprocess.Popen(self.command(now, "send"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -8,7 +8,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -20,7 +20,7 @@ from . import charts, exports, figures, ledger, search, views, workers
 from .cache import NO_CACHE, Cache, digest
 from .config import CONFIG_NAME
 from .markup import to_html
-from .messages import MAX_SHOWN_BYTES, Prepared, blocks, file_name, paragraphs, read_sent
+from .messages import MAX_SHOWN_BYTES, Prepared, Sent, blocks, file_name, paragraphs, read_sent
 from .model import Case
 from .plan import STATES, before_since
 from .project import RACY_NS, Project, read_regular
@@ -362,7 +362,14 @@ def as_sent(source: str | None) -> dict:
     except OSError as error:
         return {"sent": None, "unread": "too large" if error.errno == errno.EFBIG else "unreadable",
                 "max_shown_mib": MAX_SHOWN_BYTES // (1024 * 1024)}
-    return {"sent": sent, "unread": "" if sent else "unreadable"}
+    return {"sent": sent and shown(sent), "unread": "" if sent else "unreadable"}
+
+
+def shown(sent: Sent) -> Sent:
+    """The message with every byte that is not UTF-8 as U+FFFD: the email package keeps such bytes of a
+    damaged header as surrogates, and no page can be written with them."""
+    return replace(sent, **{name: value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                            for name, value in vars(sent).items() if isinstance(value, str)})
 
 
 def followup_digest(item: Prepared) -> str:

@@ -87,14 +87,19 @@ class Replay:
         """SIGKILL a pass at a random moment of its work: once it has written its first ledger line (a
         pass spends most of its time planning, and a kill then is no fault at all), a few milliseconds on."""
         before = self.ledger.read_bytes() if self.ledger.exists() else b""
-        process = subprocess.Popen(self.command(now, "send"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while process.poll() is None and self.size() == len(before):
-            time.sleep(0.001)
-        time.sleep(self.rng.uniform(0, 0.03))
-        killed = process.poll() is None
-        if killed:
-            os.kill(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
+        # Its output goes to a file: a pass that filled a pipe nobody reads yet would wait for ever.
+        with tempfile.TemporaryFile("w+") as output:
+            process = subprocess.Popen(self.command(now, "send"), stdout=output, stderr=subprocess.STDOUT, text=True)
+            while process.poll() is None and self.size() == len(before):
+                time.sleep(0.001)
+            # Half the kills at once (likely between a message's attempt and its outcome), half a little later.
+            time.sleep(self.rng.uniform(0, 0.002 if self.rng.random() < 0.5 else 0.03))
+            killed = process.poll() is None
+            if killed:
+                os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            output.seek(0)
+            out, err = output.read(), ""
         self.counts["sends killed while writing" if killed else "sends that ended before the kill"] += 1
         if not killed:
             self.seen(f"{now} send", process.returncode, out + err)

@@ -14,7 +14,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from .model import Problem
+from amends.model import Problem
 
 
 def format_date(value: date | datetime | None) -> str:

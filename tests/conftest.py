@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from amends.config import Step
+from amends.cases.config import Step
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 22)

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from amends import cli
-from amends import search as search_index
+from amends.report import search as search_index
+from amends.report.pages import letter_page
 from amends.serve import make_server
-from amends.site import letter_page
 
 from conftest import MINIMAL_CASE, REPO, sample_project, write_case
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from amends.cache import Cache
+from amends.incremental.cache import Cache
 
 
 def items(n: int, edited: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:

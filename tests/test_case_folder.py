@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from amends.project import load_project
+from amends.cases.project import load_project
 
 from conftest import MINIMAL_CASE, TODAY, write_case
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from amends.project import load_project
+from amends.cases.project import load_project
 
 from conftest import MINIMAL_CASE, TODAY, write_case
 

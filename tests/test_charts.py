@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup
 
-from amends import charts
-
+from amends.report import charts
 from conftest import nu_check
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from amends.cases.project import load_project
 from amends.cli import main
-from amends.project import load_project
 
 from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, TODAY, write_case
 

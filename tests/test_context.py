@@ -16,7 +16,6 @@ import yaml
 from bs4 import BeautifulSoup
 
 from amends import cli
-
 from conftest import REPO, TODAY, link_target, nu_check, write_case
 
 CURRENCY = (yaml.safe_load((REPO / "amends.yaml").read_text(encoding="utf-8")) or {}).get("currency") or "EUR"

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from amends.cases.project import Project, load_project
 from amends.demo import CATEGORIES, Cause, Thing, cause_tag, generate
+from amends.followups.review import review
 from amends.model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES, STATUSES
-from amends.project import Project, load_project
-from amends.send import review
-from amends.views import customer_key, repeat_failures
+from amends.report.views import customer_key, repeat_failures
 
 from conftest import REPO, TODAY
 

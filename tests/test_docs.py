@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
+from amends.cases.config import load_config
+from amends.cases.project import load_project
 from amends.cli import parser
-from amends.config import load_config
-from amends.project import load_project
 
 from conftest import REPO, TODAY, write_case
 

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import yaml
 
-from amends import plan
-from amends.exports import calendar, cases_csv, cases_json
-from amends.project import load_project
-from amends.send import review
+from amends.cases.project import load_project
+from amends.followups import plan
+from amends.followups.review import review
+from amends.report.exports import calendar, cases_csv, cases_json
 
 from conftest import TODAY, write_case
 

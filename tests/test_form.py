@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from bs4 import BeautifulSoup
 
-from amends.messages import read_sent, to_html, wrap
-from amends.scheduler import BusinessClock
-from amends.site import letter_page
+from amends.followups.messages import read_sent, to_html, wrap
+from amends.followups.scheduler import BusinessClock
+from amends.report.pages import letter_page
 
 from conftest import MINIMAL_CASE, REPO, write_case
 

@@ -14,7 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from amends.project import load_project
+from amends.cases.project import load_project
 
 from conftest import REPO, TODAY
 

@@ -27,13 +27,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amends import ledger, messages
-from amends.send import review
+from amends.followups import ledger, messages
+from amends.followups.review import review
 
 from conftest import REPO
 
 SEED = 21
-LEDGER_ROUNDS = 40     # in process, through send.review
+LEDGER_ROUNDS = 40     # in process, through review.review
 CLI_EVERY = 10         # every 10th ledger round also goes through build.py
 OUTBOX_ROUNDS = 4      # each a build and a check of a damaged outbox folder
 TIMEOUT = 60           # a command still running by then hangs

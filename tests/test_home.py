@@ -4,7 +4,7 @@ Every expected figure is worked out here from the YAML front matter (read with
 yaml.safe_load), following the definitions in amends/figures.py, and never by
 calling amends.figures or amends.views: a wrong figure in the code must not hide
 behind the same wrong figure in the test. The only list taken from amends is the
-follow-up plan (amends.send.review), which the home page merely lists.
+follow-up plan (amends.followups.review.review), which the home page merely lists.
 """
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from amends import cli, send
-from amends.site import letter_page
+from amends import cli
+from amends.followups.review import review
+from amends.report.pages import letter_page
 
 from conftest import MINIMAL_CASE, REPO, TODAY, link_target, sample_project, write_case
 
@@ -667,7 +668,7 @@ def check_promises(root: Path, cases: list[dict]) -> Counter:
 def check_tasks(root: Path) -> list[tuple[str, str]]:
     site, page = root / "site", root / "site" / "index.html"
     soup = soup_of(page)
-    state = send.review(root, NOON)
+    state = review(root, NOON)
     expected = [(p.followup.kind, p.followup.case.id) for p in state.prepared
                 if p.followup.state == "due" and p.followup.is_task]
     ul = soup.find("ul", id="attention-tasks")
@@ -693,7 +694,7 @@ def check_tasks(root: Path) -> list[tuple[str, str]]:
 def check_followups(root: Path) -> list[tuple[str, str, str]]:
     site, page = root / "site", root / "site" / "index.html"
     soup = soup_of(page)
-    state = send.review(root, NOON)
+    state = review(root, NOON)
     expected = [(p.followup.state, p.followup.kind, p.followup.case.id) for p in state.prepared
                 if not p.followup.is_task and p.followup.state in ATTENTION_STATES
                 and (p.followup.state != "due" or p.followup.due_at.astimezone(TZ).date() <= TODAY)]
@@ -921,7 +922,7 @@ def test_lessons_groups_are_most_frequent_first(request, project, field, section
 
 def test_lessons_show_the_most_recent_of_a_long_group_and_link_to_all(root):
     """A category with many cases lists its newest LESSON_ROWS on the lessons page; its own page has them all."""
-    from amends.site import LESSON_ROWS
+    from amends.report.contexts import LESSON_ROWS
 
     many, few = LESSON_ROWS + 5, 3
     for i in range(many + few):

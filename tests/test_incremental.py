@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from amends import cli, workers
-
+from amends import cli
+from amends.incremental import workers
+from amends.report.build import build_site
 from conftest import REPO
 
 DAY = "2026-11-22"
@@ -538,11 +539,10 @@ def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monke
     the next one read the files again rather than trust what it remembers.
     """
     from datetime import date, datetime, time as clock
-    from amends import cache as cache_module
-
+    from amends.incremental import cache as cache_module
     root, memory = warm, {}
     now = datetime.combine(date.fromisoformat(DAY), clock(12))
-    cli.build(root, now, memory)
+    build_site(root, now, memory)
     assert memory, "the build kept nothing in memory"
 
     kept = set(memory)
@@ -557,7 +557,7 @@ def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monke
     monkeypatch.setattr(cache_module.Cache, "_read", reading)
     path = case_file(root, OPEN_CASE)
     set_front_matter_line(path, "title", "Edited while serving MS1")
-    cli.build(root, now, memory)
+    build_site(root, now, memory)
     assert not kept & set(read), f"read from disk although in memory: {sorted(kept & set(read))}"
     assert_same_site(site_bytes(root), clean_build(root))
     assert "Edited while serving MS1" in text(root, f"cases/{OPEN_CASE}.html")
@@ -566,7 +566,7 @@ def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monke
     assert build(root) == 0  # its own cache, not this memory: it rewrites the files
     set_front_matter_line(case_file(root, OTHER_CASE), "title", "Edited after the other process MS3")
     read.clear()
-    cli.build(root, now, memory)
+    build_site(root, now, memory)
     assert any(name.startswith("cases/") for name in read), "the cases, rewritten by another process, were not read again"
     assert_same_site(site_bytes(root), clean_build(root))
     assert "Edited after the other process MS3" in text(root, f"cases/{OTHER_CASE}.html")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from amends import ledger
-from amends.send import send_pass
+from amends.followups import ledger
+from amends.followups.send import send_pass
 
 from conftest import write_case
 from test_resend_guard import sent, states

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-from amends import ledger
-
+from amends.followups import ledger
 from conftest import write_case
 from test_send import at, case, cli, row, write_config
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from amends import plan
-from amends.config import DEFAULT_PLAN
-from amends.ledger import key_for
-from amends.messages import file_name, render
-from amends.site import letter_page
+from amends.cases.config import DEFAULT_PLAN
+from amends.followups import plan
+from amends.followups.ledger import key_for
+from amends.followups.messages import file_name, render
+from amends.report.pages import letter_page
 
 from conftest import REPO, write_case
 from test_browser import browser  # noqa: F401  (the same headless Chromium, as a fixture)

@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 from zoneinfo import ZoneInfo
 
-from amends import ledger, plan
-from amends.config import Config, Step
-from amends.ledger import key_for
-from amends.messages import Rendered, build, context, message_id, prepare, render, template_set
+from amends.cases.config import Config, Step
+from amends.followups import ledger, plan
+from amends.followups.ledger import key_for
+from amends.followups.messages import Rendered, build, context, message_id, prepare, render, template_set
 from amends.model import Accommodation, Case, Customer
 from amends.templating import make_env
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from amends.cases.project import load_project
 from amends.cli import main
-from amends.project import load_project
 
 from conftest import TODAY
 

@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from amends import cli
-from amends.messages import read_sent
+from amends.followups.messages import read_sent
 
 from conftest import REPO, link_target, sample_project, write_case
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from amends import cli
-
 from conftest import REPO, sample_project, write_case
 from test_browser import browser, serving  # noqa: F401  (the same headless Chromium, as a fixture)
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from zoneinfo import ZoneInfo
 
-from amends import ledger, plan
-from amends.config import Config, Step, load_config
-from amends.ledger import key_for
+from amends.cases.config import Config, Step, load_config
+from amends.followups import ledger, plan
+from amends.followups.ledger import key_for
+from amends.followups.plan import add_business_days, due_time, followups, next_slot
 from amends.model import Accommodation, Case, Contact, Customer, FollowupOverrides
-from amends.plan import add_business_days, due_time, followups, next_slot
 
 from conftest import CLASSIC_PLAN
 

@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amends import messages
-from amends.config import Smtp, load_config
-from amends.messages import Rendered
-from amends.transports import SmtpTransport
+from amends.cases.config import Smtp, load_config
+from amends.followups import messages
+from amends.followups.messages import Rendered
+from amends.followups.transports import SmtpTransport
 
 from conftest import REPO
 

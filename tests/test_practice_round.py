@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amends.config import load_config
-from amends.ledger import key_for
-from amends.messages import approval_reason
-from amends.send import record, review, send_pass
+from amends.cases.config import load_config
+from amends.followups.ledger import key_for
+from amends.followups.messages import approval_reason
+from amends.followups.review import review
+from amends.followups.send import record, send_pass
 
 from conftest import CLASSIC_PLAN_YAML, REPO, write_case
 

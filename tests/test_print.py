@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from amends import cli
-from amends.site import letter_page
+from amends.report.pages import letter_page
 
 from conftest import REPO, write_case
 from test_browser import browser  # noqa: F401  (the same headless Chromium, as a fixture)

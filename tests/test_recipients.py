@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amends import messages
-from amends.config import load_config
-from amends.messages import Rendered
+from amends.cases.config import load_config
+from amends.followups import messages
+from amends.followups.messages import Rendered
 
 from conftest import REPO
 

@@ -10,7 +10,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from amends.send import review, send_pass
+from amends.followups.review import review
+from amends.followups.send import send_pass
 
 from conftest import write_case
 from test_send import at, case, cli, events, write_config

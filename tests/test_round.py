@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from bs4 import BeautifulSoup
 
+from amends.cases.config import Step
 from amends.cli import main, their_time
-from amends.config import Step
 from amends.model import Accommodation, Contact, Customer, FollowupOverrides
 
 from conftest import CLASSIC_PLAN_YAML, write_case

@@ -10,8 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from amends import scheduler
-
+from amends.followups import scheduler
 from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, write_case
 
 
@@ -145,7 +144,6 @@ SETTINGS = ("business: {name: Test Shop, email: care@shop.example.com}\n"
 def test_schedule_sends_on_while_its_real_build_hangs_on_a_fifo_template(root, monkeypatch, caplog):
     """A site template replaced by a FIFO hangs `build`; `schedule` sends a case added meanwhile, and stops the build."""
     from amends import cli
-
     write_case(root, "a.md", MINIMAL_CASE)
     (root / "amends.yaml").write_text(SETTINGS, encoding="utf-8")
     (root / "templates" / "site" / "search.html").unlink()

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from amends.scheduler import run_forever
+from amends.followups.scheduler import run_forever
 
 from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, write_case
 
@@ -65,7 +65,6 @@ def test_schedule_command_sends_and_stops_cleanly_on_ctrl_c(root):
 def test_schedule_logs_a_settings_refusal_on_every_tick_and_picks_up_the_fix(root, monkeypatch, caplog, capsys):
     """With `transport: smpt` each tick sends nothing and says why; once amends.yaml is fixed, the next tick sends."""
     from amends import cli
-
     write_case(root, "a.md", MINIMAL_CASE)
     settings = ("business: {name: Test Shop, email: care@shop.example.com}\n"
                 "followups:\n" + CLASSIC_PLAN_YAML + "  catch_up_days: 10000\n"

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from amends import cli, search
-from amends.cache import NO_CACHE
-from amends.project import load_project
-from amends.site import notes_html
+from amends import cli
+from amends.cases.project import load_project
+from amends.incremental.cache import NO_CACHE
+from amends.report import search
+from amends.report.build import notes_html
 
 from conftest import MINIMAL_CASE, REPO, TODAY, write_case
 

@@ -19,8 +19,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from amends import cli, search
-
+from amends import cli
+from amends.report import search
 from conftest import TODAY, sample_project
 from test_browser import browser  # noqa: F401 (a fixture, shared)
 from test_browser import expected_hits, open_page, open_search, serving, shows_exactly

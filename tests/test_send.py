@@ -23,12 +23,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from amends import ledger, messages
+from amends.cases.config import load_config
 from amends.cli import main
-from amends.config import load_config
-from amends.messages import Rendered
-from amends.send import review, send_pass
-from amends.transports import SmtpTransport
+from amends.followups import ledger, messages
+from amends.followups.messages import Rendered
+from amends.followups.review import review
+from amends.followups.send import send_pass
+from amends.followups.transports import SmtpTransport
 
 from conftest import CLASSIC_PLAN_YAML, REPO, write_case
 

@@ -8,8 +8,6 @@ import threading
 import pytest
 
 from amends import serve
-
-
 @pytest.fixture
 def server(tmp_path):
     """The server on a free port of 127.0.0.1 for a small site/, with a secret beside it."""

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from amends import cli, search
-
+from amends import cli
+from amends.report import search
 from conftest import TODAY, sample_project
 from test_browser import browser  # noqa: F401 (a fixture, shared)
 from test_browser import expected_hits, open_search, serving, shows_exactly

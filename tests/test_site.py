@@ -24,7 +24,6 @@ import yaml
 from bs4 import BeautifulSoup
 
 from amends import cli, serve
-
 from conftest import link_target, MINIMAL_CASE, REPO, TODAY, nu_check, sample_project, write_case
 
 TODAY_ARG = TODAY.isoformat()

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from amends.cases.project import load_project
 from amends.cli import main
-from amends.project import load_project
-from amends.send import send_pass
+from amends.followups.send import send_pass
 
 from conftest import MINIMAL_CASE, TODAY, write_case
 from test_send import at, case as send_case, events, write_config

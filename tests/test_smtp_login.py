@@ -7,8 +7,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from amends.config import Smtp
-from amends.transports import SmtpTransport
+from amends.cases.config import Smtp
+from amends.followups.transports import SmtpTransport
 
 
 def free_port() -> int:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from amends.exports import cases_csv
-from amends.project import load_project
+from amends.cases.project import load_project
+from amends.report.exports import cases_csv
 
 from conftest import TODAY, write_case
 from test_exports import FORMULA_CASE, front_matters

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup
 
 from amends.cli import main
-from amends.send import review, send_pass
+from amends.followups.review import review
+from amends.followups.send import send_pass
 
 from conftest import write_case
 from test_send import at, cli, events, write_config

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from aiosmtpd.controller import Controller
 
-from amends.config import Smtp
-from amends.transports import SmtpTransport, TransportError
+from amends.cases.config import Smtp
+from amends.followups.transports import SmtpTransport, TransportError
 
 
 class Recorder:

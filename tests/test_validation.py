@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from amends.casefile import split_case
-from amends.config import Config, load_config
+from amends.cases.casefile import split_case
+from amends.cases.config import Config, load_config
+from amends.cases.project import load_project
+from amends.cases.yamlfile import parse_mapping
 from amends.model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, STATUSES, FollowupOverrides, Problem
-from amends.project import load_project
-from amends.yamlfile import parse_mapping
 
 from conftest import REPO, TODAY, write_case
 
@@ -330,7 +330,7 @@ DEEP_SCRIPT = """
 import sys
 from datetime import date
 from pathlib import Path
-from amends.project import load_project
+from amends.cases.project import load_project
 project = load_project(Path(sys.argv[1]), date(2026, 11, 22))
 for problem in project.problems:
     print(problem)

@@ -19,10 +19,10 @@ import pytest
 from bs4 import BeautifulSoup
 from zoneinfo import ZoneInfo
 
-from amends import plan
-from amends.config import DEFAULT_PLAN, Config
-from amends.ledger import key_for
-from amends.messages import Rendered, paragraphs, render, template_set, warnings
+from amends.cases.config import DEFAULT_PLAN, Config
+from amends.followups import plan
+from amends.followups.ledger import key_for
+from amends.followups.messages import Rendered, paragraphs, render, template_set, warnings
 from amends.model import ACCOMMODATION_KINDS, FAULTS, Accommodation, Case, Customer
 from amends.templating import make_env
 

@@ -6,9 +6,7 @@ import os
 
 import pytest
 
-from amends import workers
-
-
+from amends.incremental import workers
 def test_many_items_come_back_in_order_from_the_workers():
     """Enough items to fork: every result, in order, computed in other processes by a closure over local data."""
     table = {i: f"row {i}" for i in range(5000)}

@@ -33,9 +33,9 @@ def digest(*parts: bytes | str) -> str:
 
 
 def _code_version() -> str:
-    """A digest of amends' own source: new code never trusts what old code cached."""
-    package = Path(__file__).resolve().parent
-    return digest(*(p.read_bytes() for p in sorted(package.glob("*.py"))))
+    """A digest of the source of the package this folder is in: new code never trusts what old code cached."""
+    package = Path(__file__).resolve().parent.parent
+    return digest(*(part for p in sorted(package.rglob("*.py")) for part in (p.relative_to(package).as_posix(), p.read_bytes())))
 
 
 CODE_VERSION = _code_version()

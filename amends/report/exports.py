@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 
-from .model import Accommodation, Case
-from .plan import Followup
+from amends.followups.plan import Followup
+from amends.model import Accommodation, Case
 
 # A cell starting with one of these is run as a formula by a spreadsheet (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -9,8 +9,8 @@ import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Problem
-from .yamlfile import Document, parse_mapping
+from amends.cases.yamlfile import Document, parse_mapping
+from amends.model import Problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _FENCES = ("---", "...")

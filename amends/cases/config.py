@@ -7,9 +7,9 @@ from dataclasses import astuple, dataclass, field
 from datetime import date, time
 from pathlib import Path
 
-from .fields import LANGUAGE, Reader
-from .model import ACCOMMODATION_KINDS, CHANNELS, SEVERE, SEVERITIES, TASKS, Problem
-from .yamlfile import parse_mapping
+from amends.cases.fields import LANGUAGE, Reader
+from amends.cases.yamlfile import parse_mapping
+from amends.model import ACCOMMODATION_KINDS, CHANNELS, SEVERE, SEVERITIES, TASKS, Problem
 
 CONFIG_NAME = "amends.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

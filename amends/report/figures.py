@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .model import FAULTS, Case
-from .views import customer_key
+from amends.model import FAULTS, Case
+from amends.report.views import customer_key
 
 PERIODS = ("month", "quarter", "year", "all")
 PERIOD_NAMES = {"month": "This month", "quarter": "This quarter", "year": "This year", "all": "All time"}

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from .workers import die_with_parent
+from amends.incremental.workers import die_with_parent
 
 # A cold build of ten thousand cases takes well under a minute; one that runs this long waits on
 # something that will not come (a FIFO in place of a template, say) and is stopped.

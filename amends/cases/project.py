@@ -1,7 +1,6 @@
 """Read and validate a whole project: the one call every command starts with."""
 from __future__ import annotations
 
-import errno
 import os
 import stat
 import time
@@ -10,12 +9,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import workers
-from .cache import NO_CACHE, Cache, digest
-from .casefile import parse_case
-from .config import CONFIG_NAME, Config, load_config
-from .model import Case, Problem
-from .validate import copies, id_line, to_case, unique, unknown_links
+from amends.cases.casefile import parse_case
+from amends.cases.config import CONFIG_NAME, Config, load_config
+from amends.cases.validate import copies, id_line, to_case, unique, unknown_links
+from amends.incremental import workers
+from amends.incremental.cache import NO_CACHE, Cache, digest
+from amends.incremental.files import RACY_NS, read_regular
+from amends.model import Case, Problem
 
 
 @dataclass
@@ -102,8 +102,6 @@ def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Cas
     return (case if not problems else None), id_line(raw), problems + found
 
 
-# A file changed this recently (in ns) is read again next time, whatever its times say.
-RACY_NS = 2_000_000_000
 def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) -> Project:
     """Read amends.yaml and every case file; collect every problem.
 
@@ -170,16 +168,14 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     return Project(root, config, cases, problems, len(names), digests, warnings + copies(cases))
 
 
-def read_regular(path: str, limit: int | None = None) -> bytes:
-    """The file's bytes; a file swapped for a FIFO since the folder was listed is refused, not waited on.
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
-    A file of more than `limit` bytes is not read: OSError with errno.EFBIG.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with open(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        data = f.read() if limit is None else f.read(limit + 1)
-    if limit is not None and len(data) > limit:
-        raise OSError(errno.EFBIG, f"larger than {limit} bytes")
-    return data
+
+def summary(project: Project) -> str:
+    text = f"{plural(project.files, 'case file')} read, {len(project.cases)} valid"
+    errors = [p for p in project.problems if not p.warning]
+    if errors:
+        files = len({p.path for p in errors})
+        text += f"; {plural(len(errors), 'problem')} in {plural(files, 'file')}"
+    return text

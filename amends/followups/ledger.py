@@ -22,7 +22,8 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from .model import Problem
+from amends.incremental.files import name_error
+from amends.model import Problem
 
 VERSION = 1
 NAME = "outbox/ledger.jsonl"
@@ -329,30 +330,3 @@ def lock(path: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def name_error(error: BaseException, path: str | Path, tmp: str | Path | None = None) -> None:
-    """Make an OSError name the file being written: a full disk names no file, and the temporary one means nothing to anyone."""
-    if isinstance(error, OSError) and error.filename in (None, tmp, str(tmp) if tmp else None):
-        error.filename = str(path)
-
-
-def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
-    """Write a file so that it is either whole or absent; `durable` also makes it survive a power cut."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as error:
-        name_error(error, path, tmp)
-        raise
-    if not durable:
-        return
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .config import Smtp
+from amends.cases.config import Smtp
 
 PASSWORD_VARIABLE = "AMENDS_SMTP_PASSWORD"
 KEYRING_SERVICE = "amends"

@@ -19,16 +19,18 @@ from zoneinfo import ZoneInfo
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import TemplateError
 
-# site, demo and serve are imported by the commands that use them: `followups` and `check` run
+# The report, demo and serve are imported by the commands that use them: `followups` and `check` run
 # every few minutes and should not wait for what they never use.
-from . import ledger, messages, scheduler, send
-from .cache import FOLDER as CACHE_FOLDER, Cache
-from .config import CONFIG_NAME, load_config
-from .model import CHANNELS, Problem
-from .newcase import case_text, refusals, write_new_case
-from .plan import STATES
-from .project import Project
-from .templating import template_problem
+from amends.cases.config import CONFIG_NAME, load_config
+from amends.cases.newcase import case_text, refusals, write_new_case
+from amends.cases.project import plural, summary
+from amends.followups import ledger, messages, scheduler, send
+from amends.followups.plan import STATES
+from amends.followups.previews import write_previews
+from amends.followups.review import LEDGER, Review, review
+from amends.incremental.cache import FOLDER as CACHE_FOLDER, Cache
+from amends.model import CHANNELS, Problem
+from amends.templating import template_problem
 
 log = logging.getLogger("amends")
 
@@ -111,45 +113,6 @@ def print_problems(problems: list[Problem]) -> None:
         print(problem, file=sys.stderr)
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def summary(project: Project) -> str:
-    text = f"{plural(project.files, 'case file')} read, {len(project.cases)} valid"
-    errors = [p for p in project.problems if not p.warning]
-    if errors:
-        files = len({p.path for p in errors})
-        text += f"; {plural(len(errors), 'problem')} in {plural(files, 'file')}"
-    return text
-
-
-def build(root: Path, now: datetime, memory: dict | None = None) -> tuple[str, list[Problem], int]:
-    """Read, validate, plan and write the site; return a summary, the problems and the files written.
-
-    The site shows the follow-ups as of noon on the day, so that two builds on
-    the same day from the same files are identical, whatever the time. When no
-    input changed since the last build and site/ is as that build left it,
-    nothing is read or written at all. `memory` keeps the cache's entries
-    between builds of one long-running command (see Cache).
-    """
-    from . import site
-
-    config, _ = load_config(root / CONFIG_NAME)
-    tz = ZoneInfo(config.timezone)
-    as_of = now.astimezone(tz).date()
-    cache, out = Cache(root / CACHE_FOLDER, memory), root / "site"
-    inputs = site.fingerprint(root, as_of)
-    last = cache.load("build", inputs)
-    if last is not None and site.manifest(out) == last["manifest"]:
-        return last["summary"], last["problems"], 0
-    state = send.review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache)
-    written = site.build(state, root / "templates" / "site", out, as_of, cache)
-    result = summary(state.project), state.problems
-    cache.save("build", inputs, {"manifest": site.manifest(out), "summary": result[0], "problems": result[1]})
-    return *result, written
-
-
 def again(root: Path, *words: str) -> str:
     """A command line that runs build.py again as this run did: with this Python, and --root when given."""
     def here(path: Path, program: bool = False) -> str:
@@ -163,11 +126,13 @@ def again(root: Path, *words: str) -> str:
 
 
 def cmd_build(root: Path, now: datetime, clean: bool = False, memory: dict | None = None) -> ExitStatus:
+    from amends.report.build import build_site
+
     started = time.perf_counter()
     if clean:
         shutil.rmtree(root / CACHE_FOLDER, ignore_errors=True)
     try:
-        text, problems, written = build(root, now, memory)
+        text, problems, written = build_site(root, now, memory)
     except TemplateError as error:
         print(template_problem(error, root / "templates" / "site"), file=sys.stderr)
         print("The site was not built: fix the template and build again.", file=sys.stderr)
@@ -178,7 +143,7 @@ def cmd_build(root: Path, now: datetime, clean: bool = False, memory: dict | Non
     return ExitStatus.PROBLEMS if problems else ExitStatus.OK
 
 
-def followup_problems(state: send.Review) -> list[Problem]:
+def followup_problems(state: Review) -> list[Problem]:
     """Each follow-up that would be blocked, as a problem in its case file; a missing or broken
     template is one problem, however many follow-ups it blocks (a misspelled kind in the plan, say)."""
     blocked = [p.followup for p in state.prepared if p.followup.state == "blocked"]
@@ -190,7 +155,7 @@ def followup_problems(state: send.Review) -> list[Problem]:
 
 
 def cmd_check(root: Path, now: datetime) -> ExitStatus:
-    state = send.review(root, now, cache=Cache(root / CACHE_FOLDER))
+    state = review(root, now, cache=Cache(root / CACHE_FOLDER))
     # Settings half read would block follow-ups by the dozen for one cause: that cause is the one line to show.
     settings = any(p.path == CONFIG_NAME for p in state.problems)
     problems = state.problems + ([] if settings else followup_problems(state))
@@ -225,11 +190,11 @@ def cmd_new(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 
 def cmd_serve(root: Path, now: datetime, port: int) -> ExitStatus:
-    from .serve import serve
+    from amends.serve import serve
 
     memory: dict = {}  # the model and rendered parts stay in memory between rebuilds
     cmd_build(root, now, memory=memory)
-    watched = [root / "cases", root / "templates", root / CONFIG_NAME, root / "outbox" / send.LEDGER]
+    watched = [root / "cases", root / "templates", root / CONFIG_NAME, root / "outbox" / LEDGER]
     try:
         serve(root / "site", port, watched, lambda: cmd_build(root, datetime.now(timezone.utc), memory=memory))
     except OSError as error:
@@ -256,7 +221,7 @@ def their_time(moment: datetime, ours: ZoneInfo, theirs: str | None) -> str:
     return f"{DAY_NAMES[yours.weekday()]} {yours:%H:%M} their time, {ours_text} ours"
 
 
-def followups_table(state: send.Review, tz: ZoneInfo, everything: bool = False) -> str:
+def followups_table(state: Review, tz: ZoneInfo, everything: bool = False) -> str:
     """One line per follow-up, what needs a person first; sent, done and skipped ones only when asked."""
     order = {s: i for i, s in enumerate(STATES)}
     shown = [p for p in state.prepared if everything or p.followup.state not in SETTLED]
@@ -279,8 +244,7 @@ def followups_table(state: send.Review, tz: ZoneInfo, everything: bool = False) 
 
 
 def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
-    from . import demo
-
+    from amends import demo
     cases = args.out / "cases"
     if cases.is_dir() and any(cases.glob("*.md")):
         print(f"error: {cases} already holds case files; choose an empty folder", file=sys.stderr)
@@ -299,9 +263,9 @@ def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 def cmd_followups(root: Path, now: datetime, everything: bool = False) -> ExitStatus:
     cache = Cache(root / CACHE_FOLDER)
-    state = send.review(root, now, cache=cache)
+    state = review(root, now, cache=cache)
     # Written before anything is printed: a reader that stops early (`| head`) must not stop this.
-    previews = send.write_previews(state, root / "outbox", now, cache)
+    previews = write_previews(state, root / "outbox", now, cache)
     print_problems(state.problems)
     tz = ZoneInfo(state.project.config.timezone)
     print(followups_table(state, tz, everything))

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import bisect
-import hashlib
-import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -11,19 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import STATUSES, Case, Promise
-
-
-# Letters that Unicode does not decompose into a base letter plus an accent.
-_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss",
-                          "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ı": "i"})
-
-
-def slugify(text: str) -> str:
-    """A URL-safe, readable name; text with no Latin letters gets a stable hash."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_LETTERS)).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
-    return slug or "x-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+from amends.model import STATUSES, Case, Promise
+from amends.text import slugify
 
 
 # Forms of address a name may carry in a postal address: "Herrn Dr. Anna Weber" is still Anna Weber.

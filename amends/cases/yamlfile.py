@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .model import Problem
+from amends.model import Problem
 
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 12

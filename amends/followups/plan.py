@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .config import CHECKIN_KINDS, SAYS, Config, Step, days_text
-from .ledger import History, address_key, key_for
-from .model import TASKS, Case, Contact, Promise
-from .templating import format_date
+from amends.cases.config import CHECKIN_KINDS, SAYS, Config, Step, days_text
+from amends.followups.ledger import History, address_key, key_for
+from amends.model import TASKS, Case, Contact, Promise
+from amends.templating import format_date
 
 # Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))

@@ -25,8 +25,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Case
-from .views import status_label
+from amends.model import Case
+from amends.report.views import status_label
 
 FOLDER = "search"
 LISTING = "cases"  # the file of the list of cases and shards, search/cases.js; a shard's name is hex, never this

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from .model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES
+from amends.model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES
 
 # -- who -----------------------------------------------------------------------------
 

@@ -6,11 +6,11 @@ import os
 from datetime import date
 from pathlib import Path
 
-from .casefile import parse_case
-from .config import Config
-from .model import Problem
-from .project import case_names, check_file, read_regular
-from .views import slugify
+from amends.cases.casefile import parse_case
+from amends.cases.config import Config
+from amends.cases.project import case_names, check_file, read_regular
+from amends.model import Problem
+from amends.text import slugify
 
 
 def _quoted(value: str | None) -> str:

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
-from .model import Problem
-from .yamlfile import Document, KeyPath, dotted, escaped, shown
+from amends.cases.yamlfile import Document, KeyPath, dotted, escaped, shown
+from amends.model import Problem
 
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off")

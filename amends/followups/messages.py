@@ -28,13 +28,13 @@ from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, TemplateError, TemplateNotFound, UndefinedError
 from markupsafe import escape
 
-from .config import Config
-from .fields import CONTROL
-from .ledger import History
-from .model import Case, Contact, Problem
-from .plan import EarlierRound, Followup, planned_approval
-from .templating import format_date
-from .validate import CUSTOMER_TEXTS, spoken_of
+from amends.cases.config import Config
+from amends.cases.fields import CONTROL
+from amends.cases.validate import CUSTOMER_TEXTS, spoken_of
+from amends.followups.ledger import History
+from amends.followups.plan import EarlierRound, Followup, planned_approval
+from amends.model import Case, Contact, Problem
+from amends.templating import format_date
 
 MAX_SUBJECT = 200
 # The language of the templates at the top of templates/email/; other sets sit in a folder each.

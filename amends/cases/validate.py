@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from .casefile import RawCase
-from .config import SAYS, Config
-from .fields import Reader
-from .yamlfile import dotted, shown
-from .model import (
+from amends.cases.casefile import RawCase
+from amends.cases.config import SAYS, Config
+from amends.cases.fields import Reader
+from amends.cases.yamlfile import dotted, shown
+from amends.model import (
     ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
     Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
 )

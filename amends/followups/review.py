@@ -1,0 +1,184 @@
+"""What is known about every follow-up as of one moment: the cases, the ledger, the plan and the rendered messages."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from amends.cases.config import CONFIG_NAME, Config
+from amends.cases.project import Project, load_project, not_regular, read_regular
+from amends.followups import ledger, messages, plan
+from amends.followups.messages import Prepared
+from amends.incremental.cache import NO_CACHE, Cache, digest
+from amends.model import Case, Problem
+from amends.templating import make_env
+
+LEDGER = "ledger.jsonl"
+LOCK = "send.lock"
+
+
+@dataclass
+class Outbox:
+    """The files of outbox/: the ledger, the lock and the messages."""
+
+    root: Path
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / LEDGER
+
+    @property
+    def lock(self) -> Path:
+        return self.root / LOCK
+
+    def message(self, key: str) -> Path:
+        return self.root / "messages" / messages.file_name(key)
+
+    def sent_files(self, project_root: Path) -> tuple[dict[str, str], list[Problem]]:
+        """The regular files of outbox/messages/ by name, and a warning naming every other entry there.
+
+        outbox/ is read like cases/: a link out of the project could put a private file on
+        the site, and a FIFO or a device would hang the build, so neither is ever opened.
+        """
+        files, warnings = {}, []
+        inside = os.path.realpath(project_root) + os.sep
+        try:
+            entries = sorted(os.scandir(self.root / "messages"), key=lambda e: e.name)
+        except OSError:  # none sent yet
+            return files, warnings
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            why, _ = not_regular(entry, inside)
+            if why:
+                warnings.append(Problem(f"outbox/messages/{entry.name}", None, f"{why}; not read", warning=True))
+            else:
+                files[entry.name] = entry.path
+        return files, warnings
+
+
+@dataclass
+class Review:
+    """Everything known about the follow-ups as of one moment."""
+
+    project: Project
+    prepared: list[Prepared]
+    histories: dict[str, ledger.History]
+    problems: list[Problem]
+    transport: str
+    warnings: list[Problem] = field(default_factory=list)  # worth a look, stop nothing
+    # The regular files of outbox/messages/ by name: the only ones ever opened there.
+    sent_files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cannot_send(self) -> list[Problem]:
+        """Problems in amends.yaml or the ledger: with either, nothing may be sent or recorded."""
+        return [p for p in self.problems if p.path in (CONFIG_NAME, ledger.NAME)]
+
+
+def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE) -> Review:
+    """Read cases and ledger, plan, and render what is still to go. Writes nothing but the cache."""
+    project = load_project(root, now, cache)
+    book = ledger.read(Outbox(root / "outbox").ledger)
+    histories = ledger.histories(book.events)
+    name = transport or project.config.transport
+    followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
+                 for f in plan.followups(project.cases, project.config, histories, now, name)]
+    render_one = Renderer(root, project, cache)
+    # An expired gift card is checked on every review: a rendered message is kept from one day to the next.
+    prepared = in_order(messages.prepare(
+        followups, histories, lambda f: messages.expired_card(f, project.config, now) or render_one(f), project.config),
+        project.config, histories)
+    render_one.save()
+    sent_files, refused = Outbox(root / "outbox").sent_files(root)
+    # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
+    problems = [p for p in project.problems + book.problems if not p.warning]
+    warnings = ([p for p in project.problems if p.warning] + book.warnings + project.warnings
+                + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
+                + renamed(project.cases, histories) + refused + said_again(sent_files, prepared))
+    return Review(project, prepared, histories, problems, name, warnings, sent_files)
+
+
+def said_again(sent_files: dict[str, str], prepared: list[Prepared]) -> list[Problem]:
+    """A warning for each text the customer would read again word for word in a second round: what went
+    wrong the second time deserves its own words. Read from the messages the first round sent
+    (`sent_files`: the regular files of outbox/messages/, by name)."""
+    out, seen = [], set()
+    for item in prepared:
+        f = item.followup
+        if f.earlier is None or item.rendered is None or f.case.id in seen:
+            continue
+        seen.add(f.case.id)
+        sent = []
+        for kind in f.earlier.kinds:
+            path = sent_files.get(messages.file_name(f"{f.case.id}/{kind}/{f.earlier.resolved}"))
+            try:
+                read = messages.read_sent(read_regular(path, messages.MAX_SHOWN_BYTES)) if path else None
+            except OSError:  # swapped for a FIFO, or too large: nothing to compare with
+                read = None
+            if read is not None:
+                sent.append(read.text)
+        out += messages.unchanged(f.case, sent, f.earlier.resolved)
+    return out
+
+
+def doubtful(f: plan.Followup, problem: Problem) -> plan.Followup:
+    """A follow-up named on a ledger line that cannot be read: what was sent for it is not known."""
+    return replace(f, state="check", reason=f"{problem}; what was sent is not known until that line is fixed",
+                   when=None, detail="")
+
+
+def renamed(cases: list[Case], histories: dict[str, ledger.History]) -> list[Problem]:
+    """A warning for each case that looks like one the ledger knows under an id no case has any more."""
+    ids = {case.id for case in cases}
+    by_customer = {(ledger.address_key(case.customer.email), case.opened.isoformat()): case
+                   for case in cases if case.customer.email}
+    out, told = [], set()
+    for key, history in histories.items():
+        old = key.rsplit("/", 2)[0]
+        if old in ids or old in told:
+            continue
+        for e in history.events:
+            case = by_customer.get((ledger.address_key(e["to"]), e.get("opened"))) if "to" in e else None
+            if case:
+                out.append(Problem(case.path, 1, (
+                    f"the ledger has follow-ups for case '{old}', which no longer exists, to the same customer "
+                    f"opened the same day: renamed? add `id: {old}` to keep its history"), "id", warning=True))
+                told.add(old)
+                break
+    return out
+
+
+def in_order(prepared: list[Prepared], config: Config, histories: dict[str, ledger.History]) -> list[Prepared]:
+    """plan.one_each, then plan.in_order once more: rendering may have blocked an email, or asked for its
+    approval again, so only now is it known which emails go, which copies they hold back and which later kinds wait."""
+    ordered = plan.in_order(plan.one_each([p.followup for p in prepared], histories), config)
+    return [p if f is p.followup else Prepared(f, p.rendered) for p, f in zip(prepared, ordered)]
+
+
+class Renderer:
+    """messages.render, remembering each result by the case file, the kind, the templates and the settings."""
+
+    def __init__(self, root: Path, project: Project, cache: Cache) -> None:
+        templates = root / "templates" / "email"
+        self.project, self.cache, self.env = project, cache, make_env(templates)
+        self.key = digest(project.digests.get(CONFIG_NAME, ""),
+                          *(p.relative_to(templates).as_posix() if p.is_dir() else p.read_bytes()
+                            for p in sorted(templates.rglob("*"))))
+        self.known = cache.load("messages", self.key) or {}
+        self.used: dict[str, messages.Rendered | str] = {}
+        self.fresh = False
+
+    def __call__(self, f: plan.Followup) -> messages.Rendered | str:
+        template = f.step.template if f.step else f.kind  # a task's template is named for it
+        name = digest(self.project.digests[f.case.path], f.kind, template)
+        if name not in self.known:
+            self.known[name], self.fresh = messages.render(f, self.project.config, self.env), True
+        self.used[name] = self.known[name]
+        return self.used[name]
+
+    def save(self) -> None:
+        """Keep what this review used, if that is not what was kept already."""
+        if self.fresh or len(self.used) != len(self.known):
+            self.cache.save("messages", self.key, self.used)

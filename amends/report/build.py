@@ -1,0 +1,292 @@
+"""Build the report site: decide the pages (pure), render them, write them."""
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time as clock
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from amends.cases.config import CONFIG_NAME, load_config
+from amends.cases.project import Project, summary
+from amends.followups.messages import MAX_SHOWN_BYTES, Prepared
+from amends.followups.review import Review, review
+from amends.incremental import workers
+from amends.incremental.cache import FOLDER as CACHE_FOLDER, NO_CACHE, Cache, digest
+from amends.incremental.files import RACY_NS, _files, file_key, manifest, read_regular
+from amends.incremental.output import Writer
+from amends.model import Case, Problem
+from amends.report import exports, search
+from amends.report.markup import to_html
+from amends.report.pages import (Links, Page, all_cases_key, followups_by_case, pages, sent_messages,
+                                 shared_context)
+from amends.templating import make_env
+
+
+ASSETS = "assets"
+T = TypeVar("T")
+
+
+class Rows:
+    """Table rows rendered once for every page that shows them, and reused from the last build.
+
+    At ten thousand cases the tables of all cases, of each group and of all
+    follow-ups hold tens of thousands of rows; rendering each row once instead
+    of on every page is most of the work of those pages. `cases` holds rows
+    for pages one folder down (where every cases table but the home page's is),
+    `followups` those of the follow-ups page (at the top, with the case shown),
+    by follow-up key. Any other row is rendered when asked for.
+    """
+
+    def __init__(self, env: Environment, shared: dict) -> None:
+        self.case_template, self.followup_template = env.get_template("_case_row.html"), env.get_template("_followup_row.html")
+        self.shared = shared
+        self.cases: dict[str, str] = {}
+        self.followups: dict[str, str] = {}
+
+    def render_case(self, case: Case, root: str) -> str:
+        return self.case_template.render({**self.shared, "root": root, "case": case})
+
+    def render_followup(self, item: Prepared, root: str, show_case: bool) -> str:
+        return self.followup_template.render({**self.shared, "root": root, "item": item, "show_case": show_case})
+
+    def case_row(self, case: Case, root: str) -> Markup:
+        made = self.cases.get(case.id) if root == "../" else None
+        return Markup(made if made is not None else self.render_case(case, root))
+
+    def followup_row(self, item: Prepared, root: str, show_case: bool) -> Markup:
+        made = self.followups.get(item.followup.key) if root == "" and show_case else None
+        return Markup(made if made is not None else self.render_followup(item, root, show_case))
+
+
+def render(site_pages: list[Page], env: Environment, out: Writer,
+           at_least: int = workers.PARALLEL_FROM) -> Iterator[tuple[str, tuple[str, int, bool]]]:
+    """Render each page (the rest of its context made on the way) and write it: its path and what `out.write` said.
+
+    On every core when there are at least `at_least` pages. Each worker
+    writes its own pages: only a few bytes per page come back, so pages
+    rendered faster than the disk takes them never pile up in memory.
+    """
+    def one(page: Page) -> tuple[str, int, bool]:
+        context = {**page.context, **page.later()} if page.later else page.context
+        return out.write(page.path, env.get_template(page.template).render(context).encode("utf-8"))
+
+    return zip((page.path for page in site_pages), workers.each(one, site_pages, at_least))
+
+
+def assets(assets_dir: Path) -> Iterator[tuple[str, bytes]]:
+    """The stylesheet, scripts and icon, copied as they are."""
+    if assets_dir.is_dir():
+        for asset in sorted(assets_dir.rglob("*")):
+            if asset.is_file():
+                yield f"{ASSETS}/{asset.relative_to(assets_dir).as_posix()}", asset.read_bytes()
+
+
+DOWNLOADS = ("cases.csv", "cases.json", "followups.ics")
+
+
+def downloads(state: Review, as_of: date, cache: Cache = NO_CACHE) -> dict[str, bytes]:
+    """The cases for spreadsheets, and a calendar to subscribe to; each case's part made only when it changed."""
+    cases, inputs = state.project.cases, state.project.digests
+    columns = exports.currencies(cases)
+    parts = per_case(cache, "exports", digest(model_key(state, as_of), *columns), cases, lambda c: inputs[c.path],
+                     lambda case: (exports.csv_line(case, columns), exports.json_record(case)))
+    events = cache.load("calendar", as_of.isoformat()) or {}
+    count = len(events)
+    calendar = exports.calendar([p.followup for p in state.prepared], cases,
+                                state.project.config.business_name, as_of, events)
+    if len(events) != count:
+        cache.save("calendar", as_of.isoformat(), events)
+    return {
+        "cases.csv": exports.cases_csv(cases, [parts[c.id][1][0] for c in cases]),
+        "cases.json": exports.cases_json(cases, [parts[c.id][1][1] for c in cases]),
+        "followups.ics": calendar,
+    }
+
+
+def model_key(state: Review, as_of: date) -> str:
+    """Beyond its own file, what a case's model depends on: the settings (defaults) and the day."""
+    return digest(state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat())
+
+
+def per_case(cache: Cache, name: str, key: str, cases: list[Case], version: Callable[[Case], str],
+             make: Callable[[Case], T]) -> dict[str, tuple[str, T]]:
+    """make(case) for every case, by id, beside the case's `version` (a digest of what `make` reads of it).
+
+    What was made for the same `key` from the same version of a case is
+    reused; `key` must name everything else the result depends on.
+    """
+    made = reuse(cache.load_parts(name, key), cases, version, make)
+    cache.save_parts(name, key, made)
+    return made
+
+
+def reuse(known: dict[str, tuple[str, T]], cases: list[Case], version: Callable[[Case], str],
+          make: Callable[[Case], T]) -> dict[str, tuple[str, T]]:
+    """Each case's (version, value): from `known` where the version is the same, else made (on every core)."""
+    made: dict[str, tuple[str, T] | None] = {}
+    missing = []
+    for case in cases:
+        old, now = known.get(case.id), version(case)
+        made[case.id] = old if old and old[0] == now else None  # None keeps the cases' order
+        if made[case.id] is None:
+            missing.append((case, now))
+    for (case, now), value in zip(missing, workers.each(lambda m: make(m[0]), missing)):
+        made[case.id] = (now, value)
+    return made
+
+
+def search_index(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], cache: Cache) -> dict[str, bytes]:
+    """The search index's files by path in the site, reading the words only of cases that changed."""
+    cases, model = state.project.cases, model_key(state, as_of)
+    before = cache.load("search", "index")
+    found = reuse(before.words if before else {}, cases, lambda c: digest(model, state.project.digests[c.path]),
+                  lambda c: search.case_words(c, bodies()[c.id]))
+    made = search.index(cases, found, before)
+    if before is None or (made.order, made.words, made.files) != (before.order, before.words, before.files):
+        cache.save("search", "index", made)
+    return {f"{search.FOLDER}/{name}": data for name, data in made.files.items()}
+
+
+def notes_html(project: Project, cache: Cache) -> dict[str, Markup]:
+    """Each case's Markdown notes as safe HTML, rendering only the notes of case files that changed."""
+    known = cache.load_parts("markdown", "notes")
+    # By the digest of the case file, which is known already: hashing 30 MB of notes again costs a tenth of a second.
+    keys = {case.id: project.digests[case.path] for case in project.cases}
+    missing = sorted({key for key in keys.values() if key not in known})
+    if missing:
+        texts = {keys[case.id]: case.body for case in project.cases}
+        known.update(zip(missing, workers.each(lambda key: str(to_html(texts[key])), missing)))
+    used = {key: known[key] for key in set(keys.values())}
+    cache.save_parts("markdown", "notes", used)
+    return {case_id: Markup(used[key]) for case_id, key in keys.items()}
+
+
+def fingerprint(root: Path, as_of: date) -> str:
+    """A digest of every input of the site (case files, templates, settings, ledger, sent messages) and the day.
+
+    It reads each file's size and change times, not its bytes: any write to a
+    file moves its ctime, which no tool can set back, so a change cannot hide.
+    Only a file changed in the last moments is not trusted by its times.
+    """
+    parts, newest = [as_of.isoformat()], 0
+    for folder in (root / "cases", root / "templates" / "site", root / "outbox"):
+        for name, (size, mtime, ctime) in sorted(_files(folder).items()):
+            if folder.name != "outbox" or name == "ledger.jsonl" or name.startswith("messages/"):
+                parts.append(f"{name}:{size}:{mtime}:{ctime}")
+                newest = max(newest, mtime, ctime)
+    config = root / CONFIG_NAME
+    parts.append(config.read_bytes() if config.is_file() else b"")
+    # Times tick coarsely: a file changed just now could change again unseen, so such a fingerprint never matches.
+    now = time.time_ns()
+    if newest >= now - RACY_NS:
+        parts.append(str(now))
+    return digest(*parts)
+
+
+def table_rows(state: Review, rows: Rows, shared: str, page_keys: dict[str, str], cache: Cache) -> Rows:
+    """`rows` filled with every case's and follow-up's row, made again only where its case changed."""
+    cases, by_case = state.project.cases, followups_by_case(state)
+    case_rows = per_case(cache, "rows", shared, cases, lambda c: state.project.digests[c.path],
+                         lambda c: rows.render_case(c, "../"))
+    rows.cases = {case_id: row for case_id, (_, row) in case_rows.items()}
+    # A follow-up's row shows its case too: both are in the case page's key.
+    followup_rows = per_case(cache, "followup-rows", shared, cases, lambda c: page_keys[f"cases/{c.id}.html"],
+                             lambda c: {i.followup.key: rows.render_followup(i, "", True) for i in by_case.get(c.id, [])})
+    rows.followups = {key: row for _, (_, mine) in followup_rows.items() for key, row in mine.items()}
+    return rows
+
+
+def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache: Cache = NO_CACHE) -> int:
+    """Pages and search index → rendered files → disk. Returns the number of files written.
+
+    Only pages whose inputs changed since the last build are rendered: every
+    page's key joins its own inputs to what all pages share (templates,
+    settings, the day, the code), and a page is reused only if the file on disk
+    is the one that key produced.
+    """
+    # The notes' HTML is read from the cache only if a case page or the search index needs it.
+    bodies = functools.cache(lambda: notes_html(state.project, cache))
+    links = Links()
+    site_pages = pages(state, as_of, bodies, links)
+    shared = digest(*(p.read_bytes() for p in sorted(templates_dir.rglob("*.html"))),
+                    state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat(), state.transport,
+                    repr(sorted((k, sorted(v.items())) for k, v in links.groups.items())), str(len(state.problems)))
+    for page in site_pages:
+        page.key = digest(shared, page.key)
+    recorded = cache.load("pages", str(out_dir.resolve())) or {}
+    # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
+    cache.save("pages", str(out_dir.resolve()), {})
+    out = Writer(out_dir, cache.folder / "site" if cache.folder else None)
+
+    out.put("robots.txt", b"User-agent: *\nDisallow: /\n")
+    keys = {page.path: page.key for page in site_pages}
+    sent = sent_messages(state)
+    keys.update((path, file_key(source)) for path, source in sent.items())
+    # The downloads hold every case and follow-up: made again only when any of those changed.
+    keys.update(dict.fromkeys(DOWNLOADS, all_cases_key(site_pages)))
+    index = search_index(state, as_of, bodies, cache)
+    keys.update((path, digest(data)) for path, data in index.items())
+    done = out.keep({path: recorded[path][1:] for path, key in keys.items() if recorded.get(path, ("",))[0] == key})
+    # The downloads hold every case twice over for a moment (58 MB at ten thousand cases): made before
+    # the table rows and the pages take their share of memory, that moment is not the build's peak.
+    if not done.issuperset(DOWNLOADS):
+        for name, data in downloads(state, as_of, cache).items():
+            if name not in done:
+                out.put(name, data)
+
+    env = make_env(templates_dir)
+    todo = [page for page in site_pages if page.path not in done]
+    if todo:
+        rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), shared, keys, cache)
+        for page in todo:
+            page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
+        if any(page.template == "case.html" for page in todo):
+            bodies()  # loaded here once, not again in each worker
+    # Over many cases, the overview, each period's figures and the big tables take up to a second each: worth a core each.
+    at_least = 2 if len(state.project.cases) >= workers.PARALLEL_FROM else workers.PARALLEL_FROM
+    for path, written in render(todo, env, out, at_least):
+        out.record(path, *written)
+    for path, source in sent.items():
+        if path not in done:
+            try:
+                out.put(path, read_regular(source, MAX_SHOWN_BYTES))
+            except OSError:  # too large to carry, or swapped for a FIFO: its page says so
+                del keys[path]
+    for path, data in index.items():
+        if path not in done:
+            out.put(path, data)
+    for path, data in assets(templates_dir / ASSETS):
+        out.put(path, data)
+    out.remove_rest()
+    cache.save("pages", str(out_dir.resolve()), {path: (key, *out.kept[path]) for path, key in keys.items()})
+    return out.written
+
+
+def build_site(root: Path, now: datetime, memory: dict | None = None) -> tuple[str, list[Problem], int]:
+    """Read, validate, plan and write the site; return a summary, the problems and the files written.
+
+    The site shows the follow-ups as of noon on the day, so that two builds on
+    the same day from the same files are identical, whatever the time. When no
+    input changed since the last build and site/ is as that build left it,
+    nothing is read or written at all. `memory` keeps the cache's entries
+    between builds of one long-running command (see Cache).
+    """
+    config, _ = load_config(root / CONFIG_NAME)
+    tz = ZoneInfo(config.timezone)
+    as_of = now.astimezone(tz).date()
+    cache, out = Cache(root / CACHE_FOLDER, memory), root / "site"
+    inputs = fingerprint(root, as_of)
+    last = cache.load("build", inputs)
+    if last is not None and manifest(out) == last["manifest"]:
+        return last["summary"], last["problems"], 0
+    state = review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache)
+    written = build(state, root / "templates" / "site", out, as_of, cache)
+    result = summary(state.project), state.problems
+    cache.save("build", inputs, {"manifest": manifest(out), "summary": result[0], "problems": result[1]})
+    return *result, written

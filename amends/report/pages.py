@@ -1,0 +1,275 @@
+"""Every page of the report and what it shows: declared here, rendered and written by report.build."""
+from __future__ import annotations
+
+import errno
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from markupsafe import Markup
+
+from amends.followups.messages import (MAX_SHOWN_BYTES, Prepared, Sent, blocks, file_name, paragraphs,
+                                       read_sent)
+from amends.followups.plan import STATES, before_since
+from amends.followups.review import Review
+from amends.incremental.cache import digest
+from amends.incremental.files import file_key, read_regular
+from amends.model import Case
+from amends.report import figures, views
+from amends.report.contexts import figures_page, lessons, overview
+
+
+# The cases table's filters: (name, label, the value a case has).
+FILTERS = (
+    ("status", "Status", views.status_label), ("team", "Team", lambda c: c.team),
+    ("category", "Category", lambda c: c.category), ("fault", "Fault", lambda c: c.fault),
+    ("severity", "Severity", lambda c: c.severity), ("channel", "Channel", lambda c: c.channel),
+)
+
+
+# (folder, title, title of one group, grouping function)
+SECTIONS = (
+    ("categories", "Categories", "Category", views.by_category),
+    ("teams", "Teams", "Team", views.by_team),
+    ("tags", "Tags", "Tag", views.by_tag),
+    ("customers", "Customers", "Customer", views.by_customer),
+)
+
+
+@dataclass
+class Page:
+    path: str
+    template: str
+    context: dict
+    # A digest of everything the page shows beyond what every page shares.
+    key: str
+    # More of the context, made only if the page is rendered: the figures of ten thousand cases take a second.
+    later: Callable[[], dict] | None = None
+
+
+@dataclass
+class Links:
+    """Where each case, category, team, tag and customer has its page."""
+
+    groups: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def group(self, section: str, name: str | None) -> str | None:
+        key = name if section == "customers" or name is None else views.label_key(name)
+        return f"{section}/{self.groups[section][key]}.html" if key in self.groups.get(section, {}) else None
+
+    def customer(self, case: Case) -> str | None:
+        return self.group("customers", views.customer_key(case))
+
+
+# The states of an email handed to a transport: its exact .eml is in outbox/messages/.
+HANDED_OVER = ("sent", "check")
+
+
+def message_page(item: Prepared) -> str | None:
+    """Where the site shows a follow-up's email: one still to go, or as it was handed over.
+
+    A task's words are on its own pages.
+    """
+    f = item.followup
+    if f.is_task or (item.rendered is None and f.state not in HANDED_OVER):
+        return None
+    return "messages/" + file_name(f.key).removesuffix(".eml") + ".html"
+
+
+def letter_page(case_id: str) -> str:
+    """Where a case's printable letter is: named by a digest of the case id, never the id itself.
+
+    A browser may print the page's address in its footer, and the id is the team's own label for
+    the complaint ("2026-11-04-rude-staff-member"), which must not reach the customer on paper.
+    """
+    return "letters/" + hashlib.sha256(case_id.encode()).hexdigest()[:20] + ".html"
+
+
+def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
+    """Every page of the site and what it shows; nothing is rendered or written here.
+
+    `bodies()` gives each case's notes as sanitized HTML, by case id; `links` is
+    filled with where each group's page is.
+    """
+    of_cases = case_pages(state, bodies)
+    every = all_cases_key(of_cases)
+    out = group_pages(state.project.cases, links, state.project.digests, every)
+    out += home_pages(state, as_of, every)
+    out += of_cases
+    out += followup_pages(state, every)
+    out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
+    out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
+                                                       "problems": state.problems}, digest(*map(repr, state.problems))))
+    shared = shared_context(state, as_of, links)
+    for page in out:
+        page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
+    return out
+
+
+def shared_context(state: Review, as_of: date, links: Links) -> dict:
+    """What every page can show."""
+    config = state.project.config
+    return {
+        "business": config.business_name, "as_of": as_of, "links": links,
+        "status_label": views.status_label, "problem_count": len(state.problems),
+        "message_page": message_page, "letter_page": letter_page, "tz": config.timezone, "currency": config.currency,
+        "timeline": views.timeline, "paragraphs": paragraphs, "blocks": blocks,
+    }
+
+
+def group_pages(cases: list[Case], links: Links, inputs: dict[str, str], every: str) -> list[Page]:
+    """One index and one page per group, for each way of grouping; records where each group lives."""
+    out = []
+    for section, title, singular, grouping in SECTIONS:
+        groups = grouping(cases)
+        # A label is found in any spelling its group takes (case, Unicode form): views.label_key.
+        key = (lambda g: views.customer_key(g.cases[0])) if section == "customers" else (lambda g: views.label_key(g.name))
+        links.groups[section] = {key(g): g.slug for g in groups}
+        out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups},
+                        key=every))
+        out += [Page(f"{section}/{g.slug}.html", "group.html", {
+            "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
+            **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
+               if section == "customers" else {}),
+        }, key=digest(section, g.name, *(inputs[c.path] for c in g.cases))) for g in groups]
+    return out
+
+
+def home_pages(state: Review, as_of: date, every: str) -> list[Page]:
+    """The overview (what to act on today, then figures), the figures per period, the lessons."""
+    out = [Page("index.html", "home.html", {"title": "Overview", "section": "home"}, every,
+                lambda: overview(state, as_of))]
+    for key in figures.PERIODS:
+        out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, every,
+                        lambda key=key: figures_page(state, key, as_of)))
+    out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
+                    lambda: lessons(state.project.cases)))
+    return out
+
+
+def followups_by_case(state: Review) -> dict[str, list[Prepared]]:
+    by_case: dict[str, list[Prepared]] = {}
+    for item in state.prepared:
+        by_case.setdefault(item.followup.case.id, []).append(item)
+    return by_case
+
+
+def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[Page]:
+    """The table of all cases, a page per case, and a printable letter where one is due."""
+    config, cases = state.project.config, state.project.cases
+    by_case = followups_by_case(state)
+    filters = [(name, label, sorted({v for v in map(value, cases) if v}, key=str.casefold))
+               for name, label, value in FILTERS]
+    out = []
+    warnings: dict[str, list] = {}
+    for warning in state.warnings:
+        warnings.setdefault(warning.path, []).append(warning)
+    customers = views.cases_by_customer(cases)
+    for case in cases:
+        mine, warned = by_case.get(case.id, []), warnings.get(case.path, [])
+        file = state.project.digests[case.path]
+        earlier, later = views.other_cases(case, customers[views.customer_key(case)])
+        # The page shows the customer's other cases: any change to one of them changes this page.
+        others = [part for c in earlier + later for part in (c.id, state.project.digests[c.path])]
+        out.append(Page(f"cases/{case.id}.html", "case.html", {
+            "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
+            "earlier": earlier, "later": later,
+        }, digest(file, *map(followup_digest, mine), *map(str, warned), "others", *others),
+            lambda case=case: {"body_html": bodies()[case.id]}))
+        letter = next((item for item in mine if item.followup.kind == "letter"), None)
+        if letter:
+            # The title is printed in the header of a browser that adds one: nothing internal in it.
+            out.append(Page(letter_page(case.id), "letter.html", {
+                "title": f"Letter: {letter.rendered.subject}" if letter.rendered else "Letter",
+                "section": "followups", "case": case, "letter": letter,
+                "language": letter.rendered.language if letter.rendered else "en",
+                # Only a rendered letter is printed, and it has both addresses.
+                "sender": views.postal_lines([config.business_name], config.business_address or ""),
+                "recipient": views.postal_lines([case.customer.name, case.customer.company], case.customer.address or ""),
+                "business_phone": config.business_phone, "business_email": config.reply_to or config.business_email,
+            }, key=digest(file, followup_digest(letter))))
+    return [Page("cases/index.html", "cases.html", {
+        "title": "All cases", "section": "cases", "filters": filters,
+        "cases": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True),
+    }, key=all_cases_key(out))] + out
+
+
+def all_cases_key(site_pages: list[Page]) -> str:
+    """The key of a page that shows many cases and follow-ups: that of all case pages, which hold each one's."""
+    return digest(*(page.key for page in site_pages if page.template == "case.html"))
+
+
+def followup_pages(state: Review, every: str) -> list[Page]:
+    """Every follow-up by state, and each message readable: still to go, or as it was handed over."""
+    sent = sent_messages(state)
+    # Why an entry of outbox/messages/ is not read, by its name in the project (from review's warnings).
+    refusals = {w.path: w.message.removesuffix("; not read") for w in state.warnings if w.path.startswith("outbox/")}
+    out = []
+    for item in state.prepared:
+        path = message_page(item)
+        if path is None:
+            continue
+        context = {"title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
+                   "item": item, "message": item.rendered}
+        if item.rendered is not None:
+            out.append(Page(path, "message.html", context, followup_digest(item)))
+            continue
+        # Handed over: the page shows the .eml the site carries beside it, read only if the page is rendered.
+        eml = path.removesuffix(".html") + ".eml"
+        source = sent.get(eml)
+        refused = refusals.get(f"outbox/{eml}", "")
+        out.append(Page(path, "message.html", {**context, "eml": eml, "refused": refused},
+                        digest(followup_digest(item), file_key(source) if source else "missing", refused),
+                        later=functools.partial(as_sent, source)))
+    by_state = {s: [i for i in state.prepared if i.followup.state == s] for s in STATES}
+    counts = {s: len(items) for s, items in by_state.items()}
+    # A business with years of history sets followups.since when it starts: the thousands of old
+    # follow-ups it never meant to send are one line here, not a row each (each case page lists its own).
+    by_state["skipped"] = [i for i in by_state["skipped"] if not before_since(i.followup.case, state.project.config)]
+    out.append(Page("followups.html", "followups.html", {
+        "title": "Follow-ups", "section": "followups", "states": STATES, "counts": counts, "by_state": by_state,
+        "before_since": counts["skipped"] - len(by_state["skipped"]), "since": state.project.config.since,
+        "transport": state.transport,
+    }, key=every))
+    return out
+
+
+def as_sent(source: str | None) -> dict:
+    """The `sent` of a message page: the message as handed over, read from its .eml; else why not, as `unread`.
+
+    Only the first MAX_SHOWN_BYTES are ever read: a huge file costs no memory, and is "too large".
+    """
+    if source is None:
+        return {"sent": None, "unread": "missing"}
+    try:
+        sent = read_sent(read_regular(source, MAX_SHOWN_BYTES))
+    except OSError as error:
+        return {"sent": None, "unread": "too large" if error.errno == errno.EFBIG else "unreadable",
+                "max_shown_mib": MAX_SHOWN_BYTES // (1024 * 1024)}
+    return {"sent": sent and shown(sent), "unread": "" if sent else "unreadable"}
+
+
+def shown(sent: Sent) -> Sent:
+    """The message with every byte that is not UTF-8 as U+FFFD: the email package keeps such bytes of a
+    damaged header as surrogates, and no page can be written with them."""
+    return replace(sent, **{name: value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                            for name, value in vars(sent).items() if isinstance(value, str)})
+
+
+def followup_digest(item: Prepared) -> str:
+    """What a follow-up shows: its state and times, and the words of its message."""
+    f = item.followup
+    return digest(f.key, f.state, f.reason, f.detail, str(f.due_at), str(f.when), item.rendered.digest if item.rendered else "")
+
+
+def sent_messages(state: Review) -> dict[str, str]:
+    """The file of every message handed to a transport (its exact .eml), by where the site shows it: only
+    regular files, none too large to show (its page says where it is), never a link out or a FIFO."""
+    files = {}
+    for item in state.prepared:
+        name = file_name(item.followup.key)
+        if item.followup.state in HANDED_OVER and name in state.sent_files:
+            files[f"messages/{name}"] = state.sent_files[name]
+    return files

@@ -122,7 +122,7 @@ def again(root: Path, *words: str) -> str:
         inside = path.relative_to(Path.cwd())
         return f"./{inside}" if program and inside.parent == Path(".") else str(inside)
     where = [] if root == Path(".") else ["--root", str(root)]
-    return shlex.join([here(Path(sys.executable), program=True), here(Path(__file__).parent.parent / "build.py"), *where, *words])
+    return shlex.join([here(Path(sys.executable), program=True), here(Path(__file__).parents[2] / "build.py"), *where, *words])
 
 
 def cmd_build(root: Path, now: datetime, clean: bool = False, memory: dict | None = None) -> ExitStatus:

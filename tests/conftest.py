@@ -100,3 +100,30 @@ def link_target(page: Path, url: str) -> Path | None:
     if not parts.path:
         return page
     return (page.parent / unquote(parts.path)).resolve()
+
+
+def status_texts(page: Path) -> dict[str, str | None]:
+    """What the page's status.css (made at each build) adds after each class: its text, or None when hidden."""
+    import re
+
+    from bs4 import BeautifulSoup
+
+    links = BeautifulSoup(page.read_text(encoding="utf-8"), "html5lib").find_all("link", rel="stylesheet")
+    sheet = next(link_target(page, link["href"]) for link in links if link["href"].endswith("status.css"))
+    found: dict[str, str | None] = {}
+    for name, rule in re.findall(r"\.([\w-]+)(?:::after)? \{ ([^}]*) \}", sheet.read_text(encoding="utf-8")):
+        shown = re.fullmatch(r'content: "([^"]*)";', rule)
+        found[name] = shown.group(1) if shown else None if rule == "display: none;" else rule
+    return found
+
+
+def shown_text(page: Path, element) -> str:
+    """An element's text as a browser shows it: with what status.css adds after each element of its classes."""
+    status = status_texts(page)
+    for part in element.find_all(class_=lambda c: c in status):
+        added = next(status[c] for c in part["class"] if c in status)
+        if added is None:
+            part.decompose()
+        else:
+            part.append(added)
+    return " ".join(element.get_text(" ").split())

@@ -20,9 +20,17 @@ from pathlib import Path
 
 import pytest
 
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
 from amends import cli
+from amends.cases.config import load_config
+from amends.cases.project import load_project
+from amends.followups.review import review
 from amends.incremental import workers
 from amends.report.build import build_site
+from amends.report.pages import followup_digest
+from amends.report.views import overdue
 from conftest import REPO
 
 DAY = "2026-11-22"
@@ -433,6 +441,61 @@ def test_case_dated_tomorrow_becomes_valid_the_next_day(warm: Path):
     assert build(root, NEXT_DAY) == 0
     assert_same_site(site_bytes(root), clean_build(root, NEXT_DAY))
     assert "Opened on the next day LM2" in text(root, f"cases/{case_id}.html")
+
+
+def followups_as_of(root: Path, day: str) -> dict[str, list[str]]:
+    """What each case page shows of its follow-ups as of noon on `day`, by case id."""
+    zone = ZoneInfo(load_config(root / "amends.yaml")[0].timezone)
+    state = review(root, datetime.combine(date.fromisoformat(day), time(12), zone))
+    out: dict[str, list[str]] = {}
+    for item in state.prepared:
+        out.setdefault(item.followup.case.id, []).append(followup_digest(item))
+    return out
+
+
+def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
+def test_a_new_day_rewrites_only_the_pages_that_show_the_day(warm: Path, capsys):
+    """The day is no input of a page that does not show it: a case whose follow-ups and promises read the
+    same tomorrow keeps its page, and so does every group's page; the day itself is in assets/status.css."""
+    root = warm
+    before, shown = site_bytes(root), {day: followups_as_of(root, day) for day in (DAY, NEXT_DAY)}
+    capsys.readouterr()
+    assert build(root, NEXT_DAY) == 0
+    after = site_bytes(root)
+    changed = changed_files(before, after)
+    assert f"({len(changed)} files changed)" in capsys.readouterr().out
+
+    project = load_project(root, date.fromisoformat(DAY))
+    the_day = date.fromisoformat(DAY), date.fromisoformat(NEXT_DAY)
+    steady = [c.id for c in project.cases if shown[DAY].get(c.id) == shown[NEXT_DAY].get(c.id)
+              and [overdue(p, c, the_day[0]) for p in c.promises] == [overdue(p, c, the_day[1]) for p in c.promises]]
+    assert len(steady) > len(project.cases) // 2, "too few cases read the same on both days for this test to say much"
+    assert sorted(changed & {f"cases/{case_id}.html" for case_id in steady}) == []
+    assert sorted(p for p in changed if p.split("/")[0] in ("categories", "teams", "tags", "customers")
+                  and not p.endswith("/index.html")) == []
+    assert "assets/status.css" in changed and "23 Nov 2026" in after["assets/status.css"].decode()
+    assert "index.html" in changed  # the overview shows ages
+
+
+def test_a_case_for_a_new_customer_rewrites_no_other_case_or_group_page(warm: Path):
+    """A new customer, team, category and tag: their pages are new, and no page of another case or group
+    is rewritten, though every page links to the group indexes."""
+    root = warm
+    before = site_bytes(root)
+    (root / "cases" / f"{NEW_CASE_ID}.md").write_text(NEW_CASE, encoding="utf-8")
+    assert build(root) == 0
+    after = site_bytes(root)
+    assert_same_site(after, clean_build(root))
+
+    changed = changed_files(before, after)
+    joined = {page for pages in group_links(root, NEW_CASE_ID).values() for page in pages}
+    assert {"customers", "teams", "categories", "tags"} <= {page.split("/")[0] for page in joined}
+    assert sorted(p for p in changed if p.startswith("cases/") and p != "cases/index.html") == [f"cases/{NEW_CASE_ID}.html"]
+    assert sorted(p for p in changed if p.split("/")[0] in ("categories", "teams", "tags", "customers")
+                  and not p.endswith("/index.html") and p not in joined) == []
 
 
 # --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from amends import cli, serve
-from conftest import link_target, MINIMAL_CASE, REPO, TODAY, nu_check, sample_project, write_case
+from conftest import link_target, MINIMAL_CASE, REPO, TODAY, nu_check, sample_project, shown_text, write_case
 
 TODAY_ARG = TODAY.isoformat()
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -860,7 +860,7 @@ def test_invalid_cases_are_reported_and_left_out(root):
     for page in (site / "index.html", site / "cases" / "good.html", site / "problems.html"):
         nav = soup_of(page).find("nav")
         link = next(a for a in nav.find_all("a") if link_target(page, a["href"]) == (site / "problems.html").resolve())
-        assert text(link) == "Problems 2", page
+        assert shown_text(page, link) == "Problems 2", page
     home = soup_of(site / "index.html")
     assert "2 problems" in text(home.find("main"))
     assert text(home.find(id="fig-total")) == "2"
@@ -874,7 +874,9 @@ def test_invalid_cases_are_reported_and_left_out(root):
 
 def test_no_problem_count_when_all_is_well(demo_site):
     nav = soup_of(demo_site / "index.html").find("nav")
-    assert [text(a) for a in nav.find_all("a") if "Problems" in text(a)] == ["Problems"]
+    page = demo_site / "index.html"
+    assert nav.find(class_="problem-count") is not None  # there, and hidden by status.css
+    assert [shown_text(page, a) for a in nav.find_all("a") if "Problems" in text(a)] == ["Problems"]
     assert "No problems" in text(soup_of(demo_site / "problems.html").find("main"))
 
 

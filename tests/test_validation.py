@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from amends.cases.casefile import split_case
 from amends.cases.config import Config, load_config
 from amends.cases.project import load_project
 from amends.cases.yamlfile import parse_mapping
+from amends.incremental.cache import Cache
 from amends.model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, STATUSES, FollowupOverrides, Problem
 
 from conftest import REPO, TODAY, write_case
@@ -694,3 +695,25 @@ def test_time_zone_too_long_for_a_file_name_is_refused(root):
     """A time zone name longer than any file name is reported, not a crash (found by tests/test_fuzz.py)."""
     problem = only_problem(root, case_text({5: "  timezone: " + "x" * 300}))
     assert_at(problem, 5, "is not a known time zone", field="customer.timezone")
+
+
+@pytest.mark.parametrize("changes, first_day, message, said_on", [
+    # 30 years (10,958 days) after 2 March 1996, the date is long past: warned about from the day after.
+    ({7: "opened: 1996-03-02", 8: "resolved: 1996-03-04"}, date(2026, 3, 2), "more than 30 years ago",
+     [False, False, True, True]),
+    # A case resolved in the future is a problem until that day, and each day's message names the day.
+    ({8: "resolved: 2026-11-24"}, date(2026, 11, 22), "'resolved' is in the future", [True, True, False, False]),
+])
+def test_a_checked_case_is_checked_again_on_the_day_its_answer_changes(root, changes, first_day, message, said_on):
+    """A checked case is kept from one day to the next (no day in its key) until the day that a check of
+    it could say something else: every day, the problems are those of a check without the cache."""
+    write_case(root, NAME, case_text(changes))
+    cache = Cache(root / ".amends-cache")
+    said = []
+    for n in range(4):
+        day = first_day + timedelta(days=n)
+        kept, fresh = load_project(root, day, cache), load_project(root, day)
+        assert [str(p) for p in kept.problems + kept.warnings] == [str(p) for p in fresh.problems + fresh.warnings], day
+        assert [c.id for c in kept.cases] == [c.id for c in fresh.cases], day
+        said.append(any(message in str(p) for p in fresh.problems + fresh.warnings))
+    assert said == said_on

@@ -57,6 +57,25 @@ class Reader:
         self.doc = doc
         self.problems = problems if problems is not None else []
         self.today = today  # when given, dates long past are warned about
+        # The first day on which reading the document again could say something else: each comparison
+        # with `today` moves it to the day that comparison would first come out otherwise. None: never.
+        self.expires: date | None = None
+
+    def in_future(self, day: date) -> bool:
+        """Whether `day` is after today. A problem that says so names today, so it is read again tomorrow."""
+        if self.today is None or day <= self.today:
+            return False
+        self._expire(self.today + timedelta(days=1))
+        return True
+
+    def standing_in(self) -> date:
+        """Today, for a date that is missing (and reported): what is read with it holds for today only."""
+        self._expire(self.today + timedelta(days=1))
+        return self.today
+
+    def _expire(self, day: date) -> None:
+        if self.expires is None or day < self.expires:
+            self.expires = day
 
     # -- where and what ---------------------------------------------------
     def line(self, keypath: KeyPath) -> int | None:
@@ -181,7 +200,10 @@ class Reader:
             self.problem(keypath, f"'{dotted(keypath)}' should be a date between {FIRST_YEAR} and {LAST_YEAR}, "
                                   f"not '{written}'")
             return False
-        if self.today is not None and day < self.today - timedelta(days=round(OLD_YEARS * 365.25)):
+        old = timedelta(days=round(OLD_YEARS * 365.25))
+        if self.today is not None and day >= self.today - old:
+            self._expire(day + old + timedelta(days=1))
+        elif self.today is not None:
             self.problem(keypath, f"'{dotted(keypath)}' is {day}, more than {OLD_YEARS} years ago; a typo in the year?",
                          warning=True)
         return True

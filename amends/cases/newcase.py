@@ -75,7 +75,7 @@ def case_stem(title: str, today: date) -> str:
 
 def refusals(text: str, title: str, config: Config, today: date) -> list[Problem]:
     """What `check` would find wrong in the text of a new case, read exactly as `check` reads it."""
-    _, _, problems = check_file(text.encode("utf-8"), f"cases/{case_stem(title, today)}.md", config, today)
+    _, _, problems, _ = check_file(text.encode("utf-8"), f"cases/{case_stem(title, today)}.md", config, today)
     return [p for p in problems if not p.warning]
 
 

@@ -93,29 +93,32 @@ def not_regular(entry: os.DirEntry, inside: str) -> tuple[str | None, bool]:
     return f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})", False
 
 
-def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem]]:
-    """Read and validate one case file's bytes: the case (None if anything is wrong), its id's line, its problems."""
+def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem], date | None]:
+    """Read and validate one case file's bytes: the case (None if anything is wrong), its id's line, its problems,
+    and the first day on which checking it again could say something else (None: no day could)."""
     raw, problems = parse_case(data, Path(name).stem, name)
     if raw is None:
-        return None, 1, problems
-    case, found = to_case(raw, config, today)
-    return (case if not problems else None), id_line(raw), problems + found
+        return None, 1, problems, None
+    case, found, expires = to_case(raw, config, today)
+    return (case if not problems else None), id_line(raw), problems + found, expires
 
 
 def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) -> Project:
     """Read amends.yaml and every case file; collect every problem.
 
     `today` may be a moment, which is then read in the business's time zone. A
-    file whose bytes, settings and day are as last time is not parsed again,
-    and one whose size, inode and change times are as last time is not even
-    read (its ctime moves with any write, and nothing can set it back).
+    file whose bytes and settings are as last time is not parsed again until the
+    day its check expires (most never do: only a date in the future, or one
+    about to be long past, makes the day matter), and one whose size, inode and
+    change times are as last time is not even read (its ctime moves with any
+    write, and nothing can set it back).
     """
     config, problems = load_config(root / CONFIG_NAME)
     if isinstance(today, datetime):
         today = today.astimezone(ZoneInfo(config.timezone)).date()
     config_file = root / CONFIG_NAME
     digests = {CONFIG_NAME: digest(config_file.read_bytes() if config_file.exists() else b"")}
-    key = digest(digests[CONFIG_NAME], today.isoformat())
+    key = digest(digests[CONFIG_NAME])
     known = cache.load_parts("cases", key)
     seen_before = cache.load("stats", "") or {}
     seen: dict[str, tuple] = {}
@@ -137,7 +140,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
                 data = read_regular(path)
                 digests[name] = digest(data)
             hit = known.get(name)
-            reuse = hit is not None and hit[0] == digests[name]
+            reuse = hit is not None and hit[0] == digests[name] and (hit[-1] is None or today < hit[-1])
             if not reuse and data is None:
                 data = read_regular(path)
                 digests[name] = digest(data)
@@ -158,12 +161,12 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     if seen != seen_before:
         cache.save("stats", "", seen)
 
-    cases, found = unique([(case, line) for _, case, line, _ in checked.values() if case is not None])
+    cases, found = unique([(case, line) for _, case, line, _, _ in checked.values() if case is not None])
     # repeat_of / not_a_repeat_of must name a case: any file's id or name (a broken one reports itself).
-    cases, unknown = unknown_links(cases, [case.id for _, case, _, _ in checked.values() if case is not None]
+    cases, unknown = unknown_links(cases, [case.id for _, case, _, _, _ in checked.values() if case is not None]
                            + [Path(name).stem for name in names])
     found += unknown
-    problems += [p for _, _, _, mine in checked.values() for p in mine] + found
+    problems += [p for _, _, _, mine, _ in checked.values() for p in mine] + found
     problems.sort(key=lambda p: (p.path != CONFIG_NAME, p.path, p.line or 0))
     return Project(root, config, cases, problems, len(names), digests, warnings + copies(cases))
 

@@ -78,15 +78,6 @@ CUSTOMER_TEXTS = ("about", "subject", "what_went_wrong", "how_resolved", "preven
 STATUS_WORDS = {"closed": "resolved", "done": "resolved", "fixed": "resolved", "won back": "recovered", "gone": "lost"}
 
 
-def validate(raws: Iterable[RawCase], config: Config, today: date) -> tuple[list[Case], list[Problem]]:
-    """Validate every raw case; return the valid ones (sorted by id) and all problems."""
-    raws = list(raws)
-    checked = [(to_case(raw, config, today), id_line(raw)) for raw in raws]
-    cases, problems = unique([(case, line) for (case, _), line in checked if case is not None])
-    cases, unknown = unknown_links(cases, [case.id for (case, _), _ in checked if case is not None] + [raw.stem for raw in raws])
-    return cases, [p for (_, found), _ in checked for p in found] + problems + unknown
-
-
 def unknown_links(cases: list[Case], known: Iterable[str]) -> tuple[list[Case], list[Problem]]:
     """Cases less those whose `repeat_of` or `not_a_repeat_of` names an id no case has, and a problem for each id.
 
@@ -166,8 +157,9 @@ def _label(value: str | None) -> str | None:
     return unicodedata.normalize("NFC", value) if value else value
 
 
-def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem]]:
-    """Read one case; it is None when anything about it is wrong."""
+def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem], date | None]:
+    """Read one case; it is None when anything about it is wrong. Also the first day on which reading it
+    again could give another answer (a date no longer in the future, say), or None if no day could."""
     r = Reader(raw.doc, today=today)
     r.keys((), CASE_KEYS)
     # A customer given as plain text is one mistake: its missing name is not another.
@@ -204,7 +196,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         title=r.text(("title",), required=True) or "",
         customer=customer,
         channel=r.choice(("channel",), CHANNELS, required=True) or "",
-        opened=opened or today,
+        opened=opened or r.standing_in(),
         resolved=resolved,
         status=status or "open",
         fault=r.choice(("fault",), FAULTS),
@@ -238,8 +230,8 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         _check_dates(r, case, today)
     # Warnings are kept with the case: they never make it invalid.
     if r.errors:
-        return None, r.problems
-    return case, r.problems
+        return None, r.problems, r.expires
+    return case, r.problems, r.expires
 
 
 def _accommodation(r: Reader, config: Config, today: date, resolved: date | None) -> tuple[Accommodation, ...]:
@@ -271,7 +263,7 @@ def _accommodation(r: Reader, config: Config, today: date, resolved: date | None
                 r.problem(item + ("expires",), f"the gift card expires on {card.expires}, before the case was resolved "
                                                f"({resolved}): the customer would get a card that no longer works; give a new one or a new date",
                           warning=True)
-            if out[-1].sent and out[-1].sent > today:
+            if out[-1].sent and r.in_future(out[-1].sent):
                 r.problem(item + ("sent",), f"'sent' is in the future ({out[-1].sent}; today is {today})")
     return tuple(out)
 
@@ -293,9 +285,9 @@ def _contacts(r: Reader, today: date, opened: date | None) -> tuple[Contact, ...
     for item in r.items(("contacts",)):
         if r.keys(item, CONTACT_KEYS):
             at = r.moment(item + ("at",), required=True)
-            contact = Contact(at or today, r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True),
+            contact = Contact(at or r.standing_in(), r.choice(item + ("channel",), CHANNELS), r.text(item + ("note",), multiline=True),
                               r.choice(item + ("by",), CONTACT_BY) or "customer", r.date(item + ("dated",)))
-            if at is not None and contact.day > today:
+            if at is not None and r.in_future(contact.day):
                 r.problem(item + ("at",), f"the contact on {r.raw(item + ('at',))} is in the future (today is {today})")
             # The figures count days from `opened` to the first contact: one before it would count negative days.
             if at is not None and opened is not None and contact.day < opened:
@@ -389,10 +381,10 @@ def _check_links(r: Reader, case: Case) -> None:
 
 def _check_dates(r: Reader, case: Case, today: date) -> None:
     """Dates that cannot be true: the future, or resolved before opened."""
-    if case.opened > today:
+    if r.in_future(case.opened):
         r.problem(("opened",), f"'opened' is in the future ({case.opened}; today is {today})")
     if case.resolved is not None:
-        if case.resolved > today:
+        if r.in_future(case.resolved):
             r.problem(("resolved",), f"'resolved' is in the future ({case.resolved}; today is {today})")
         if case.resolved < case.opened:
             r.problem(("resolved",), f"'resolved' ({case.resolved}) is before 'opened' ({case.opened})")

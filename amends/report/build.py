@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
+from jinja2 import Environment, meta
 from markupsafe import Markup
 
 from amends.cases.config import CONFIG_NAME, load_config
@@ -25,10 +25,11 @@ from amends.report import exports, search
 from amends.report.markup import to_html
 from amends.report.pages import (Links, Page, all_cases_key, followups_by_case, pages, sent_messages,
                                  shared_context)
-from amends.templating import make_env
+from amends.templating import format_date, make_env
 
 
 ASSETS = "assets"
+CASE_ROW, FOLLOWUP_ROW = ROW_TEMPLATES = ("_case_row.html", "_followup_row.html")
 T = TypeVar("T")
 
 
@@ -44,7 +45,7 @@ class Rows:
     """
 
     def __init__(self, env: Environment, shared: dict) -> None:
-        self.case_template, self.followup_template = env.get_template("_case_row.html"), env.get_template("_followup_row.html")
+        self.case_template, self.followup_template = env.get_template(CASE_ROW), env.get_template(FOLLOWUP_ROW)
         self.shared = shared
         self.cases: dict[str, str] = {}
         self.followups: dict[str, str] = {}
@@ -87,6 +88,34 @@ def assets(assets_dir: Path) -> Iterator[tuple[str, bytes]]:
                 yield f"{ASSETS}/{asset.relative_to(assets_dir).as_posix()}", asset.read_bytes()
 
 
+STATUS = f"{ASSETS}/status.css"
+
+
+def status_css(as_of: date, problems: int) -> bytes:
+    """What every page shows that changes with no case changing: the day of the report, and the number of
+    problems in the case files (no badge when there are none). One small file, rewritten when they change."""
+    day = format_date(as_of)
+    rules = [f'.asof::after {{ content: "as of {day}"; }}', f'.built-as-of::after {{ content: " as of {day}"; }}',
+             f'.problem-count::after {{ content: "{problems}"; }}' if problems else ".problem-count { display: none; }"]
+    return ("/* Made by amends at each build. */\n" + "\n".join(rules) + "\n").encode("utf-8")
+
+
+def template_reads(env: Environment, name: str, seen: tuple[str, ...] = ()) -> frozenset[str] | None:
+    """Every variable a template reads from its context, with those of the templates it extends,
+    includes or imports: a page's key holds the day or the number of problems only if its template reads them.
+    None when a template is named at run time (from a variable): it could read anything.
+    """
+    source, _, _ = env.loader.get_source(env, name)
+    tree = env.parse(source)
+    found = set(meta.find_undeclared_variables(tree))
+    for other in meta.find_referenced_templates(tree):
+        more = template_reads(env, other, (*seen, name)) if other is not None and other not in seen else frozenset()
+        if other is None or more is None:
+            return None
+        found |= more
+    return frozenset(found)
+
+
 DOWNLOADS = ("cases.csv", "cases.json", "followups.ics")
 
 
@@ -94,7 +123,7 @@ def downloads(state: Review, as_of: date, cache: Cache = NO_CACHE) -> dict[str, 
     """The cases for spreadsheets, and a calendar to subscribe to; each case's part made only when it changed."""
     cases, inputs = state.project.cases, state.project.digests
     columns = exports.currencies(cases)
-    parts = per_case(cache, "exports", digest(model_key(state, as_of), *columns), cases, lambda c: inputs[c.path],
+    parts = per_case(cache, "exports", digest(model_key(state), *columns), cases, lambda c: inputs[c.path],
                      lambda case: (exports.csv_line(case, columns), exports.json_record(case)))
     events = cache.load("calendar", as_of.isoformat()) or {}
     count = len(events)
@@ -109,9 +138,10 @@ def downloads(state: Review, as_of: date, cache: Cache = NO_CACHE) -> dict[str, 
     }
 
 
-def model_key(state: Review, as_of: date) -> str:
-    """Beyond its own file, what a case's model depends on: the settings (defaults) and the day."""
-    return digest(state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat())
+def model_key(state: Review) -> str:
+    """Beyond its own file, what a valid case's model depends on: the settings (defaults). Never the day:
+    a case's check expires on the day it could say something else (see load_project)."""
+    return digest(state.project.digests.get(CONFIG_NAME, ""))
 
 
 def per_case(cache: Cache, name: str, key: str, cases: list[Case], version: Callable[[Case], str],
@@ -141,9 +171,9 @@ def reuse(known: dict[str, tuple[str, T]], cases: list[Case], version: Callable[
     return made
 
 
-def search_index(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], cache: Cache) -> dict[str, bytes]:
+def search_index(state: Review, bodies: Callable[[], dict[str, Markup]], cache: Cache) -> dict[str, bytes]:
     """The search index's files by path in the site, reading the words only of cases that changed."""
-    cases, model = state.project.cases, model_key(state, as_of)
+    cases, model = state.project.cases, model_key(state)
     before = cache.load("search", "index")
     found = reuse(before.words if before else {}, cases, lambda c: digest(model, state.project.digests[c.path]),
                   lambda c: search.case_words(c, bodies()[c.id]))
@@ -189,14 +219,19 @@ def fingerprint(root: Path, as_of: date) -> str:
     return digest(*parts)
 
 
-def table_rows(state: Review, rows: Rows, shared: str, page_keys: dict[str, str], cache: Cache) -> Rows:
-    """`rows` filled with every case's and follow-up's row, made again only where its case changed."""
+def table_rows(state: Review, rows: Rows, keys: Callable[[str], str], links: Links, page_keys: dict[str, str],
+               cache: Cache) -> Rows:
+    """`rows` filled with every case's and follow-up's row, made again only where its case changed.
+
+    `keys(template)` is what a row made with that template shows beyond its case.
+    """
     cases, by_case = state.project.cases, followups_by_case(state)
-    case_rows = per_case(cache, "rows", shared, cases, lambda c: state.project.digests[c.path],
+    case_rows = per_case(cache, "rows", keys(CASE_ROW), cases,
+                         lambda c: digest(state.project.digests[c.path], links.of_case(c)),
                          lambda c: rows.render_case(c, "../"))
     rows.cases = {case_id: row for case_id, (_, row) in case_rows.items()}
     # A follow-up's row shows its case too: both are in the case page's key.
-    followup_rows = per_case(cache, "followup-rows", shared, cases, lambda c: page_keys[f"cases/{c.id}.html"],
+    followup_rows = per_case(cache, "followup-rows", keys(FOLLOWUP_ROW), cases, lambda c: page_keys[f"cases/{c.id}.html"],
                              lambda c: {i.followup.key: rows.render_followup(i, "", True) for i in by_case.get(c.id, [])})
     rows.followups = {key: row for _, (_, mine) in followup_rows.items() for key, row in mine.items()}
     return rows
@@ -207,18 +242,32 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
 
     Only pages whose inputs changed since the last build are rendered: every
     page's key joins its own inputs to what all pages share (templates,
-    settings, the day, the code), and a page is reused only if the file on disk
-    is the one that key produced.
+    settings, the code) and to what changes with no case changing (the day,
+    the number of problems) when its template reads it. A page is reused only
+    if the file on disk is the one that key produced. What every page shows of
+    the day and the problems is in assets/status.css, so a new day rewrites only
+    the pages that show ages and due dates.
     """
     # The notes' HTML is read from the cache only if a case page or the search index needs it.
     bodies = functools.cache(lambda: notes_html(state.project, cache))
     links = Links()
     site_pages = pages(state, as_of, bodies, links)
+    env = make_env(templates_dir)
     shared = digest(*(p.read_bytes() for p in sorted(templates_dir.rglob("*.html"))),
-                    state.project.digests.get(CONFIG_NAME, ""), as_of.isoformat(), state.transport,
-                    repr(sorted((k, sorted(v.items())) for k, v in links.groups.items())), str(len(state.problems)))
+                    state.project.digests.get(CONFIG_NAME, ""), state.transport)
+    varying = {"as_of": as_of.isoformat(), "problem_count": str(len(state.problems))}
+    # Reading a template's variables compiles it: worth keeping while the templates are the same.
+    reads = cache.load("template-reads", shared)
+    if reads is None:
+        reads = {name: template_reads(env, name) for name in {p.template for p in site_pages} | set(ROW_TEMPLATES)}
+        cache.save("template-reads", shared, reads)
+
+    def key_of(template: str) -> str:
+        what = reads[template]
+        return digest(shared, *(f"{name}={value}" for name, value in varying.items() if what is None or name in what))
+
     for page in site_pages:
-        page.key = digest(shared, page.key)
+        page.key = digest(key_of(page.template), page.key)
     recorded = cache.load("pages", str(out_dir.resolve())) or {}
     # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
     cache.save("pages", str(out_dir.resolve()), {})
@@ -230,7 +279,7 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     keys.update((path, file_key(source)) for path, source in sent.items())
     # The downloads hold every case and follow-up: made again only when any of those changed.
     keys.update(dict.fromkeys(DOWNLOADS, all_cases_key(site_pages)))
-    index = search_index(state, as_of, bodies, cache)
+    index = search_index(state, bodies, cache)
     keys.update((path, digest(data)) for path, data in index.items())
     done = out.keep({path: recorded[path][1:] for path, key in keys.items() if recorded.get(path, ("",))[0] == key})
     # The downloads hold every case twice over for a moment (58 MB at ten thousand cases): made before
@@ -240,10 +289,9 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
             if name not in done:
                 out.put(name, data)
 
-    env = make_env(templates_dir)
     todo = [page for page in site_pages if page.path not in done]
     if todo:
-        rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), shared, keys, cache)
+        rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), key_of, links, keys, cache)
         for page in todo:
             page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
         if any(page.template == "case.html" for page in todo):
@@ -263,6 +311,7 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
             out.put(path, data)
     for path, data in assets(templates_dir / ASSETS):
         out.put(path, data)
+    out.put(STATUS, status_css(as_of, len(state.problems)))
     out.remove_rest()
     cache.save("pages", str(out_dir.resolve()), {path: (key, *out.kept[path]) for path, key in keys.items()})
     return out.written

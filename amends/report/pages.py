@@ -62,6 +62,12 @@ class Links:
     def customer(self, case: Case) -> str | None:
         return self.group("customers", views.customer_key(case))
 
+    def of_case(self, case: Case) -> str:
+        """Where the pages a case links to are: in the key of every page that shows the case, so that a
+        new group elsewhere changes no page that does not link to it."""
+        return repr([self.group("categories", case.category), self.group("teams", case.team),
+                     *(self.group("tags", tag) for tag in case.tags), self.customer(case)])
+
 
 # The states of an email handed to a transport: its exact .eml is in outbox/messages/.
 HANDED_OVER = ("sent", "check")
@@ -93,9 +99,10 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     `bodies()` gives each case's notes as sanitized HTML, by case id; `links` is
     filled with where each group's page is.
     """
-    of_cases = case_pages(state, bodies)
+    groups = groupings(state.project.cases, links)
+    of_cases = case_pages(state, as_of, bodies, links)
     every = all_cases_key(of_cases)
-    out = group_pages(state.project.cases, links, state.project.digests, every)
+    out = group_pages(groups, links, state.project.digests, every)
     out += home_pages(state, as_of, every)
     out += of_cases
     out += followup_pages(state, every)
@@ -119,30 +126,41 @@ def shared_context(state: Review, as_of: date, links: Links) -> dict:
     }
 
 
-def group_pages(cases: list[Case], links: Links, inputs: dict[str, str], every: str) -> list[Page]:
-    """One index and one page per group, for each way of grouping; records where each group lives."""
-    out = []
-    for section, title, singular, grouping in SECTIONS:
-        groups = grouping(cases)
+def groupings(cases: list[Case], links: Links) -> dict[str, list[views.Group]]:
+    """The groups of each way of grouping, by section; records in `links` where each group lives."""
+    out = {}
+    for section, _, _, grouping in SECTIONS:
+        out[section] = grouping(cases)
         # A label is found in any spelling its group takes (case, Unicode form): views.label_key.
         key = (lambda g: views.customer_key(g.cases[0])) if section == "customers" else (lambda g: views.label_key(g.name))
-        links.groups[section] = {key(g): g.slug for g in groups}
+        links.groups[section] = {key(g): g.slug for g in out[section]}
+    return out
+
+
+def group_pages(by_section: dict[str, list[views.Group]], links: Links, inputs: dict[str, str], every: str) -> list[Page]:
+    """One index and one page per group, for each way of grouping."""
+    out = []
+    for section, title, singular, _ in SECTIONS:
+        groups = by_section[section]
         out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups},
                         key=every))
         out += [Page(f"{section}/{g.slug}.html", "group.html", {
             "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
             **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
                if section == "customers" else {}),
-        }, key=digest(section, g.name, *(inputs[c.path] for c in g.cases))) for g in groups]
+        }, key=digest(section, g.name, *(part for c in g.cases for part in (inputs[c.path], links.of_case(c)))))
+            for g in groups]
     return out
 
 
 def home_pages(state: Review, as_of: date, every: str) -> list[Page]:
     """The overview (what to act on today, then figures), the figures per period, the lessons."""
-    out = [Page("index.html", "home.html", {"title": "Overview", "section": "home"}, every,
+    # The overview's ages and due dates, and each period's bounds, change with the day.
+    today = digest(every, as_of.isoformat())
+    out = [Page("index.html", "home.html", {"title": "Overview", "section": "home"}, today,
                 lambda: overview(state, as_of))]
     for key in figures.PERIODS:
-        out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, every,
+        out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, today,
                         lambda key=key: figures_page(state, key, as_of)))
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
                     lambda: lessons(state.project.cases)))
@@ -156,7 +174,7 @@ def followups_by_case(state: Review) -> dict[str, list[Prepared]]:
     return by_case
 
 
-def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[Page]:
+def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
     """The table of all cases, a page per case, and a printable letter where one is due."""
     config, cases = state.project.config, state.project.cases
     by_case = followups_by_case(state)
@@ -173,10 +191,12 @@ def case_pages(state: Review, bodies: Callable[[], dict[str, Markup]]) -> list[P
         earlier, later = views.other_cases(case, customers[views.customer_key(case)])
         # The page shows the customer's other cases: any change to one of them changes this page.
         others = [part for c in earlier + later for part in (c.id, state.project.digests[c.path])]
+        # Of all that changes with the day, a case page shows only which promises are overdue.
+        overdue = [views.overdue(promise, case, as_of) for promise in case.promises]
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
-            "earlier": earlier, "later": later,
-        }, digest(file, *map(followup_digest, mine), *map(str, warned), "others", *others),
+            "earlier": earlier, "later": later, "promises_overdue": overdue,
+        }, digest(file, *map(followup_digest, mine), *map(str, warned), "others", *others, links.of_case(case), repr(overdue)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:

@@ -191,6 +191,11 @@ def open_cases_by_age(cases: list[Case], today: date) -> list[tuple[Case, int]]:
     return sorted(found, key=lambda pair: (-pair[1], pair[0].id))
 
 
+def overdue(promise: Promise, case: Case, as_of: date) -> bool:
+    """A promise not kept by its day, on a case not given up."""
+    return promise.kept is None and promise.due is not None and promise.due < as_of and case.status != "lost"
+
+
 def promises_to_watch(cases: list[Case], as_of: date) -> tuple[list[tuple[Case, Promise]], list[tuple[Case, Promise]]]:
     """Promises due by today and not yet kept, and promises broken, each oldest first."""
     due, broken = [], []

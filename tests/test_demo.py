@@ -13,6 +13,7 @@ import pytest
 
 from amends.cases.project import Project, load_project
 from amends.demo import CATEGORIES, Cause, Thing, cause_tag, generate
+from amends.demo.words import ABOUT, ACCOMMODATION_NOTES, ACCOMMODATION_NOTES_DE, CAME_IN, FAULT_LINES
 from amends.followups.review import review
 from amends.model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES, STATUSES
 from amends.report.views import customer_key, repeat_failures
@@ -205,3 +206,11 @@ def test_each_case_tells_the_story_of_the_one_cause_its_tag_names(project: Proje
             value = getattr(case, field)
             fits = value is None or any(_template(t, cause, thing).fullmatch(value) for t in templates)
             assert fits, (case.id, field, value)
+
+
+def test_the_word_file_has_texts_for_every_category_kind_fault_and_channel():
+    """words.json is edited by hand, and a key missing there fails only when a case happens to draw it."""
+    assert set(ABOUT) == {category.name for category in CATEGORIES}
+    assert set(ACCOMMODATION_NOTES) == set(ACCOMMODATION_NOTES_DE) == set(ACCOMMODATION_KINDS)
+    assert set(FAULT_LINES) == set(FAULTS)
+    assert set(CAME_IN) == set(CHANNELS)

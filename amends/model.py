@@ -155,6 +155,9 @@ class Case:
     # dotted name (accommodation[1].note), so a warning about one can point at it; and of each
     # id named by repeat_of or not_a_repeat_of, for the check against all cases.
     lines: tuple[tuple[str, int], ...] = ()
+    # Where a text the customer reads speaks of them instead of to them: (field, the words, whether
+    # that holds a message quoting it for a person). Found once, when the case is checked.
+    spoken: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def severe(self) -> bool:

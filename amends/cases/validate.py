@@ -5,6 +5,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -224,6 +225,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),
     )
+    case = replace(case, spoken=tuple(spoken_of(case)))
     _check_links(r, case)
     _check_greeting(r, customer)
     if opened is not None:

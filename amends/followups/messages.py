@@ -30,7 +30,7 @@ from markupsafe import escape
 
 from amends.cases.config import Config
 from amends.cases.fields import CONTROL
-from amends.cases.validate import CUSTOMER_TEXTS, spoken_of
+from amends.cases.validate import CUSTOMER_TEXTS
 from amends.followups.ledger import History
 from amends.followups.plan import EarlierRound, Followup, planned_approval
 from amends.model import Case, Contact, Problem
@@ -166,7 +166,7 @@ def warnings(case: Case, env: Environment) -> list[Problem]:
     talks about them (a message that quotes it waits for approval), and a language with no templates."""
     lines = dict(case.lines)
     out, seen = [], set()
-    for field, word, holds in spoken_of(case):
+    for field, word, holds in case.spoken:
         if field in seen:
             continue
         seen.add(field)
@@ -419,7 +419,7 @@ def approval_reason(followup: Followup, rendered: Rendered, config: Config) -> s
         return why
     # Compared with the spaces evened out: wrapping may have put a line break inside the words.
     words = " ".join(f"{rendered.subject} {rendered.text}".split())
-    spoken = next(((field, word) for field, word, holds in spoken_of(followup.case)
+    spoken = next(((field, word) for field, word, holds in followup.case.spoken
                    if holds and " ".join(word.split()) in words), None)
     return spoken and f"'{spoken[0]}' speaks of the customer as '{spoken[1]}': a person reads it first"
 

@@ -54,6 +54,8 @@ class Links:
     """Where each case, category, team, tag and customer has its page."""
 
     groups: dict[str, dict[str, str]] = field(default_factory=dict)
+    # of_case's answers by case id: asked for by every page that shows the case.
+    _of_case: dict[str, str] = field(default_factory=dict)
 
     def group(self, section: str, name: str | None) -> str | None:
         key = name if section == "customers" or name is None else views.label_key(name)
@@ -65,8 +67,10 @@ class Links:
     def of_case(self, case: Case) -> str:
         """Where the pages a case links to are: in the key of every page that shows the case, so that a
         new group elsewhere changes no page that does not link to it."""
-        return repr([self.group("categories", case.category), self.group("teams", case.team),
-                     *(self.group("tags", tag) for tag in case.tags), self.customer(case)])
+        if case.id not in self._of_case:
+            self._of_case[case.id] = repr([self.group("categories", case.category), self.group("teams", case.team),
+                                           *(self.group("tags", tag) for tag in case.tags), self.customer(case)])
+        return self._of_case[case.id]
 
 
 # The states of an email handed to a transport: its exact .eml is in outbox/messages/.

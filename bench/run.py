@@ -38,7 +38,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 TODAY = "2026-11-22"            # every amends command acts as of this day (--today)
-SEND_NOW = "2026-11-20T10:00"   # Friday: the apology for cases resolved Wed 18 Nov is due at 09:00
+# Friday. The plan in amends.yaml (the send project keeps it) sends its first email 3 business days after
+# the resolved date: at 09:00 on Fri 20 Nov for the cases resolved on Tue 17 Nov.
+SEND_NOW = "2026-11-20T10:00"
 SEND_MESSAGES = 1000
 # module to import -> package to install
 # What to install (Pelican reads .md files only when Python-Markdown is installed). Looked up as
@@ -701,7 +703,7 @@ customer:
   email: "customer{i:04d}@example.com"
 channel: email
 opened: 2026-11-16
-resolved: 2026-11-18
+resolved: 2026-11-17
 status: resolved
 fault: ours
 severity: medium

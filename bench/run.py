@@ -263,7 +263,8 @@ class Result:
 FILES_CHANGED = re.compile(r"\(([0-9]+) files? changed\)")
 
 
-def files_changed(out: str) -> int | None:
+def changed_by(out: str) -> int | None:
+    """How many files a build said it changed."""
     match = FILES_CHANGED.search(out)
     return int(match.group(1)) if match else None
 
@@ -483,6 +484,8 @@ def template_marker(n: int, run: int) -> str:
 
 
 def mark_template(path: Path, marker: str) -> None:
+    if not path.is_file():
+        raise BenchError(f"{path} not found")
     text = path.read_text(encoding="utf-8")
     if "</head>" not in text:
         raise BenchError(f"{path}: no </head> to put {marker} before")
@@ -505,7 +508,7 @@ def bench_amends(runner: Runner, root: Path, ids: dict[Path, str], n: int, runs:
         sample, out = runner.run(f"{row} {n}", cmd, REPO, ok)
         result = results[row]
         result.samples.append(sample)
-        changed = files_changed(out)
+        changed = changed_by(out)
         if changed is not None:
             result.changed.append(changed)
         progress(n, row, f"run {len(result.samples)}/{runs}: {show(sample)}"
@@ -571,7 +574,7 @@ def bench_amends(runner: Runner, root: Path, ids: dict[Path, str], n: int, runs:
     for run in range(1, runs + 1):
         day = (date.fromisoformat(TODAY) + timedelta(days=run)).isoformat()
         out = measure(NEW_DAY, amends(root, when=("--today", day)))
-        if files_changed(out) == 0:
+        if changed_by(out) == 0:
             raise BenchError(f"{NEW_DAY}: the build as of {day} changed no file, so the site still says the day before")
     return results
 
@@ -670,7 +673,7 @@ def bench_size(runner: Runner, work: Path, n: int, runs: int, hugo: list[str], s
     ids = case_ids(root / "cases")
     if len(ids) != n:
         raise BenchError(f"demo wrote {len(ids)} case files, not {n}")
-    # Copied before amends's rows edit the cases, so Hugo and Pelican start from the same ones.
+    # Copied before amends' rows edit the cases, so Hugo and Pelican start from the same ones.
     hugo_source = None if "hugo" in skip else hugo_project(work, n, root / "cases")
     pelican_source = None if "pelican" in skip else pelican_project(work, n, ids)
     results = bench_amends(runner, root, ids, n, runs)

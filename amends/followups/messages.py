@@ -32,7 +32,9 @@ from amends.cases.config import Config
 from amends.cases.fields import CONTROL
 from amends.cases.validate import CUSTOMER_TEXTS
 from amends.followups.ledger import History
-from amends.followups.plan import EarlierRound, Followup, planned_approval
+from amends.followups.guards import planned_approval
+from amends.followups.plan import Followup
+from amends.followups.rounds import EarlierRound
 from amends.model import Case, Contact, Problem
 from amends.templating import format_date
 

@@ -1,8 +1,8 @@
 """What is due: a pure function of the cases, the settings, the ledger and "now".
 
-Every guard lives here, each with a reason a person can read. Nothing here
-reads a file or the clock, so "what would go out on Friday?" is just a call
-with another `now`.
+Every follow-up gets a state and a reason a person can read: the guards of an
+email are in guards.py, asked in turn by _email here. Nothing here reads a file
+or the clock, so "what would go out on Friday?" is just a call with another `now`.
 
 The emails of one resolution of a case are a round: they go out in the plan's
 order, each at least as far after the one before as the plan puts them, and a
@@ -17,16 +17,15 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from amends.cases.config import CHECKIN_KINDS, SAYS, Config, Step, days_text
+from amends.followups import guards
 from amends.followups.ledger import History, address_key, key_for
-from amends.model import TASKS, Case, Contact, Promise
+from amends.followups.rounds import (EarlierRound, Deliveries, Rounds, deliveries, earlier_round, event_time,
+                                     rounds, same_complaint)
+from amends.model import TASKS, Case, Contact
 from amends.templating import format_date
 
-# Waits after the 1st, 2nd, … temporary failure (then the last one repeats).
-BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45), timedelta(hours=2), timedelta(hours=4))
 # Staff tasks a plan may hold beside its emails: a call the day of the follow-up.
 PLAN_TASKS = ("call",)
-# Ledger events after which a message may have reached its customer.
-REACHED = ("sent", "data", "ambiguous")
 # The least time between two emails of a round, so that they arrive in the plan's order.
 GAP = timedelta(minutes=1)
 # What a task asks a person to do, before it is due and once it is.
@@ -70,15 +69,6 @@ WAITS_FOR_EARLIER = ("due", "approval", "upcoming", "missed")
 
 
 @dataclass(frozen=True)
-class EarlierRound:
-    """A round of the same case that went out before it was reopened: a second round says so."""
-
-    resolved: date
-    first_sent: datetime
-    kinds: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Followup:
     case: Case
     kind: str          # a plan kind, or a task: "call", "letter" or "social"
@@ -106,32 +96,6 @@ class Followup:
         return (self.when or self.due_at).astimezone(ZoneInfo(zone)).replace(tzinfo=None) if zone else None
 
 
-@dataclass(frozen=True)
-class Earliest:
-    """When the earlier kinds of a round let a later kind go out, and why."""
-
-    moment: datetime
-    reason: str
-    # What the later kind's catch-up days count from, if not its own due time. A kind marked
-    # done gives none: a round a person dropped by hand must not go on with stale mail.
-    catch_up_from: datetime | None
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """An email that went out, as the resend guard sees it."""
-
-    key: str
-    to: str
-    at: datetime
-    opened: date | None  # the day its complaint was opened, as recorded when it went (older events have none)
-    case: Case | None    # the case its key names, if that case still exists
-
-
-# Emails delivered, by (ledger.address_key of the address, kind).
-Deliveries = dict[tuple[str, str], list[Delivered]]
-
-
 def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
               transport: str) -> list[Followup]:
     """Every follow-up of every resolved case, and every answer to a public post, with its state as of `now`."""
@@ -153,67 +117,6 @@ def kind_order(config: Config) -> dict[str, int]:
     return {kind: i for i, kind in enumerate((LETTER_NOTE, *config.kinds, *TASKS))}
 
 
-def deliveries(cases: list[Case], histories: dict[str, History], transport: str) -> Deliveries:
-    """Every email delivered, with the address recorded with it, or (older events have none)
-    the address of the case its key names, if that case still exists; found by the one form of the address."""
-    by_id = {case.id: case for case in cases}
-    out: Deliveries = defaultdict(list)
-    for key, history in histories.items():
-        sent = history.delivered(transport)
-        case_id, kind, _ = key.rsplit("/", 2)
-        case = by_id.get(case_id)
-        to = sent and (sent.get("to") or (case and case.customer.email))
-        if to:
-            out[(address_key(to), kind)].append(Delivered(key, to, _ts(sent), _recorded_day(sent.get("opened")), case))
-    return out
-
-
-# What may have reached the customer, by round (case id, resolved day): kind -> its history.
-Rounds = dict[str, dict[str, dict[str, History]]]
-
-
-def rounds(histories: dict[str, History]) -> Rounds:
-    """Every email that may have reached its customer (sent, or handed over with no answer):
-    case id -> resolved day (ISO) -> kind -> its history."""
-    out: Rounds = defaultdict(lambda: defaultdict(dict))
-    for key, history in histories.items():
-        # A message marked done after a "may have arrived" still reached them: any such event counts.
-        if any(e["ev"] in REACHED for e in history.events):
-            case_id, kind, resolved = key.rsplit("/", 2)
-            out[case_id][resolved][kind] = history
-    return out
-
-
-def _reached_at(history: History) -> datetime:
-    """When a message first may have reached its customer."""
-    return min(_ts(e) for e in history.events if e["ev"] in REACHED)
-
-
-def earlier_round(case: Case, of_case: dict[str, dict[str, History]]) -> EarlierRound | None:
-    """The latest earlier round of this case that reached the customer and ended in a real reopen:
-    the customer got in touch again after it (a resolved date only corrected shows no such contact)."""
-    for resolved in sorted(of_case, reverse=True):
-        before = date.fromisoformat(resolved)
-        if before < case.resolved and _reopened_between(case, before):
-            first = min(_reached_at(h) for h in of_case[resolved].values())
-            return EarlierRound(before, first, tuple(sorted(of_case[resolved])))
-    return None
-
-
-def same_complaint(one: Case, other: Case) -> bool:
-    """Whether two cases are about the same complaint, as the resend guard sees it: a copied or renamed case.
-
-    The same `opened` date, or the same words for the customer to read: an `about` or
-    `what_went_wrong` of one (ignoring case and spacing) is one of the other's. A different
-    complaint from the same customer differs in both, and its follow-ups go out.
-    """
-    return one.opened == other.opened or bool(_texts(one) & _texts(other))
-
-
-def _texts(case: Case) -> set[str]:
-    return {" ".join(text.split()).casefold() for text in (case.about, case.what_went_wrong) if text and text.strip()}
-
-
 def one_each(followups: list[Followup], histories: dict[str, History]) -> list[Followup]:
     """Of the emails of one kind due now to one address from cases about the same complaint (a copied case),
     only the first goes.
@@ -224,7 +127,7 @@ def one_each(followups: list[Followup], histories: dict[str, History]) -> list[F
     going: dict[tuple[str, str], list[Followup]] = defaultdict(list)
     out = []
     for f in followups:
-        if f.state == "due" and not f.is_task and not _released(histories.get(f.key, NOTHING_YET)):
+        if f.state == "due" and not f.is_task and not guards.released(histories.get(f.key, NOTHING_YET)):
             same = (address_key(f.case.customer.email), f.kind)
             first = next((g for g in going[same] if same_complaint(g.case, f.case)), None)
             if first:
@@ -285,7 +188,7 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
         not_before = _not_before(case, step, emails, config, now)
         if step.kind == LETTER_NOTE and channel.state == "done":
             posted = channel.when or now
-            not_before = Earliest(posted, "goes out after the letter was marked posted", posted)
+            not_before = guards.Earliest(posted, "goes out after the letter was marked posted", posted)
         f = _email(case, step, key, history, config, now, transport, covering, not_before, sent or {}, round_said)
         if step.kind == LETTER_NOTE and not history.last and round_said:
             # A round begun before letters were announced this way: the customer has heard from us by email.
@@ -305,221 +208,44 @@ def _social_history(case: Case, histories: dict[str, History]) -> History:
     keys = dict.fromkeys([key_for(case.id, "social", case.opened)]
                          + ([key_for(case.id, "social", case.resolved)] if case.resolved else []))
     events = [e for key in keys for e in histories.get(key, NOTHING_YET).events]
-    return History(sorted(events, key=_ts)) if events else NOTHING_YET
+    return History(sorted(events, key=event_time)) if events else NOTHING_YET
 
 
 def _email(case: Case, step: Step, key: str, history: History, config: Config, now: datetime,
-           transport: str, task: str | None, not_before: Earliest | None, sent: Deliveries,
+           transport: str, task: str | None, not_before: guards.Earliest | None, sent: Deliveries,
            round_said: dict[str, History]) -> Followup:
-    zone = send_zone(case, config)
-    due_at = due_time(case, step, config)
-
-    def result(state: str, reason: str, when: datetime | None = None, detail: str = "") -> Followup:
-        # Times are given in the business's zone, as everything that shows them expects.
-        return Followup(case, step.kind, "email", key, state, reason, due_at, step,
-                        when and when.astimezone(ZoneInfo(config.timezone)), detail)
-
-    release, done = f"python build.py release {case.id} {step.kind}", f"python build.py done {case.id} {step.kind}"
-
-    # What already happened decides first: nothing is ever sent twice.
-    # (With no last event, only approvals are recorded, if anything: nothing was sent.)
-    last = history.last
-    smtp_sent = history.sent_by("smtp") if last else None
-    if smtp_sent:
-        return result("sent", "sent by email", _ts(smtp_sent),
-                      f"handed to the mail server by SMTP; message id {smtp_sent.get('msgid', '?')}")
-    if last and transport == "outbox" and history.sent_by("outbox"):
-        sent = history.sent_by("outbox")
-        return result("sent", "written to the outbox folder, not emailed", _ts(sent),
-                      "transport is outbox in amends.yaml: messages are written to outbox/messages/ "
-                      "instead of being emailed; transport: smtp emails them")
-    if last and last["ev"] == "done":
-        return result("done", "marked done by a person", _ts(last))
-    if last and last["ev"] == "permfail":
-        answer = f"{last.get('code', '')} {last.get('reply', '')}".strip()
-        return result("failed", f"not sent: the customer's mail server refused it ({answer}). Check the email address "
-                                f"in the case file, then send it again: {release}; or mark it handled: {done}", _ts(last))
-    if last and last["ev"] in ("data", "ambiguous"):
-        return result("check", "may have arrived: the connection broke just after the message was handed over. "
-                               f"Ask the customer; if it arrived, mark it done: {done}; if not, send it again: {release}",
-                      _ts(last))
-
-    guard = _guard(case, config, step.kind)
-    if guard:
-        state, reason, detail = guard
-        return result(state, reason, detail=detail)
-    released = _released(history)
-    # A kind that says what the case skips, and more (the follow-up opens with the apology): a person decides.
-    part = None if released else next((s for s in case.followups.skip if SAYS.get(step.kind, {step.kind}) & SAYS.get(s, {s})), None)
-    if part:
-        return result("held", f"held: the case file says to skip the {part}, and the {step.kind} says it too. "
-                              f"Send it anyway: {release}; or mark it handled: {done}", detail="followups: skip")
-    promise = None if released or step.kind not in CHECKIN_KINDS else _open_promise(case, now, config)
-    if promise:
-        what, why = promise
-        if why:
-            return result("held", f"waits for a promise to the customer, {why}: '{what.what}'. Keep it and set "
-                                  f"kept: true in the case file; or send it anyway: {release}")
-        return result("upcoming", f"waits for a promise to the customer to be kept: '{what.what}' "
-                                  f"(due {format_date(what.due)})")
-    if not case.customer.email:
-        if task:
-            return result("skipped", f"no email address: the {task} covers it")
-        return result("blocked", "cannot be sent: the case file gives no email address for the customer. "
-                                 f"Add it (customer.email), or mark it handled: {done}")
-    channel_task = config.task_for(case.channel)
-    if channel_task and not config.email_too:
-        return result("skipped", f"answered by {channel_task} only", detail="followups.email_too is false in amends.yaml")
-    if channel_task == "letter" and step.kind not in (LETTER_NOTE, *NOT_IN_THE_LETTER):
-        return result("skipped", "not emailed: the letter says it",
-                      detail="followups.email_too is true in amends.yaml: a customer answered by letter gets "
-                             f"the {LETTER_NOTE} email instead of the emails the letter would repeat")
-    repeated = None if released else _said_before(step.kind, round_said)
-    if repeated:
-        # Skipped, not held: the rest of the round (the gift card, the check-in) still goes.
-        kind, when = repeated
-        return result("skipped", f"not sent, so that the customer is not told the same twice: the {kind} of this "
-                                 f"round already went on {format_date(when.astimezone(ZoneInfo(config.timezone)).date())}."
-                                 f" Send it anyway: {release}",
-                      detail="the plan in amends.yaml changed while this round was under way")
-    if not config.business_email:
-        return result("blocked", "cannot be sent yet: the business's own email address is not set up",
-                      detail="amends.yaml has no business.email to send from")
-
-    # Due at its own time, or later if an earlier kind of the round went (or will go) out late.
-    start, why = due_at, (f"due {step.delay_text} after the case was resolved" if not _fixed(case, step.kind)
-                          else "on the date set in the case file")
-    late_from = due_at
-    if not_before and not_before.moment > due_at:
-        start, why = not_before.moment, not_before.reason
-        late_from = max(due_at, not_before.catch_up_from or due_at)
-    if now < start:
-        return result("upcoming", why, start)
-    earlier = None if released else _sent_before(case, step.kind, key, sent, config, now)
-    went = earlier and _went_before(case, step.kind, *earlier, zone)
-    guard_days = f"resend_guard_days is {config.resend_guard_days} in amends.yaml"
-    late = now >= catch_up_deadline(late_from, config, zone)
-    if late and went:
-        # Missed, but the first reason stands: a person must know it may have gone already.
-        what, which = went
-        return result("missed", f"not sent: it was held so that it does not go twice ({what}"
-                                + (f", {which}" if which else "") + f"), and is now more than "
-                                f"{days_text(config.catch_up_days, True)} late. Send it anyway: {release}; "
-                                f"or mark it handled: {done}", detail=guard_days)
-    waiting = planned_approval(case, step, config) if history.approved is None else None
-    if late and waiting and not released:
-        return result("missed", f"not sent: it waited for approval ({waiting}) and is now more than "
-                                f"{days_text(config.catch_up_days, True)} late. Read it; to send it anyway: "
-                                f"python build.py approve {case.id} {step.kind}, then {release}; or mark it handled: {done}")
-    if late and not released:
-        return result("missed", f"not sent: it was due on {format_date(late_from.astimezone(ZoneInfo(zone)).date())}, "
-                                f"more than {days_text(config.catch_up_days, True)} before today. "
-                                f"Send it anyway: {release}; or mark it handled: {done}",
-                      detail=f"catch_up_days is {config.catch_up_days} in amends.yaml: a follow-up later than that "
-                             "waits for a person rather than arrive out of the blue")
-    if last and last["ev"] == "tempfail":
-        retry_at = _ts(last) + BACKOFF[min(history.count("tempfail"), len(BACKOFF)) - 1]
-        if now < retry_at:
-            answer = f"{last.get('code', '')} {last.get('reply', '')}".strip()
-            return result("upcoming", f"the mail server could not take it just now ({answer}); amends tries again "
-                                      "by itself", retry_at)
-    slot = next_slot(now, config, zone)
-    if slot > now:
-        return result("upcoming", "waits for sending hours", slot,
-                      f"followups.send_window in amends.yaml: {config.window_start:%H:%M} to {config.window_end:%H:%M}"
-                      + (", the customer's time" if case.customer.timezone else ""))
-    if went:
-        what, which = went
-        return result("held", f"held so that it does not go twice: {what}" + (f" ({which})" if which else "")
-                              + f". Send it anyway: {release}", detail=guard_days)
-    why = planned_approval(case, step, config)
-    if why and history.approved is None:
-        return result("approval", f"{why}: read it, then run python build.py approve {case.id} {step.kind}")
-    return result("due", "due now" + (" (retry)" if last and last["ev"] in ("tempfail", "attempt") else ""))
+    e = guards.Email(case, step, key, history, config, now, transport, task, not_before, sent, round_said,
+                     due_at=due_time(case, step, config), zone=send_zone(case, config),
+                     set_date=_fixed(case, step.kind) is not None)
+    # The first guard with a verdict decides. What already happened comes first: nothing is ever sent
+    # twice; then what the case and the settings say; then the clock.
+    verdict = (guards.recorded(e) or _case_guard(case, config, step.kind) or guards.skipped_in_part(e)
+               or guards.waits_for_promise(e) or guards.no_address(e) or _answered_otherwise(e)
+               or guards.said_before(e) or guards.no_sender(e) or guards.not_yet(e)
+               or guards.missed(e, catch_up_deadline(e.late_from, config, e.zone)) or guards.retrying(e)
+               or guards.outside_hours(e, next_slot(now, config, e.zone)) or guards.would_go_twice(e)
+               or guards.needs_approval(e) or guards.due(e))
+    # Times are given in the business's zone, as everything that shows them expects.
+    when = verdict.when and verdict.when.astimezone(ZoneInfo(config.timezone))
+    return Followup(case, step.kind, "email", key, verdict.state, verdict.reason, e.due_at, step, when, verdict.detail)
 
 
-def planned_approval(case: Case, step: Step, config: Config) -> str | None:
-    """Why a person reads this email before it goes, if one must: the case's severity, or the plan."""
-    if case.severity in config.approve_first:
-        return f"severity {case.severity}: a person reads it first"
-    return "waiting for approval" if step.approval else None
-
-
-def _said_before(kind: str, round_said: dict[str, History]) -> tuple[str, datetime] | None:
-    """Another kind of this round that already told the customer what `kind` would (a plan changed mid-round)."""
-    says = SAYS.get(kind, {kind})
-    for other, history in round_said.items():
-        if other != kind and says & SAYS.get(other, {other}):
-            return other, _reached_at(history)
+def _answered_otherwise(e: guards.Email) -> guards.Verdict | None:
+    """The guard of a customer answered by the channel's task: by it alone, or by a letter that says what
+    the email would."""
+    channel_task = e.config.task_for(e.case.channel)
+    if channel_task and not e.config.email_too:
+        return guards.Verdict("skipped", f"answered by {channel_task} only",
+                              detail="followups.email_too is false in amends.yaml")
+    if channel_task == "letter" and e.step.kind not in (LETTER_NOTE, *NOT_IN_THE_LETTER):
+        return guards.Verdict("skipped", "not emailed: the letter says it",
+                              detail="followups.email_too is true in amends.yaml: a customer answered by letter gets "
+                                     f"the {LETTER_NOTE} email instead of the emails the letter would repeat")
     return None
 
 
-def _open_promise(case: Case, now: datetime, config: Config) -> tuple[Promise, str] | None:
-    """The first promise to the customer not kept, and why a person must look ("" while it is simply not due):
-    broken, overdue, or with no date to wait for."""
-    today = now.astimezone(ZoneInfo(config.timezone)).date()
-    for why, found in (("broken (kept: false)", [p for p in case.promises if p.kept is False]),
-                       ("overdue", [p for p in case.promises if p.kept is None and p.due and p.due < today]),
-                       ("with no due date", [p for p in case.promises if p.kept is None and not p.due]),
-                       ("", [p for p in case.promises if p.kept is None])):
-        if found:
-            first = min(found, key=lambda p: p.due or today)
-            return first, (f"overdue since {format_date(first.due)}" if why == "overdue" else why)
-    return None
-
-
-def _released(history: History) -> bool:
-    """A person's release stands for this round, through any retries that follow it."""
-    return history.count("released") > 0
-
-
-def _sent_before(case: Case, kind: str, key: str, sent: Deliveries, config: Config,
-                 now: datetime) -> tuple[Delivered, bool | None] | None:
-    """The latest email of this kind that went to this address for another key within resend_guard_days,
-    for this complaint or one that cannot be told apart from it; and whether it is surely this complaint
-    (one that surely is comes first: the reason names it)."""
-    recent = []
-    for d in sent.get((address_key(case.customer.email), kind), ()):
-        if d.key != key and now - d.at < timedelta(days=config.resend_guard_days) and not _reopened_since(case, d):
-            sure = _answered(case, d)
-            if sure is not False:
-                recent.append((d, sure))
-    return max(recent, key=lambda pair: (pair[1] is True, pair[0].at), default=None)
-
-
-def _answered(case: Case, earlier: Delivered) -> bool | None:
-    """Whether `earlier` answered the complaint of `case`: None when that cannot be told, because
-    its case is gone (renamed, deleted) and it was not recorded as one opened the same day."""
-    if earlier.key.rsplit("/", 2)[0] == case.id or earlier.opened == case.opened:
-        return True
-    return same_complaint(case, earlier.case) if earlier.case else None
-
-
-def _went_before(case: Case, kind: str, earlier: Delivered, sure: bool | None, zone: str) -> tuple[str, str]:
-    """What already went (the apology already went to … on 4 Mar 2026), and for which other case, if another."""
-    what = f"the {kind} already went to {earlier.to} on {format_date(earlier.at.astimezone(ZoneInfo(zone)).date())}"
-    other = earlier.key.rsplit("/", 2)[0]
-    if other == case.id:
-        return what, ""
-    if sure:
-        return what, f"case {other}"
-    return what, (f"case {other}, which no longer exists, so amends cannot tell whether it was about this "
-                  "complaint")
-
-
-def _reopened_since(case: Case, earlier: Delivered) -> bool:
-    """Whether `earlier` belongs to a round of this case that ended in a real reopen."""
-    case_id, _, resolved = earlier.key.rsplit("/", 2)
-    return case_id == case.id and _reopened_between(case, date.fromisoformat(resolved))
-
-
-def _reopened_between(case: Case, before: date) -> bool:
-    """Whether the case was resolved on `before`, then reopened: the customer got in touch again after
-    that resolution. A resolved date that was only corrected shows no such contact."""
-    return before < case.resolved and any(c.by == "customer" and before < c.day <= case.resolved for c in case.contacts)
-
-
-def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config, now: datetime) -> Earliest | None:
+def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config,
+                now: datetime) -> guards.Earliest | None:
     """The earliest moment the earlier kinds of the round allow `step` to go out.
 
     It keeps its planned distance after each earlier kind that was sent or marked done
@@ -541,7 +267,7 @@ def _not_before(case: Case, step: Step, earlier: list[Followup], config: Config,
             why = {"sent": f"goes out {gap} the {e.kind} was sent",
                    "done": f"goes out {gap} the {e.kind} was marked done"}.get(
                 e.state, f"waits for the {e.kind}, then goes out {gap} it")
-            best = Earliest(moment, why, None)
+            best = guards.Earliest(moment, why, None)
     return replace(best, catch_up_from=grace) if best else None
 
 
@@ -593,17 +319,16 @@ def _task(case: Case, task: str, due_at: datetime, key: str, history: History, c
 
     last = history.last
     if last and last["ev"] == "done":
-        return result("done", "marked done by a person", _ts(last))
+        return result("done", "marked done by a person", event_time(last))
     contact = _done_by_contact(case, task, due_at, config)
     if contact:
         channel, did = TASK_CONTACTS[task]
         return result("done", f"done: you {did} on {format_date(contact.day)} (contact in the case file)",
                       _moment(contact.at, config) if isinstance(contact.at, datetime) else None,
                       f"a contact by: us, channel: {channel} in the case file")
-    guard = _guard(case, config, kind)
+    guard = _case_guard(case, config, kind)
     if guard:
-        state, reason, detail = guard
-        return result(state, reason, detail=detail)
+        return result(guard.state, guard.reason, detail=guard.detail)
     if task == "call" and not case.customer.phone:
         if optional:
             return result("skipped", "no phone number in the case file: the follow-up email goes alone")
@@ -651,39 +376,43 @@ def before_since(case: Case, config: Config) -> bool:
     return bool(config.since and case.resolved and case.resolved < config.since)
 
 
-def _guard(case: Case, config: Config, kind: str) -> tuple[str, str, str] | None:
-    """Reasons nothing goes out, whatever the date: (state, reason, detail).
+def _case_guard(case: Case, config: Config, kind: str) -> guards.Verdict | None:
+    """Reasons nothing of the case goes out, whatever the date: the guard its emails and its tasks share.
 
     The answer to a public post is about the post, not the resolution: the guards about
     the resolution (since by its date, a reopen, the customer back after it) leave it be.
     """
     if kind == "social" and config.since and case.opened < config.since:
-        return ("skipped", f"not asked for: the complaint was posted on {format_date(case.opened)}, before amends "
-                           f"began on {format_date(config.since)}", f"followups.since is {config.since} in amends.yaml")
+        return guards.Verdict("skipped", f"not asked for: the complaint was posted on {format_date(case.opened)}, "
+                                         f"before amends began on {format_date(config.since)}",
+                              detail=f"followups.since is {config.since} in amends.yaml")
     if kind != "social" and before_since(case, config):
-        return ("skipped", f"not sent: the case was resolved on {format_date(case.resolved)}, before amends began "
-                           f"sending follow-ups on {format_date(config.since)}",
-                f"followups.since is {config.since} in amends.yaml")
+        return guards.Verdict("skipped", f"not sent: the case was resolved on {format_date(case.resolved)}, before "
+                                         f"amends began sending follow-ups on {format_date(config.since)}",
+                              detail=f"followups.since is {config.since} in amends.yaml")
     if kind != "social" and case.reopened:
-        return "skipped", "the case was reopened; nothing goes out until it is resolved again", ""
+        return guards.Verdict("skipped", "the case was reopened; nothing goes out until it is resolved again")
     if case.status == "lost":
-        return "skipped", "the customer was lost", ""
+        return guards.Verdict("skipped", "the customer was lost")
     if case.do_not_contact:
-        return "skipped", "not sent: the case file says not to contact this customer", "do_not_contact: true"
+        return guards.Verdict("skipped", "not sent: the case file says not to contact this customer",
+                              detail="do_not_contact: true")
     if case.customer.email and case.customer.email.casefold() in {e.casefold() for e in config.do_not_contact}:
-        return ("skipped", "not sent: this customer's email address is on the list of people not to contact",
-                "do_not_contact in amends.yaml")
+        return guards.Verdict("skipped", "not sent: this customer's email address is on the list of people not to "
+                                         "contact", detail="do_not_contact in amends.yaml")
     if case.followups.hold:
-        return "held", "held: the case file says to hold the follow-ups", "followups: hold"
+        return guards.Verdict("held", "held: the case file says to hold the follow-ups", detail="followups: hold")
     # A skipped kind also skips a kind of another plan that says nothing more (thanks: the check-in).
     skipped = next((s for s in case.followups.skip if s == kind or SAYS.get(kind, {kind}) <= SAYS.get(s, {s})), None)
     if skipped:
-        return "skipped", f"not sent: the case file says to skip the {skipped}", "followups: skip"
+        return guards.Verdict("skipped", f"not sent: the case file says to skip the {skipped}",
+                              detail="followups: skip")
     # Only the customer getting in touch again says something may be wrong; our own calls do not.
     later = [c for c in case.contacts if c.day > case.resolved and c.by == "customer"] if kind != "social" else []
     if later:
-        return "held", (f"the customer got in touch again on {format_date(later[-1].day)} after the case was resolved: "
-                        "a person should look (reopen it, or resolve it again with a new date)"), ""
+        return guards.Verdict("held", f"the customer got in touch again on {format_date(later[-1].day)} after the "
+                                      "case was resolved: a person should look (reopen it, or resolve it again with "
+                                      "a new date)")
     return None
 
 
@@ -797,15 +526,3 @@ def next_slot(moment: datetime, config: Config, zone: str | None = None) -> date
         day += timedelta(days=1)
         local = datetime.combine(day, datetime.min.time(), tz)
     return local  # a window that never opens; config validation prevents it
-
-
-def _ts(event: dict) -> datetime:
-    return datetime.fromisoformat(event["ts"])
-
-
-def _recorded_day(value: object) -> date | None:
-    """A day the ledger recorded with an event; None if it has none, or one edited into something else."""
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None

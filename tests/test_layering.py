@@ -23,7 +23,8 @@ BASE = ["model", "text", "templating"]
 WINGS = {
     "incremental": ["cache", "files", "output", "workers"],
     "cases": ["yamlfile", "fields", "casefile", "config", "validate", "project", "newcase"],
-    "followups": ["ledger", "rounds", "guards", "plan", "messages", "review", "previews", "transports", "send", "scheduler"],
+    "followups": ["ledger", "rounds", "guards", "plan", "messages",
+                  "review", "previews", "transports", "send", "scheduler"],
     "report": ["views", "figures", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
 }
 WHOLE_WINGS = {

@@ -57,25 +57,35 @@ class Reader:
         self.doc = doc
         self.problems = problems if problems is not None else []
         self.today = today  # when given, dates long past are warned about
-        # The first day on which reading the document again could say something else: each comparison
-        # with `today` moves it to the day that comparison would first come out otherwise. None: never.
+        # The days for which reading the document again says the same, from `valid_from` up to `expires`
+        # (None: no bound): each comparison with `today` narrows them to where it comes out the same.
+        self.valid_from: date | None = None
         self.expires: date | None = None
 
+    @property
+    def valid(self) -> tuple[date | None, date | None]:
+        return self.valid_from, self.expires
+
     def in_future(self, day: date) -> bool:
-        """Whether `day` is after today. A problem that says so names today, so it is read again tomorrow."""
-        if self.today is None or day <= self.today:
+        """Whether `day` is after today. A problem that says so names today: it holds for today only."""
+        if self.today is None:
             return False
-        self._expire(self.today + timedelta(days=1))
+        if day <= self.today:
+            self._valid_between(day, None)
+            return False
+        self._valid_between(self.today, self.today + timedelta(days=1))
         return True
 
     def standing_in(self) -> date:
         """Today, for a date that is missing (and reported): what is read with it holds for today only."""
-        self._expire(self.today + timedelta(days=1))
+        self._valid_between(self.today, self.today + timedelta(days=1))
         return self.today
 
-    def _expire(self, day: date) -> None:
-        if self.expires is None or day < self.expires:
-            self.expires = day
+    def _valid_between(self, first: date | None, until: date | None) -> None:
+        if first is not None and (self.valid_from is None or first > self.valid_from):
+            self.valid_from = first
+        if until is not None and (self.expires is None or until < self.expires):
+            self.expires = until
 
     # -- where and what ---------------------------------------------------
     def line(self, keypath: KeyPath) -> int | None:
@@ -202,8 +212,9 @@ class Reader:
             return False
         old = timedelta(days=round(OLD_YEARS * 365.25))
         if self.today is not None and day >= self.today - old:
-            self._expire(day + old + timedelta(days=1))
+            self._valid_between(None, day + old + timedelta(days=1))
         elif self.today is not None:
+            self._valid_between(day + old + timedelta(days=1), None)
             self.problem(keypath, f"'{dotted(keypath)}' is {day}, more than {OLD_YEARS} years ago; a typo in the year?",
                          warning=True)
         return True

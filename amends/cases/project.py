@@ -93,23 +93,32 @@ def not_regular(entry: os.DirEntry, inside: str) -> tuple[str | None, bool]:
     return f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})", False
 
 
-def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem], date | None]:
+# The days a check of a case file holds for: from the first (None: any before) up to the second (None: any after).
+Valid = tuple[date | None, date | None]
+
+
+def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem], Valid]:
     """Read and validate one case file's bytes: the case (None if anything is wrong), its id's line, its problems,
-    and the first day on which checking it again could say something else (None: no day could)."""
+    and the days for which checking it again says the same (see to_case)."""
     raw, problems = parse_case(data, Path(name).stem, name)
     if raw is None:
-        return None, 1, problems, None
-    case, found, expires = to_case(raw, config, today)
-    return (case if not problems else None), id_line(raw), problems + found, expires
+        return None, 1, problems, (None, None)
+    case, found, valid = to_case(raw, config, today)
+    return (case if not problems else None), id_line(raw), problems + found, valid
+
+
+def holds_on(valid: Valid, today: date) -> bool:
+    """Whether a check valid for these days (see to_case) says the same today."""
+    return (valid[0] is None or valid[0] <= today) and (valid[1] is None or today < valid[1])
 
 
 def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) -> Project:
     """Read amends.yaml and every case file; collect every problem.
 
     `today` may be a moment, which is then read in the business's time zone. A
-    file whose bytes and settings are as last time is not parsed again until the
-    day its check expires (most never do: only a date in the future, or one
-    about to be long past, makes the day matter), and one whose size, inode and
+    file whose bytes and settings are as last time is not parsed again on a day
+    its check still holds for (most hold for every day: only a date in the
+    future, or one about to be long past, makes the day matter), and one whose size, inode and
     change times are as last time is not even read (its ctime moves with any
     write, and nothing can set it back).
     """
@@ -140,7 +149,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
                 data = read_regular(path)
                 digests[name] = digest(data)
             hit = known.get(name)
-            reuse = hit is not None and hit[0] == digests[name] and (hit[-1] is None or today < hit[-1])
+            reuse = hit is not None and hit[0] == digests[name] and holds_on(hit[-1], today)
             if not reuse and data is None:
                 data = read_regular(path)
                 digests[name] = digest(data)

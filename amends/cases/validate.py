@@ -158,9 +158,10 @@ def _label(value: str | None) -> str | None:
     return unicodedata.normalize("NFC", value) if value else value
 
 
-def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem], date | None]:
-    """Read one case; it is None when anything about it is wrong. Also the first day on which reading it
-    again could give another answer (a date no longer in the future, say), or None if no day could."""
+def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, list[Problem], tuple[date | None, date | None]]:
+    """Read one case; it is None when anything about it is wrong. Also the days for which reading it again
+    gives the same answer: from the first (None: any before) up to the second (None: any after), which is
+    the first day a date is no longer in the future, say."""
     r = Reader(raw.doc, today=today)
     r.keys((), CASE_KEYS)
     # A customer given as plain text is one mistake: its missing name is not another.
@@ -232,8 +233,8 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         _check_dates(r, case, today)
     # Warnings are kept with the case: they never make it invalid.
     if r.errors:
-        return None, r.problems, r.expires
-    return case, r.problems, r.expires
+        return None, r.problems, r.valid
+    return case, r.problems, r.valid
 
 
 def _accommodation(r: Reader, config: Config, today: date, resolved: date | None) -> tuple[Accommodation, ...]:

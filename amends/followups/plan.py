@@ -53,6 +53,8 @@ NOTHING_YET = History()
 
 # The states a follow-up can be in, in the order a person should look at them.
 STATES = ("check", "failed", "missed", "blocked", "due", "approval", "held", "upcoming", "sent", "done", "skipped")
+# The states that time alone never changes: only the case file, the settings or the ledger can.
+SETTLED = ("sent", "done", "skipped")
 
 # An earlier kind of a round in one of these states holds the later ones back: when it goes
 # out, if ever, waits for a person or a fix. The words finish "waits for the apology, which …".
@@ -97,15 +99,20 @@ class Followup:
 
 
 def followups(cases: list[Case], config: Config, histories: dict[str, History], now: datetime,
-              transport: str) -> list[Followup]:
-    """Every follow-up of every resolved case, and every answer to a public post, with its state as of `now`."""
+              transport: str, kept: dict[str, list[Followup]] | None = None) -> list[Followup]:
+    """Every follow-up of every resolved case, and every answer to a public post, with its state as of `now`.
+
+    `kept` holds, by case id, follow-ups planned before for cases whose file and ledger lines are the
+    same and whose follow-ups were all SETTLED then, and so are now: they are not planned again.
+    """
     # In UTC, differences are real elapsed time even across a daylight-saving change.
     now = now.astimezone(timezone.utc)
     sent = deliveries(cases, histories, transport)
     said = rounds(histories)
     out: list[Followup] = []
     for case in cases:
-        out += case_followups(case, config, histories, now, transport, sent, said)
+        known = kept.get(case.id) if kept else None
+        out += known if known is not None else case_followups(case, config, histories, now, transport, sent, said)
     order = kind_order(config)
     out.sort(key=lambda f: (f.due_at, f.case.id, order.get(f.kind, 99)))
     # one_each is applied by the sender after rendering: a copy is held only for a case whose email does go.
@@ -441,6 +448,12 @@ def call_time(case: Case, step: Step, config: Config) -> datetime:
     zone = case.customer.timezone
     if not zone or zone == config.timezone:
         return opening
+    return _both_open(opening, zone, config)
+
+
+# Thousands of calls share a few hundred openings and a few zones: each pair is worked out once.
+@functools.lru_cache(maxsize=4096)
+def _both_open(opening: datetime, zone: str, config: Config) -> datetime:
     moment = opening
     while moment < opening + timedelta(days=7):
         if next_slot(moment, config, zone) == moment:

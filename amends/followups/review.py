@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from collections import defaultdict
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     histories = ledger.histories(book.events)
     name = transport or project.config.transport
     followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
-                 for f in plan.followups(project.cases, project.config, histories, now, name)]
+                 for f in planned(project, histories, now, name, cache)]
     render_one = Renderer(root, project, cache)
     # An expired gift card is checked on every review: a rendered message is kept from one day to the next.
     prepared = in_order(messages.prepare(
@@ -98,6 +99,39 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
                 + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
                 + renamed(project.cases, histories) + refused + said_again(sent_files, prepared))
     return Review(project, prepared, histories, problems, name, warnings, sent_files)
+
+
+# A Followup's fields after its case, in order.
+FOLLOWUP_FIELDS = [f.name for f in fields(plan.Followup)][1:]
+
+
+def planned(project: Project, histories: dict[str, ledger.History], now: datetime, transport: str,
+            cache: Cache) -> list[plan.Followup]:
+    """plan.followups, planning again only the cases whose follow-ups could have changed.
+
+    A case whose follow-ups were all settled (sent, done, skipped) is kept, with them, by a
+    digest of its file and of its lines in the ledger: nothing but those, the settings and
+    the transport (the cache entry's key) can change a settled follow-up, so it never expires.
+    Every other case is planned again on every review: time alone moves it.
+    """
+    lines: dict[str, list] = defaultdict(list)
+    for key, history in histories.items():
+        lines[key.rsplit("/", 2)[0]].append((key, history.events))
+    versions = {c.id: digest(project.digests[c.path], repr(sorted(lines.get(c.id, []), key=lambda kv: kv[0])))
+                for c in project.cases}
+    entry = digest(project.digests.get(CONFIG_NAME, ""), transport)
+    known = cache.load_parts("plans", entry)
+    kept = {c.id: [plan.Followup(c, *fields) for fields in known[c.id][1]] for c in project.cases
+            if c.id in known and known[c.id][0] == versions[c.id]}
+    out = plan.followups(project.cases, project.config, histories, now, transport, kept)
+    of_case: dict[str, list[plan.Followup]] = defaultdict(list)
+    for f in out:
+        of_case[f.case.id].append(f)
+    # Kept as their fields but the case, which the checked case already holds: it is put back on reading.
+    cache.save_parts("plans", entry, {c.id: (versions[c.id], [tuple(getattr(f, name) for name in FOLLOWUP_FIELDS)
+                                                              for f in of_case[c.id]])
+                                      for c in project.cases if all(f.state in plan.SETTLED for f in of_case[c.id])})
+    return out
 
 
 def said_again(sent_files: dict[str, str], prepared: list[Prepared]) -> list[Problem]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import json
 import logging
 import os
 import re
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from amends import serve
 from amends.cli.commands import build
+from amends.followups import ledger
 from conftest import MINIMAL_CASE, REPO, write_case
 
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -123,19 +123,15 @@ def test_the_ledger_is_watched_once_the_first_send_makes_outbox(root):
     project(root)
     assert not (root / "outbox").exists()
     builds = Builds(root)
-    ledger = root / "outbox" / "ledger.jsonl"
+    book = root / "outbox" / "ledger.jsonl"
     with watching(root, builds):
         time.sleep(0.5)  # outbox/ is made once, so it cannot be made again until the watch sees it
-        ledger.parent.mkdir()
-        ledger.write_text(json.dumps({"k": "cake/apology/2026-03-04", "ev": "done", "at": "2026-11-20T10:00:00+01:00"})
-                          + "\n", encoding="utf-8")
+        # As the first send does: outbox/ made, and the ledger's first line written in it.
+        ledger.append(book, ledger.event("cake/followup/2026-03-04", "done", NOON))
         assert wait_for(lambda: builds.count >= 1)
         before = builds.count
-
-        def append(n: int) -> None:
-            with ledger.open("a", encoding="utf-8") as f:
-                f.write(json.dumps({"k": f"cake/call{n}/2026-03-04", "ev": "done", "at": "2026-11-21T10:00:00+01:00"}) + "\n")
-        assert change_until(append, lambda: builds.count > before), "a line added to the new ledger was not seen"
+        assert change_until(lambda n: ledger.append(book, ledger.event(f"cake/call{n}/2026-03-04", "done", NOON)),
+                            lambda: builds.count > before), "a line added to the new ledger was not seen"
 
 
 def test_a_failing_rebuild_is_one_line_and_the_next_change_builds_again(root, caplog):

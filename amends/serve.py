@@ -32,6 +32,11 @@ def touches(changed: Path, paths: list[Path]) -> bool:
     return any(changed == path or path in changed.parents or changed in path.parents for path in paths)
 
 
+# How long after the folders are watched anew the rebuild owed for one that came or went waits for other
+# changes to come with it: half a second, unnoticed by a person switching to the browser.
+OWED_MS = 500
+
+
 def watch(paths: list[Path], rebuild: Callable[[], None], stop: threading.Event) -> None:
     """Call rebuild after the files at or under `paths` change, until `stop` is set.
 
@@ -53,9 +58,9 @@ def watch(paths: list[Path], rebuild: Callable[[], None], stop: threading.Event)
     while not stop.is_set():
         watched = folders(paths)
         try:
-            # While a rebuild is owed, the watch also comes back (with no change) once it is in place.
+            # While a rebuild is owed, the watch also comes back with no change, once it is in place.
             for changes in watchfiles.watch(*watched, watch_filter=wanted, recursive=False, stop_event=stop,
-                                            yield_on_timeout=owed, rust_timeout=100 if owed else 5000,
+                                            yield_on_timeout=owed, rust_timeout=OWED_MS if owed else 5000,
                                             ignore_permission_denied=True):
                 if changes and folders(paths) != watched:
                     owed = True

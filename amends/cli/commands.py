@@ -34,8 +34,8 @@ log = logging.getLogger("amends")
 
 def build(root: Path, now: datetime, settings: Settings | None = None, clean: bool = False,
           memory: dict | None = None) -> ExitStatus:
-    """Build site/ as of `now`, and say what came of it: for `build`, and for `serve` and `schedule`,
-    whose later builds read amends.yaml again (no `settings`)."""
+    """Build site/ as of `now`, and say what came of it: for `build`, and each build of `serve` and
+    `schedule`. Without `settings`, amends.yaml is read again (serve's rebuilds: it may have changed)."""
     from amends.report.build import build_site
 
     started = time.perf_counter()

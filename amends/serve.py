@@ -10,37 +10,77 @@ from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 
+import watchfiles
+
 log = logging.getLogger(__name__)
 
 
-def snapshot(paths: list[Path]) -> dict[Path, tuple[int, int]]:
-    """Size and modification time of every file under the watched paths."""
-    found: dict[Path, tuple[int, int]] = {}
-    for base in paths:
-        candidates = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
-        for path in candidates:
-            try:
-                stat = path.stat()
-            except OSError:  # deleted between listing and stat
-                continue
-            if path.is_file():
-                found[path] = (stat.st_mtime_ns, stat.st_size)
-    return found
+def folders(paths: list[Path]) -> list[Path]:
+    """The folders to watch for changes at `paths`: each folder among them and every folder under it, and for a
+    file (or a path not there yet) the nearest folder that holds it."""
+    found = set()
+    for path in paths:
+        if path.is_dir():
+            found.update(Path(top) for top, _, _ in os.walk(path))
+        else:
+            found.add(next(folder for folder in path.parents if folder.is_dir()))
+    return sorted(found)
 
 
-def watch(paths: list[Path], rebuild: Callable[[], None], stop: threading.Event, interval: float = 0.5) -> None:
-    """Call rebuild whenever a watched file is added, changed or removed."""
-    seen = snapshot(paths)
-    while not stop.wait(interval):
-        now = snapshot(paths)
-        if now != seen:
-            seen = now
-            try:
-                rebuild()
-            except OSError as error:  # the disk, not the code: one line, as the command line says it
-                log.error("rebuild failed: %s: %s; the site was left as it was", error.filename, error.strerror)
-            except Exception:  # a broken template must not stop the server
-                log.exception("rebuild failed; fix the error and save again")
+def touches(changed: Path, paths: list[Path]) -> bool:
+    """Whether a change at `changed` is to one of `paths`, inside one, or to a folder on the way to one."""
+    return any(changed == path or path in changed.parents or changed in path.parents for path in paths)
+
+
+# How long after the folders are watched anew the rebuild owed for one that came or went waits for other
+# changes to come with it: half a second, unnoticed by a person switching to the browser.
+OWED_MS = 500
+
+
+def watch(paths: list[Path], rebuild: Callable[[], None], stop: threading.Event) -> None:
+    """Call rebuild after the files at or under `paths` change, until `stop` is set.
+
+    Told by the system (inotify), not by looking at every file again and again.
+    Folders are watched, not files: an editor that saves a file by putting a new
+    one in its place would end a watch on the file. When a folder comes or goes
+    (outbox/, made by the first send), the folders are watched anew, and the
+    rebuild waits until they are, so that nothing changed meanwhile goes unseen.
+    """
+    # Its "1 change detected" on every save says nothing that the rebuild does not.
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    paths = [path.absolute() for path in paths]
+    editors = watchfiles.DefaultFilter()  # swap files, backups, .git/: never an input
+
+    def wanted(change: watchfiles.Change, path: str) -> bool:
+        return editors(change, path) and touches(Path(path), paths)
+
+    owed = False  # a rebuild, for a change seen before the folders were watched anew
+    while not stop.is_set():
+        watched = folders(paths)
+        try:
+            # While a rebuild is owed, the watch also comes back with no change, once it is in place.
+            for changes in watchfiles.watch(*watched, watch_filter=wanted, recursive=False, stop_event=stop,
+                                            yield_on_timeout=owed, rust_timeout=OWED_MS if owed else 5000,
+                                            ignore_permission_denied=True):
+                if changes and folders(paths) != watched:
+                    owed = True
+                    break
+                if changes or owed:
+                    owed = False
+                    _rebuild(rebuild)
+        except FileNotFoundError:  # a folder went between listing and watching
+            owed = True
+
+
+def _rebuild(rebuild: Callable[[], None]) -> None:
+    """Rebuild; a failure is one line in the log, and the site is left as it was."""
+    try:
+        rebuild()
+    except OSError as error:  # the disk, not the code: as the command line says it
+        log.error("rebuild failed: %s: %s; the site was left as it was", error.filename, error.strerror)
+    except Exception as error:  # a broken template must not stop the server
+        log.error("rebuild failed (%s: %s); the site was left as it was: fix the error and save again",
+                  type(error).__name__, error)
 
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -122,9 +162,9 @@ def serve(site_dir: Path, port: int, watched: list[Path], rebuild: Callable[[], 
     """Serve until interrupted, rebuilding on change."""
     server = make_server(site_dir, port)
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(watched, rebuild, stop), daemon=True)
+    watcher = threading.Thread(target=watch, args=(watched, rebuild, stop), name="watch", daemon=True)
     watcher.start()
-    print(f"Serving {site_dir} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+    print(f"Serving {site_dir} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -132,3 +172,4 @@ def serve(site_dir: Path, port: int, watched: list[Path], rebuild: Callable[[], 
     finally:
         stop.set()
         server.server_close()
+        watcher.join()  # after the rebuild under way, if any: it is not cut short

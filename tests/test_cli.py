@@ -290,3 +290,35 @@ def test_release_done_and_approve_say_when_there_is_nothing_to_record(capsys, ro
     code, out, err = cli_at(capsys, root, when, "done", "cake", "explanation")
     assert code == 2 and "cake explanation was already marked done on 2026-11-18 10:00" in err
     assert [json.loads(line)["ev"] for line in ledger_lines(root)] == ["attempt", "sent", "done"]
+
+
+# -- one table of commands, one read of amends.yaml (issue 22) ---------------------
+
+def test_every_command_the_parser_knows_is_in_the_table():
+    from amends import cli
+    from amends.cli.args import parser
+
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(cli.COMMANDS)
+
+
+@pytest.mark.parametrize("before, args", [([], ["build"]), (["build"], ["build"]), ([], ["check"]), ([], ["followups"]),
+                                          ([], ["send"]), ([], ["done", "cake", "apology"])],
+                         ids=["build", "build-unchanged", "check", "followups", "send", "done"])
+def test_amends_yaml_is_read_once_per_command(capsys, root, monkeypatch, before, args):
+    """Counted where every read of a file starts: opening it."""
+    sending_project(root, "")
+    if before:
+        assert run(capsys, root, *before)[0] == 0
+    reads = []
+    opened = Path.open
+
+    def counted(self, mode="r", *rest, **options):
+        if self.name == "amends.yaml" and "r" in mode:
+            reads.append(self)
+        return opened(self, mode, *rest, **options)
+
+    monkeypatch.setattr(Path, "open", counted)
+    code, out, err = run(capsys, root, *args)
+    assert code in (0, 1), err
+    assert len(reads) == 1

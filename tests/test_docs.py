@@ -5,7 +5,7 @@ import re
 
 from amends.cases.config import load_config
 from amends.cases.project import load_project
-from amends.cli import parser
+from amends.cli.args import parser
 
 from conftest import REPO, TODAY, write_case
 

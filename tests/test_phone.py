@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from amends import cli
+from amends.cli.args import ExitStatus
 from conftest import REPO, sample_project, write_case
 from test_browser import browser, serving  # noqa: F401  (the same headless Chromium, as a fixture)
 
@@ -101,7 +102,7 @@ def served(tmp_path_factory):
     write_case(root, "2026-11-15-order-never-arrived-long-words.md", LONG_WORDS)
     write_case(root, "2026-11-20-carrier-pigeon.md", BROKEN)
     # The broken case file is a problem to report, so the build says so; the site is built all the same.
-    assert cli.main(["--root", str(root), "--today", TODAY]) == cli.ExitStatus.PROBLEMS
+    assert cli.main(["--root", str(root), "--today", TODAY]) == ExitStatus.PROBLEMS
     assert "carrier-pigeon" in (root / "site" / "problems.html").read_text(encoding="utf-8")
     yield from serving(root / "site")
 

@@ -15,7 +15,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from amends.cases.config import Step
-from amends.cli import main, their_time
+from amends.cli import main
+from amends.cli.show import their_time
 from amends.model import Accommodation, Contact, Customer, FollowupOverrides
 
 from conftest import CLASSIC_PLAN_YAML, write_case

@@ -160,7 +160,7 @@ def test_schedule_sends_on_while_its_real_build_hangs_on_a_fifo_template(root, m
         seen.append(ledger.read_text(encoding="utf-8").count('"ev": "sent"'))
         seen.append(children() - others)
 
-    monkeypatch.setattr(cli.scheduler, "run_forever", loop)
+    monkeypatch.setattr(scheduler, "run_forever", loop)
     # Apart, in case the build holds up the loop: then this test fails instead of hanging.
     done = []
     runner = threading.Thread(target=lambda: done.append(cli.main(["--root", str(root), "schedule"])), daemon=True)

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from amends.followups.scheduler import run_forever
+from amends.followups import scheduler
 
 from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, write_case
 
@@ -26,7 +26,7 @@ def test_first_pass_runs_at_start_and_a_failing_pass_does_not_stop_the_loop(capl
             stop.set()
 
     started = time.monotonic()
-    runner = threading.Thread(target=run_forever, args=(tick, 0.2, stop, 0.05))
+    runner = threading.Thread(target=scheduler.run_forever, args=(tick, 0.2, stop, 0.05))
     runner.start()
     runner.join(timeout=10)
     assert not runner.is_alive()
@@ -71,7 +71,7 @@ def test_schedule_logs_a_settings_refusal_on_every_tick_and_picks_up_the_fix(roo
                 "  send_window: {from: '00:00', to: '23:59', days: [mon, tue, wed, thu, fri, sat, sun]}\n")
     (root / "amends.yaml").write_text(settings + "transport: smpt\n", encoding="utf-8")
     ticks = []
-    monkeypatch.setattr(cli.scheduler, "run_forever", lambda tick, every, stop: ticks.append(tick))
+    monkeypatch.setattr(scheduler, "run_forever", lambda tick, every, stop: ticks.append(tick))
     assert cli.main(["--root", str(root), "schedule"]) == 0
     [tick] = ticks
     ledger = root / "outbox" / "ledger.jsonl"

@@ -10,7 +10,6 @@ import re
 import shutil
 import statistics
 import threading
-import time
 import urllib.request
 from collections import Counter, defaultdict
 from datetime import date
@@ -951,57 +950,6 @@ def test_server_binds_to_loopback_and_serves_the_site(demo_site):
         server.server_close()
         thread.join(timeout=5)
     assert not thread.is_alive()
-
-
-def change_until(path: Path, event: threading.Event, timeout: float = 5.0) -> bool:
-    """Change the file (growing it each time) until the event is set or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write("\nMore notes.\n")
-        if event.wait(0.5):
-            return True
-    return False
-
-
-def test_watch_rebuilds_on_change_and_survives_a_failing_rebuild(root):
-    case = write_case(root, "a.md", MINIMAL_CASE)
-    calls: list[int] = []
-    first, second = threading.Event(), threading.Event()
-
-    def rebuild():
-        calls.append(1)
-        if len(calls) == 1:
-            first.set()
-            raise RuntimeError("template broken")
-        second.set()
-
-    stop = threading.Event()
-    watcher = threading.Thread(target=serve.watch, args=([root / "cases"], rebuild, stop, 0.05), daemon=True)
-    watcher.start()
-    try:
-        time.sleep(0.2)
-        assert change_until(case, first), "changing a case file did not trigger a rebuild"
-        time.sleep(0.2)
-        assert watcher.is_alive(), "a failing rebuild stopped the watcher"
-        assert change_until(case, second), "no rebuild after a failed one"
-    finally:
-        stop.set()
-        watcher.join(timeout=5)
-    assert not watcher.is_alive()
-
-
-def test_watch_calls_nothing_when_nothing_changes(root):
-    write_case(root, "a.md", MINIMAL_CASE)
-    called = threading.Event()
-    stop = threading.Event()
-    watcher = threading.Thread(target=serve.watch, args=([root / "cases"], called.set, stop, 0.05), daemon=True)
-    watcher.start()
-    try:
-        assert not called.wait(0.5)
-    finally:
-        stop.set()
-        watcher.join(timeout=5)
 
 
 # --------------------------------------------------------------------------

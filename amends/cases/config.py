@@ -166,15 +166,22 @@ class Config:
 
 def load_config(path: Path) -> tuple[Config, list[Problem]]:
     """Read amends.yaml; a missing file means all defaults."""
-    name = CONFIG_NAME
     if not path.exists():
         return Config(), []
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+    except OSError as error:
+        return Config(), [Problem(CONFIG_NAME, None, f"cannot read the file: {error.strerror}")]
+    return parse_config(data)
+
+
+def parse_config(data: bytes) -> tuple[Config, list[Problem]]:
+    """The settings in amends.yaml's bytes; none at all means all defaults."""
+    name = CONFIG_NAME
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return Config(), [Problem(name, None, f"the file is not UTF-8 ({error.reason}); save it as UTF-8")]
-    except OSError as error:
-        return Config(), [Problem(name, None, f"cannot read the file: {error.strerror}")]
     if not text.strip():
         return Config(), []
     doc, problems = parse_mapping(text, name)

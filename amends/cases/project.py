@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from amends.cases.casefile import parse_case
-from amends.cases.config import CONFIG_NAME, Config, load_config
+from amends.cases.config import CONFIG_NAME, Config, load_config, parse_config
 from amends.cases.validate import copies, id_line, to_case, unique, unknown_links
 from amends.incremental import workers
 from amends.incremental.cache import NO_CACHE, Cache, digest
@@ -30,6 +30,27 @@ class Project:
     digests: dict[str, str] = field(default_factory=dict)
     # Worth a look, stop nothing: entries of cases/ that are not read, cases that look copied.
     warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """amends.yaml as a command read it: the settings, their problems, and a digest of the bytes they came from."""
+
+    config: Config
+    problems: tuple[Problem, ...]
+    digest: str
+
+
+def read_settings(root: Path) -> Settings:
+    """Read amends.yaml once, for everything one command does with it."""
+    path = root / CONFIG_NAME
+    try:
+        data = path.read_bytes()
+    except OSError:  # missing (all defaults) or unreadable (a problem): load_config says which
+        config, problems = load_config(path)
+        return Settings(config, tuple(problems), digest(b""))
+    config, problems = parse_config(data)
+    return Settings(config, tuple(problems), digest(data))
 
 
 CASE_SUFFIX = ".md"
@@ -112,8 +133,9 @@ def holds_on(valid: Valid, today: date) -> bool:
     return (valid[0] is None or valid[0] <= today) and (valid[1] is None or today < valid[1])
 
 
-def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) -> Project:
-    """Read amends.yaml and every case file; collect every problem.
+def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE,
+                 settings: Settings | None = None) -> Project:
+    """Read every case file, and amends.yaml unless its `settings` are given; collect every problem.
 
     `today` may be a moment, which is then read in the business's time zone. A
     file whose bytes and settings are as last time is not parsed again on a day
@@ -122,11 +144,11 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE) ->
     change times are as last time is not even read (its ctime moves with any
     write, and nothing can set it back).
     """
-    config, problems = load_config(root / CONFIG_NAME)
+    settings = settings or read_settings(root)
+    config, problems = settings.config, list(settings.problems)
     if isinstance(today, datetime):
         today = today.astimezone(ZoneInfo(config.timezone)).date()
-    config_file = root / CONFIG_NAME
-    digests = {CONFIG_NAME: digest(config_file.read_bytes() if config_file.exists() else b"")}
+    digests = {CONFIG_NAME: settings.digest}
     key = digest(digests[CONFIG_NAME])
     known = cache.load_parts("cases", key)
     seen_before = cache.load("stats", "") or {}

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from amends.cases.config import CONFIG_NAME, Config
-from amends.cases.project import Project, load_project, not_regular, read_regular
+from amends.cases.project import Project, Settings, load_project, not_regular, read_regular
 from amends.followups import ledger, messages, plan
 from amends.followups.messages import Prepared
 from amends.incremental.cache import NO_CACHE, Cache, digest
@@ -78,9 +78,11 @@ class Review:
         return [p for p in self.problems if p.path in (CONFIG_NAME, ledger.NAME)]
 
 
-def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE) -> Review:
-    """Read cases and ledger, plan, and render what is still to go. Writes nothing but the cache."""
-    project = load_project(root, now, cache)
+def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE,
+           settings: Settings | None = None) -> Review:
+    """Read cases and ledger (and amends.yaml, unless its `settings` are given), plan, and render what is
+    still to go. Writes nothing but the cache."""
+    project = load_project(root, now, cache, settings)
     book = ledger.read(Outbox(root / "outbox").ledger)
     histories = ledger.histories(book.events)
     name = transport or project.config.transport

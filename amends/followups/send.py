@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from amends.cases.project import Settings
 from amends.followups import ledger, messages, plan
 from amends.followups.messages import Prepared
 from amends.followups.review import Outbox, Review, review
@@ -80,7 +81,7 @@ class PassReport:
 
 
 def send_pass(root: Path, now: datetime, transport_name: str | None = None,
-              transport: Transport | None = None) -> PassReport:
+              transport: Transport | None = None, settings: Settings | None = None) -> PassReport:
     """Deliver every due follow-up once. Raises ledger.Busy if another pass runs.
 
     With a problem in amends.yaml or the ledger nothing is sent: settings half
@@ -89,7 +90,7 @@ def send_pass(root: Path, now: datetime, transport_name: str | None = None,
     outbox = Outbox(root / "outbox")
     with ledger.lock(outbox.lock):
         # Plan under the lock, so two passes can never pick the same message.
-        state = review(root, now, transport_name)
+        state = review(root, now, transport_name, settings=settings)
         if state.cannot_send:
             return PassReport(state.transport, refused=state.cannot_send)
         report = PassReport(state.transport, review=state)
@@ -162,7 +163,7 @@ class Refused(Exception):
         self.problems = problems
 
 
-def record(root: Path, now: datetime, case_id: str, kind: str, action: str) -> str:
+def record(root: Path, now: datetime, case_id: str, kind: str, action: str, settings: Settings | None = None) -> str:
     """Record a person's decision about one follow-up; return what was recorded.
 
     Raises LookupError, saying why, when there is nothing to decide (already sent
@@ -170,7 +171,7 @@ def record(root: Path, now: datetime, case_id: str, kind: str, action: str) -> s
     """
     outbox = Outbox(root / "outbox")
     with ledger.lock(outbox.lock):
-        state = review(root, now)
+        state = review(root, now, settings=settings)
         if state.cannot_send:
             raise Refused(state.cannot_send)
         matches = [p for p in state.prepared if p.followup.case.id == case_id and p.followup.kind == kind]

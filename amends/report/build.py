@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, meta
 from markupsafe import Markup
 
-from amends.cases.config import CONFIG_NAME, load_config
-from amends.cases.project import Project, summary
+from amends.cases.config import CONFIG_NAME
+from amends.cases.project import Project, Settings, read_settings, summary
 from amends.followups.messages import MAX_SHOWN_BYTES, Prepared
 from amends.followups.review import Review, review
 from amends.incremental import workers
@@ -197,7 +197,7 @@ def notes_html(project: Project, cache: Cache) -> dict[str, Markup]:
     return {case_id: Markup(used[key]) for case_id, key in keys.items()}
 
 
-def fingerprint(root: Path, as_of: date) -> str:
+def fingerprint(root: Path, as_of: date, settings: Settings) -> str:
     """A digest of every input of the site (case files, templates, settings, ledger, sent messages) and the day.
 
     It reads each file's size and change times, not its bytes: any write to a
@@ -210,8 +210,7 @@ def fingerprint(root: Path, as_of: date) -> str:
             if folder.name != "outbox" or name == "ledger.jsonl" or name.startswith("messages/"):
                 parts.append(f"{name}:{size}:{mtime}:{ctime}")
                 newest = max(newest, mtime, ctime)
-    config = root / CONFIG_NAME
-    parts.append(config.read_bytes() if config.is_file() else b"")
+    parts.append(settings.digest)
     # Times tick coarsely: a file changed just now could change again unseen, so such a fingerprint never matches.
     now = time.time_ns()
     if newest >= now - RACY_NS:
@@ -317,24 +316,26 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     return out.written
 
 
-def build_site(root: Path, now: datetime, memory: dict | None = None) -> tuple[str, list[Problem], int]:
+def build_site(root: Path, now: datetime, memory: dict | None = None,
+               settings: Settings | None = None) -> tuple[str, list[Problem], int]:
     """Read, validate, plan and write the site; return a summary, the problems and the files written.
 
     The site shows the follow-ups as of noon on the day, so that two builds on
     the same day from the same files are identical, whatever the time. When no
     input changed since the last build and site/ is as that build left it,
     nothing is read or written at all. `memory` keeps the cache's entries
-    between builds of one long-running command (see Cache).
+    between builds of one long-running command (see Cache). amends.yaml is
+    read unless its `settings` are given.
     """
-    config, _ = load_config(root / CONFIG_NAME)
-    tz = ZoneInfo(config.timezone)
+    settings = settings or read_settings(root)
+    tz = ZoneInfo(settings.config.timezone)
     as_of = now.astimezone(tz).date()
     cache, out = Cache(root / CACHE_FOLDER, memory), root / "site"
-    inputs = fingerprint(root, as_of)
+    inputs = fingerprint(root, as_of, settings)
     last = cache.load("build", inputs)
     if last is not None and manifest(out) == last["manifest"]:
         return last["summary"], last["problems"], 0
-    state = review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache)
+    state = review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache, settings=settings)
     written = build(state, root / "templates" / "site", out, as_of, cache)
     result = summary(state.project), state.problems
     cache.save("build", inputs, {"manifest": manifest(out), "summary": result[0], "problems": result[1]})

@@ -174,10 +174,10 @@ def test_serve_rebuilds_as_of_the_given_day_and_stops_on_ctrl_c(root):
                 port = int(found.group(1))
                 break
         assert port, "serve did not say where it serves"
-        assert "as of 27 Nov 2026" in get(port, "/cases/cake.html")
+        assert "as of 27 Nov 2026" in get(port, "/assets/status.css")
         assert change_until(lambda n: write_case(root, "cake.md", MINIMAL_CASE.replace("Cake delivered late", f"Tart {n}")),
                             lambda: "Tart " in get(port, "/cases/cake.html"))
-        assert "as of 27 Nov 2026" in get(port, "/cases/cake.html")
+        assert "as of 27 Nov 2026" in get(port, "/assets/status.css")  # the rebuild kept the day
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:

@@ -139,6 +139,9 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         # The answer depends on who asks: a cached one must not be handed to another page.
         self.send_header("Vary", "Origin, Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest")
+        # Asked again on every use (an unchanged file costs a 304): a rebuild changes assets/status.css
+        # under pages that did not change, and a browser guessing freshness would show yesterday's date.
+        self.send_header("Cache-Control", "no-cache")
         # A file is used only as the type it is. Not said on an error page: for a missing script it would add
         # a second, misleading console error (its HTML type) to the 404.
         if code < HTTPStatus.BAD_REQUEST:

@@ -77,3 +77,20 @@ def test_follows_no_link_out_of_the_site(server):
     status, body = get(server, "/same.html", host)
     assert status == 200 and b"Case a" in body
 
+
+
+def test_a_browser_asks_again_for_every_file_and_gets_304_when_unchanged(server):
+    """assets/status.css changes under pages that do not: no file may be reused without asking."""
+    conn = http.client.HTTPConnection("127.0.0.1", server, timeout=5)
+    try:
+        conn.request("GET", "/assets/site.css", headers={"Host": f"127.0.0.1:{server}"})
+        first = conn.getresponse()
+        first.read()
+        assert first.status == 200 and first.getheader("Cache-Control") == "no-cache"
+        conn.request("GET", "/assets/site.css", headers={"Host": f"127.0.0.1:{server}",
+                                                         "If-Modified-Since": first.getheader("Last-Modified")})
+        again = conn.getresponse()
+        again.read()
+        assert again.status == 304
+    finally:
+        conn.close()

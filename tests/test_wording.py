@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from zoneinfo import ZoneInfo
 
 from amends.cases.config import DEFAULT_PLAN, Config
+from amends.cases.validate import spoken_of
 from amends.followups import plan
 from amends.followups.ledger import key_for
 from amends.followups.messages import Rendered, paragraphs, render, template_set, warnings
@@ -77,7 +78,9 @@ def make_case(language: str, fault: str | None, about: bool, salutation: bool, *
                        Accommodation("gift-card", Decimal("20"), "EUR", code="CAKE-2026", expires=date(2027, 3, 31))),
     )
     values.update(changes)
-    return Case(**values)
+    # As a check of the case file makes it: with where its texts speak of the customer.
+    case = Case(**values)
+    return dataclasses.replace(case, spoken=tuple(spoken_of(case)))
 
 
 def render_kind(case: Case, kind: str) -> Rendered:

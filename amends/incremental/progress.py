@@ -31,7 +31,7 @@ UNCOUNTED = "{desc}…"
 
 
 class _Line(tqdm):
-    monitor_interval = 0  # tqdm's refreshing thread: see the module's docstring
+    monitor_interval = 0  # no refreshing thread of tqdm's: see the module's docstring
 
 
 class Progress:

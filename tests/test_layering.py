@@ -21,7 +21,7 @@ from conftest import REPO
 PACKAGE = REPO / "amends"
 BASE = ["model", "text", "templating"]
 WINGS = {
-    "incremental": ["cache", "files", "output", "workers"],
+    "incremental": ["cache", "files", "output", "workers", "progress"],
     "cases": ["yamlfile", "fields", "casefile", "config", "validate", "project", "newcase"],
     "followups": ["ledger", "rounds", "guards", "plan", "messages",
                   "review", "previews", "transports", "send", "scheduler"],

@@ -15,6 +15,7 @@ from amends.cases.validate import copies, id_line, to_case, unique, unknown_link
 from amends.incremental import workers
 from amends.incremental.cache import NO_CACHE, Cache, digest
 from amends.incremental.files import RACY_NS, read_regular
+from amends.incremental.progress import NO_PROGRESS, Progress
 from amends.model import Case, Problem
 
 
@@ -134,7 +135,7 @@ def holds_on(valid: Valid, today: date) -> bool:
 
 
 def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE,
-                 settings: Settings | None = None) -> Project:
+                 settings: Settings | None = None, progress: Progress = NO_PROGRESS) -> Project:
     """Read every case file, and amends.yaml unless its `settings` are given; collect every problem.
 
     `today` may be a moment, which is then read in the business's time zone. A
@@ -159,7 +160,7 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE,
     names, listed = case_names(root)
     warnings = [p for p in listed if p.warning]
     problems += [p for p in listed if not p.warning]
-    for name in names:
+    for name in progress.count(names, "reading case files"):
         path = os.path.join(root, name)  # a string: pathlib costs a tenth of a second over ten thousand files
         try:
             info = os.stat(path)
@@ -186,7 +187,8 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE,
         else:
             checked[name] = None  # keeps the files' order
             todo.append((data, name))
-    for (_, name), result in zip(todo, workers.each(lambda t: check_file(*t, config, today), todo)):
+    checks = workers.each(lambda t: check_file(*t, config, today), todo)
+    for (_, name), result in zip(todo, progress.count(checks, "checking case files", len(todo))):
         checked[name] = (digests[name], *result)
     cache.save_parts("cases", key, checked)
     if seen != seen_before:

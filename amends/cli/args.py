@@ -49,6 +49,8 @@ def _check_year(value: date, text: str) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="build.py", description="amends: customer recovery from plain files.")
     p.add_argument("--root", type=Path, default=Path("."), help="the project folder (default: this one)")
+    p.add_argument("--quiet", action="store_true",
+                   help="show no progress on the terminal, however long a build, check or followups runs")
     when = p.add_mutually_exclusive_group()
     when.add_argument("--today", type=_day, help="act as if today were DATE (YYYY-MM-DD), at noon")
     when.add_argument("--now", type=_moment, help="act as if it were DATETIME (YYYY-MM-DDTHH:MM, business time zone)")

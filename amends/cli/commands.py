@@ -27,13 +27,14 @@ from amends.followups import ledger, scheduler, send
 from amends.followups.previews import write_previews
 from amends.followups.review import LEDGER, review
 from amends.incremental.cache import FOLDER as CACHE_FOLDER, Cache
+from amends.incremental.progress import NO_PROGRESS, Progress, on_terminal
 from amends.templating import template_problem
 
 log = logging.getLogger("amends")
 
 
 def build(root: Path, now: datetime, settings: Settings | None = None, clean: bool = False,
-          memory: dict | None = None) -> ExitStatus:
+          memory: dict | None = None, progress: Progress = NO_PROGRESS) -> ExitStatus:
     """Build site/ as of `now`, and say what came of it: for `build`, and each build of `serve` and
     `schedule`. Without `settings`, amends.yaml is read again (serve's rebuilds: it may have changed)."""
     from amends.report.build import build_site
@@ -42,7 +43,8 @@ def build(root: Path, now: datetime, settings: Settings | None = None, clean: bo
     if clean:
         shutil.rmtree(root / CACHE_FOLDER, ignore_errors=True)
     try:
-        text, problems, written = build_site(root, now, memory, settings)
+        with progress:
+            text, problems, written = build_site(root, now, memory, settings, progress)
     except TemplateError as error:
         print(template_problem(error, root / "templates" / "site"), file=sys.stderr)
         print("The site was not built: fix the template and build again.", file=sys.stderr)
@@ -54,11 +56,13 @@ def build(root: Path, now: datetime, settings: Settings | None = None, clean: bo
 
 
 def cmd_build(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
-    return build(args.root, clock.start, settings, clean=args.clean)
+    return build(args.root, clock.start, settings, clean=args.clean, progress=on_terminal(args.quiet))
 
 
 def cmd_check(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
-    state = review(args.root, clock.start, cache=Cache(args.root / CACHE_FOLDER), settings=settings)
+    with on_terminal(args.quiet) as progress:
+        state = review(args.root, clock.start, cache=Cache(args.root / CACHE_FOLDER), settings=settings,
+                       progress=progress)
     # Settings half read would block follow-ups by the dozen for one cause: that cause is the one line to show.
     broken = any(p.path == CONFIG_NAME for p in state.problems)
     problems = state.problems + ([] if broken else followup_problems(state))
@@ -129,9 +133,10 @@ def cmd_demo(args: argparse.Namespace, clock: Clock, settings: Settings) -> Exit
 
 def cmd_followups(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
     now, cache = clock.start, Cache(args.root / CACHE_FOLDER)
-    state = review(args.root, now, cache=cache, settings=settings)
-    # Written before anything is printed: a reader that stops early (`| head`) must not stop this.
-    previews = write_previews(state, args.root / "outbox", now, cache)
+    with on_terminal(args.quiet) as progress:
+        state = review(args.root, now, cache=cache, settings=settings, progress=progress)
+        # Written before anything is printed: a reader that stops early (`| head`) must not stop this.
+        previews = write_previews(state, args.root / "outbox", now, cache, progress)
     print_problems(state.problems)
     print(followups_table(state, ZoneInfo(state.project.config.timezone), args.all))
     if previews:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from email.header import Header
@@ -426,7 +426,7 @@ def approval_reason(followup: Followup, rendered: Rendered, config: Config) -> s
     return spoken and f"'{spoken[0]}' speaks of the customer as '{spoken[1]}': a person reads it first"
 
 
-def prepare(followups: list[Followup], histories: dict[str, History],
+def prepare(followups: Iterable[Followup], histories: dict[str, History],
             render_one: Callable[[Followup], Rendered | str], config: Config) -> list[Prepared]:
     """Render every follow-up still to go (or missed, to read before a release): the emails,
     and the call sheets, letters and public answers of the tasks.

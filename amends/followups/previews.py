@@ -9,6 +9,7 @@ from amends.followups import messages
 from amends.followups.review import Review
 from amends.incremental.cache import NO_CACHE, Cache
 from amends.incremental.files import write_atomic
+from amends.incremental.progress import NO_PROGRESS, Progress
 
 def file_names(folder: Path) -> set[str]:
     """The names in a folder, from one directory scan (none if it does not exist)."""
@@ -18,7 +19,8 @@ def file_names(folder: Path) -> set[str]:
         return set()
 
 
-def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache = NO_CACHE) -> int:
+def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache = NO_CACHE,
+                   progress: Progress = NO_PROGRESS) -> int:
     """Keep outbox/preview/ holding each message still to go as an .eml a person can open in a mail client.
 
     A preview whose words have not changed is left as it is; previews of messages
@@ -28,7 +30,7 @@ def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache 
     there = file_names(folder)
     known = cache.load("previews", str(outbox_dir.resolve())) or {}
     current = {}
-    for item in state.prepared:
+    for item in progress.count(state.prepared, "writing previews"):
         if item.rendered is None or item.followup.is_task:  # a call sheet or letter is no email
             continue
         name = messages.file_name(item.followup.key)

@@ -12,6 +12,7 @@ from amends.cases.project import Project, Settings, load_project, not_regular, r
 from amends.followups import ledger, messages, plan
 from amends.followups.messages import Prepared
 from amends.incremental.cache import NO_CACHE, Cache, digest
+from amends.incremental.progress import NO_PROGRESS, Progress
 from amends.model import Case, Problem
 from amends.templating import make_env
 
@@ -79,10 +80,11 @@ class Review:
 
 
 def review(root: Path, now: datetime, transport: str | None = None, cache: Cache = NO_CACHE,
-           settings: Settings | None = None) -> Review:
+           settings: Settings | None = None, progress: Progress = NO_PROGRESS) -> Review:
     """Read cases and ledger (and amends.yaml, unless its `settings` are given), plan, and render what is
     still to go. Writes nothing but the cache."""
-    project = load_project(root, now, cache, settings)
+    project = load_project(root, now, cache, settings, progress)
+    progress.phase("planning follow-ups")
     book = ledger.read(Outbox(root / "outbox").ledger)
     histories = ledger.histories(book.events)
     name = transport or project.config.transport
@@ -91,9 +93,11 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     render_one = Renderer(root, project, cache)
     # An expired gift card is checked on every review: a rendered message is kept from one day to the next.
     prepared = in_order(messages.prepare(
-        followups, histories, lambda f: messages.expired_card(f, project.config, now) or render_one(f), project.config),
+        progress.count(followups, "rendering follow-ups"), histories,
+        lambda f: messages.expired_card(f, project.config, now) or render_one(f), project.config),
         project.config, histories)
     render_one.save()
+    progress.phase("looking over the cases for warnings")
     sent_files, refused = Outbox(root / "outbox").sent_files(root)
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
     problems = [p for p in project.problems + book.problems if not p.warning]

@@ -20,6 +20,7 @@ from amends.incremental import workers
 from amends.incremental.cache import FOLDER as CACHE_FOLDER, NO_CACHE, Cache, digest
 from amends.incremental.files import RACY_NS, _files, file_key, manifest, read_regular
 from amends.incremental.output import Writer
+from amends.incremental.progress import NO_PROGRESS, Progress
 from amends.model import Case, Problem
 from amends.report import exports, search
 from amends.report.markup import to_html
@@ -236,7 +237,8 @@ def table_rows(state: Review, rows: Rows, keys: Callable[[str], str], links: Lin
     return rows
 
 
-def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache: Cache = NO_CACHE) -> int:
+def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache: Cache = NO_CACHE,
+          progress: Progress = NO_PROGRESS) -> int:
     """Pages and search index → rendered files → disk. Returns the number of files written.
 
     Only pages whose inputs changed since the last build are rendered: every
@@ -247,6 +249,7 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     the day and the problems is in assets/status.css, so a new day rewrites only
     the pages that show ages and due dates.
     """
+    progress.phase("preparing the pages")
     # The notes' HTML is read from the cache only if a case page or the search index needs it.
     bodies = functools.cache(lambda: notes_html(state.project, cache))
     links = Links()
@@ -278,18 +281,21 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     keys.update((path, file_key(source)) for path, source in sent.items())
     # The downloads hold every case and follow-up: made again only when any of those changed.
     keys.update(dict.fromkeys(DOWNLOADS, all_cases_key(site_pages)))
+    progress.phase("indexing the cases for search")
     index = search_index(state, bodies, cache)
     keys.update((path, digest(data)) for path, data in index.items())
     done = out.keep({path: recorded[path][1:] for path, key in keys.items() if recorded.get(path, ("",))[0] == key})
     # The downloads hold every case twice over for a moment (58 MB at ten thousand cases): made before
     # the table rows and the pages take their share of memory, that moment is not the build's peak.
     if not done.issuperset(DOWNLOADS):
+        progress.phase("making the downloads")
         for name, data in downloads(state, as_of, cache).items():
             if name not in done:
                 out.put(name, data)
 
     todo = [page for page in site_pages if page.path not in done]
     if todo:
+        progress.phase("rendering the table rows")
         rows = table_rows(state, Rows(env, shared_context(state, as_of, links)), key_of, links, keys, cache)
         for page in todo:
             page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
@@ -297,7 +303,7 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
             bodies()  # loaded here once, not again in each worker
     # Over many cases, the overview, each period's figures and the big tables take up to a second each: worth a core each.
     at_least = 2 if len(state.project.cases) >= workers.PARALLEL_FROM else workers.PARALLEL_FROM
-    for path, written in render(todo, env, out, at_least):
+    for path, written in progress.count(render(todo, env, out, at_least), "writing pages", len(todo)):
         out.record(path, *written)
     for path, source in sent.items():
         if path not in done:
@@ -316,8 +322,8 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     return out.written
 
 
-def build_site(root: Path, now: datetime, memory: dict | None = None,
-               settings: Settings | None = None) -> tuple[str, list[Problem], int]:
+def build_site(root: Path, now: datetime, memory: dict | None = None, settings: Settings | None = None,
+               progress: Progress = NO_PROGRESS) -> tuple[str, list[Problem], int]:
     """Read, validate, plan and write the site; return a summary, the problems and the files written.
 
     The site shows the follow-ups as of noon on the day, so that two builds on
@@ -335,8 +341,8 @@ def build_site(root: Path, now: datetime, memory: dict | None = None,
     last = cache.load("build", inputs)
     if last is not None and manifest(out) == last["manifest"]:
         return last["summary"], last["problems"], 0
-    state = review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache, settings=settings)
-    written = build(state, root / "templates" / "site", out, as_of, cache)
+    state = review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache, settings=settings, progress=progress)
+    written = build(state, root / "templates" / "site", out, as_of, cache, progress)
     result = summary(state.project), state.problems
     cache.save("build", inputs, {"manifest": manifest(out), "summary": result[0], "problems": result[1]})
     return *result, written

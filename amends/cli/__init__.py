@@ -155,7 +155,8 @@ def followup_problems(state: Review) -> list[Problem]:
 
 
 def cmd_check(root: Path, now: datetime) -> ExitStatus:
-    state = review(root, now, cache=Cache(root / CACHE_FOLDER))
+    with Cache(root / CACHE_FOLDER) as cache:
+        state = review(root, now, cache=cache)
     # Settings half read would block follow-ups by the dozen for one cause: that cause is the one line to show.
     settings = any(p.path == CONFIG_NAME for p in state.problems)
     problems = state.problems + ([] if settings else followup_problems(state))
@@ -262,10 +263,10 @@ def cmd_demo(root: Path, today: date, args: argparse.Namespace) -> ExitStatus:
 
 
 def cmd_followups(root: Path, now: datetime, everything: bool = False) -> ExitStatus:
-    cache = Cache(root / CACHE_FOLDER)
-    state = review(root, now, cache=cache)
-    # Written before anything is printed: a reader that stops early (`| head`) must not stop this.
-    previews = write_previews(state, root / "outbox", now, cache)
+    with Cache(root / CACHE_FOLDER) as cache:
+        state = review(root, now, cache=cache)
+        # Written before anything is printed: a reader that stops early (`| head`) must not stop this.
+        previews = write_previews(state, root / "outbox", now, cache)
     print_problems(state.problems)
     tz = ZoneInfo(state.project.config.timezone)
     print(followups_table(state, tz, everything))

@@ -285,7 +285,7 @@ def test_a_store_another_process_is_writing_is_waited_for_then_done_without(tmp_
     with closing(sqlite3.connect(tmp_path / STORE, isolation_level=None)) as writer:
         writer.execute("BEGIN IMMEDIATE")
         with caplog.at_level(logging.WARNING), Cache(tmp_path) as cache:
-            assert cache.load("rows", "k") == {"b": 1}  # reading is never held up
+            assert cache.load("rows", "k") == {"b": 1}  # reading is not held up by a writer yet to write
             cache.save("rows", "k", {"b": 2})
             assert cache.load("rows", "k") is None  # done without from then on
         writer.execute("ROLLBACK")

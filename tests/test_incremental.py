@@ -5,17 +5,22 @@ the cache), change something, build again in place, and demand the very bytes
 a build of a fresh copy of the project, with no cache at all, produces. How
 the build skips unchanged work is none of these tests' business; that it never
 skips work it needed to do is. The only internal thing touched is the cache's
-files, which are damaged by path to show that damage is noticed.
+store, whose entries and file are damaged in place to show that damage is noticed.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
 import random
 import re
+import multiprocessing
 import shutil
+import signal
+import sqlite3
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,6 +33,8 @@ from amends.cases.config import load_config
 from amends.cases.project import load_project
 from amends.followups.review import review
 from amends.incremental import workers
+from amends.incremental.cache import STORE
+from amends.incremental.output import Writer
 from amends.report.build import build_site
 from amends.report.pages import followup_digest
 from amends.report.views import overdue
@@ -506,9 +513,7 @@ def truncate(data: bytes) -> bytes:
 
 
 def flip_byte(data: bytes) -> bytes:
-    header = len(b"".join(data.splitlines(keepends=True)[:2]))
-    at = header + (len(data) - header) // 2
-    assert header < at < len(data), "the cache entry has no payload to damage"
+    at = len(data) // 2
     return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
 
 
@@ -517,8 +522,26 @@ def random_bytes(data: bytes) -> bytes:
 
 
 def wrong_structure(data: bytes) -> bytes:
-    header = b"".join(data.splitlines(keepends=True)[:2])
-    return header + pickle.dumps({"x": 1})
+    return pickle.dumps({"x": 1})
+
+
+def store(root: Path) -> Path:
+    return root / CACHE / STORE
+
+
+def entries(root: Path) -> list[str]:
+    """The names of the cache's entries, as the store lists them."""
+    with closing(sqlite3.connect(store(root))) as db:
+        return [name for (name,) in db.execute("SELECT name FROM entries ORDER BY name")]
+
+
+def damage_entry(root: Path, name: str, damage) -> None:
+    """Damage the stored value of one entry in place, leaving its key and checksum as they were."""
+    with closing(sqlite3.connect(store(root))) as db, db:
+        (value,) = db.execute("SELECT value FROM entries WHERE name = ?", (name,)).fetchone()
+        damaged = damage(value)
+        assert damaged != value
+        db.execute("UPDATE entries SET value = ? WHERE name = ?", (damaged, name))
 
 
 @pytest.mark.parametrize("damage", [truncate, flip_byte, random_bytes, wrong_structure],
@@ -526,15 +549,12 @@ def wrong_structure(data: bytes) -> bytes:
 def test_damaged_cache_entry_is_never_trusted(warm: Path, damage):
     root = warm
     want = clean_build(root)
-    entries = sorted((root / CACHE).rglob("*.pickle"))
-    assert entries, "the warm build left no *.pickle in the cache"
-    for entry in entries:
-        original = entry.read_bytes()
-        damaged = damage(original)
-        assert damaged != original
-        entry.write_bytes(damaged)
+    names = entries(root)
+    assert names, "the warm build left no entry in the cache"
+    for name in names:
+        damage_entry(root, name, damage)
         status = build(root)
-        assert status == 0, f"with {entry.name} damaged the build exited {status}"
+        assert status == 0, f"with {name} damaged the build exited {status}"
         assert_same_site(site_bytes(root), want)
         # And the build after that, whatever it made of the damaged entry, is right too.
         assert build(root) == 0
@@ -544,13 +564,56 @@ def test_damaged_cache_entry_is_never_trusted(warm: Path, damage):
 def test_damaged_cache_entry_with_a_change_to_build(warm: Path):
     """Damage every entry, then edit a case: the new work must not lean on the damaged entries."""
     root = warm
-    for entry in sorted((root / CACHE).rglob("*.pickle")):
-        entry.write_bytes(wrong_structure(entry.read_bytes()))
+    for name in entries(root):
+        damage_entry(root, name, wrong_structure)
     path = case_file(root, OTHER_CASE)
     set_front_matter_line(path, "title", "Step at the entrance, edited with a damaged cache")
     assert build(root) == 0
     assert_same_site(site_bytes(root), clean_build(root))
     assert "Step at the entrance, edited with a damaged cache" in text(root, f"cases/{OTHER_CASE}.html")
+
+
+@pytest.mark.parametrize("damage", [truncate, flip_byte, random_bytes],
+                         ids=["truncated", "flipped-byte", "random-bytes"])
+def test_damaged_cache_store_is_never_trusted(warm: Path, damage, caplog):
+    """Damage the store's file as a whole, then edit a case: each build warns once at most, and is right."""
+    root = warm
+    store(root).write_bytes(damage(store(root).read_bytes()))
+    path = case_file(root, OTHER_CASE)
+    set_front_matter_line(path, "title", "Step at the entrance, edited with a damaged store")
+    for attempt in (1, 2):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            assert build(root) == 0
+        assert_same_site(site_bytes(root), clean_build(root))
+        unusable = [r.getMessage() for r in caplog.records if "cannot be used" in r.getMessage()]
+        assert len(unusable) <= 1, unusable
+        if damage is random_bytes:  # no part of it can be read as a store: the first build says so, the next does not
+            assert len(unusable) == (1 if attempt == 1 else 0), unusable
+    assert "Step at the entrance, edited with a damaged store" in text(root, f"cases/{OTHER_CASE}.html")
+
+
+def test_a_build_killed_after_writing_leaves_no_record_to_trust(warm: Path, monkeypatch):
+    """A build killed once its files are written but before it recorded them, its edit then undone: the next
+    build must not take the killed build's pages for the ones recorded before it (same size, other words)."""
+    root = warm
+    path = case_file(root, OPEN_CASE)
+    original, page = path.read_text(encoding="utf-8"), root / "site" / "cases" / f"{OPEN_CASE}.html"
+    title = "Company lunch short of vegan portions"
+    before = page.read_bytes()
+    set_front_matter_line(path, "title", title[::-1])
+    monkeypatch.setattr(Writer, "remove_rest", lambda self: os.kill(os.getpid(), signal.SIGKILL))
+    killed = multiprocessing.get_context("fork").Process(target=build, args=(root,))
+    killed.start()
+    killed.join()
+    assert killed.exitcode == -signal.SIGKILL
+    monkeypatch.undo()
+    after = page.read_bytes()
+    assert title[::-1].encode() in after and title.encode() in before and len(after) == len(before)
+
+    path.write_text(original, encoding="utf-8")
+    assert build(root) == 0
+    assert_same_site(site_bytes(root), clean_build(root))
 
 
 # --------------------------------------------------------------------------
@@ -598,8 +661,8 @@ def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monke
     """Builds of one long-running command unpickle nothing they saved themselves, yet see every change.
 
     The second build after an edit takes every cache entry from memory; a
-    build by another process in between (which rewrites the cache files) makes
-    the next one read the files again rather than trust what it remembers.
+    build by another process in between (which rewrites the store's entries)
+    makes the next one read them again rather than trust what it remembers.
     """
     from datetime import date, datetime, time as clock
     from amends.incremental import cache as cache_module
@@ -613,10 +676,10 @@ def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monke
     read = []
     real_read = cache_module.Cache._read
 
-    def reading(self, path, key):
+    def reading(self, name, checksum):
         # An entry's name: "pages", or "cases/1.0" for a part of one kept in parts.
-        read.append(path.relative_to(self.folder).with_suffix("").as_posix())
-        return real_read(self, path, key)
+        read.append(name)
+        return real_read(self, name, checksum)
     monkeypatch.setattr(cache_module.Cache, "_read", reading)
     path = case_file(root, OPEN_CASE)
     set_front_matter_line(path, "title", "Edited while serving MS1")
@@ -626,7 +689,7 @@ def test_builds_sharing_memory_reuse_it_and_match_clean_builds(warm: Path, monke
     assert "Edited while serving MS1" in text(root, f"cases/{OPEN_CASE}.html")
 
     set_front_matter_line(path, "title", "Edited by another process MS2")
-    assert build(root) == 0  # its own cache, not this memory: it rewrites the files
+    assert build(root) == 0  # its own cache, not this memory: it rewrites the entries
     set_front_matter_line(case_file(root, OTHER_CASE), "title", "Edited after the other process MS3")
     read.clear()
     build_site(root, now, memory)

@@ -60,9 +60,8 @@ def cmd_build(args: argparse.Namespace, clock: Clock, settings: Settings) -> Exi
 
 
 def cmd_check(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
-    with on_terminal(args.quiet) as progress:
-        state = review(args.root, clock.start, cache=Cache(args.root / CACHE_FOLDER), settings=settings,
-                       progress=progress)
+    with on_terminal(args.quiet) as progress, Cache(args.root / CACHE_FOLDER) as cache:
+        state = review(args.root, clock.start, cache=cache, settings=settings, progress=progress)
     # Settings half read would block follow-ups by the dozen for one cause: that cause is the one line to show.
     broken = any(p.path == CONFIG_NAME for p in state.problems)
     problems = state.problems + ([] if broken else followup_problems(state))
@@ -132,8 +131,8 @@ def cmd_demo(args: argparse.Namespace, clock: Clock, settings: Settings) -> Exit
 
 
 def cmd_followups(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
-    now, cache = clock.start, Cache(args.root / CACHE_FOLDER)
-    with on_terminal(args.quiet) as progress:
+    now = clock.start
+    with on_terminal(args.quiet) as progress, Cache(args.root / CACHE_FOLDER) as cache:
         state = review(args.root, now, cache=cache, settings=settings, progress=progress)
         # Written before anything is printed: a reader that stops early (`| head`) must not stop this.
         previews = write_previews(state, args.root / "outbox", now, cache, progress)

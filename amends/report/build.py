@@ -272,7 +272,9 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
         page.key = digest(key_of(page.template), page.key)
     recorded = cache.load("pages", str(out_dir.resolve())) or {}
     # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
+    # Committed before the first file changes, since rolling back a cut-short build would bring back the old record.
     cache.save("pages", str(out_dir.resolve()), {})
+    cache.commit()
     out = Writer(out_dir, cache.folder / "site" if cache.folder else None)
 
     out.put("robots.txt", b"User-agent: *\nDisallow: /\n")
@@ -336,13 +338,16 @@ def build_site(root: Path, now: datetime, memory: dict | None = None, settings: 
     settings = settings or read_settings(root)
     tz = ZoneInfo(settings.config.timezone)
     as_of = now.astimezone(tz).date()
-    cache, out = Cache(root / CACHE_FOLDER, memory), root / "site"
-    inputs = fingerprint(root, as_of, settings)
-    last = cache.load("build", inputs)
-    if last is not None and manifest(out) == last["manifest"]:
-        return last["summary"], last["problems"], 0
-    state = review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache, settings=settings, progress=progress)
-    written = build(state, root / "templates" / "site", out, as_of, cache, progress)
-    result = summary(state.project), state.problems
-    cache.save("build", inputs, {"manifest": manifest(out), "summary": result[0], "problems": result[1]})
+    out = root / "site"
+    with Cache(root / CACHE_FOLDER, memory) as cache:
+        inputs = fingerprint(root, as_of, settings)
+        last = cache.load("build", inputs)
+        if last is not None and manifest(out) == last["manifest"]:
+            return last["summary"], last["problems"], 0
+        state = review(root, datetime.combine(as_of, clock(12, 0), tz), cache=cache, settings=settings, progress=progress)
+        # What the review worked out stands whatever becomes of the site (a template that does not compile, say).
+        cache.commit()
+        written = build(state, root / "templates" / "site", out, as_of, cache, progress)
+        result = summary(state.project), state.problems
+        cache.save("build", inputs, {"manifest": manifest(out), "summary": result[0], "problems": result[1]})
     return *result, written

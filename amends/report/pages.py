@@ -112,12 +112,14 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     filled with where each group's page is.
     """
     groups = groupings(state.project.cases, links)
-    of_cases = case_pages(state, as_of, bodies, links)
+    # What each follow-up shows, by its key: asked for by every page that lists it.
+    shows = {item.followup.key: followup_digest(item) for item in state.prepared}
+    of_cases = case_pages(state, as_of, bodies, links, shows)
     out = group_pages(groups, links, state.project.digests)
     out += home_pages(state, as_of, all_cases_key(of_cases))
     out += table_pages(state, as_of, links)
     out += of_cases
-    out += followup_pages(state, {page.context["case"].id: page.key for page in of_cases if page.template == "case.html"})
+    out += followup_pages(state, shows)
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
                                                        "problems": state.problems}, digest(*map(repr, state.problems))))
@@ -199,8 +201,9 @@ def followups_by_case(state: Review) -> dict[str, list[Prepared]]:
     return by_case
 
 
-def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
-    """A page per case, and a printable letter where one is due."""
+def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links,
+               shows: dict[str, str]) -> list[Page]:
+    """A page per case, and a printable letter where one is due; `shows` holds each follow-up's followup_digest."""
     config, cases = state.project.config, state.project.cases
     by_case = followups_by_case(state)
     out = []
@@ -219,7 +222,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
             "earlier": earlier, "later": later, "promises_overdue": overdue,
-        }, digest(file, *map(followup_digest, mine), *map(str, warned), "others", *others, links.of_case(case), repr(overdue)),
+        }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case), repr(overdue)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:
@@ -232,7 +235,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
                 "sender": views.postal_lines([config.business_name], config.business_address or ""),
                 "recipient": views.postal_lines([case.customer.name, case.customer.company], case.customer.address or ""),
                 "business_phone": config.business_phone, "business_email": config.reply_to or config.business_email,
-            }, key=digest(file, followup_digest(letter))))
+            }, key=digest(file, shows[letter.followup.key])))
     return out
 
 
@@ -303,11 +306,10 @@ def followups_of_year(year: int) -> str:
     return f"followups-{year}.html"
 
 
-def followup_pages(state: Review, case_keys: dict[str, str]) -> list[Page]:
+def followup_pages(state: Review, shows: dict[str, str]) -> list[Page]:
     """Every follow-up by state, and each message readable: still to go, or as it was handed over.
 
-    `case_keys` are the keys of the case pages, by case id: each holds its case's follow-ups, and all
-    that a follow-up's row shows of its case.
+    `shows` holds each follow-up's followup_digest, by its key.
     """
     sent = sent_messages(state)
     # Why an entry of outbox/messages/ is not read, by its name in the project (from review's warnings).
@@ -320,14 +322,14 @@ def followup_pages(state: Review, case_keys: dict[str, str]) -> list[Page]:
         context = {"title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
                    "item": item, "message": item.rendered}
         if item.rendered is not None:
-            out.append(Page(path, "message.html", context, followup_digest(item)))
+            out.append(Page(path, "message.html", context, shows[item.followup.key]))
             continue
         # Handed over: the page shows the .eml the site carries beside it, read only if the page is rendered.
         eml = path.removesuffix(".html") + ".eml"
         source = sent.get(eml)
         refused = refusals.get(f"outbox/{eml}", "")
         out.append(Page(path, "message.html", {**context, "eml": eml, "refused": refused},
-                        digest(followup_digest(item), file_key(source) if source else "missing", refused),
+                        digest(shows[item.followup.key], file_key(source) if source else "missing", refused),
                         later=functools.partial(as_sent, source)))
     config = state.project.config
     zone = ZoneInfo(config.timezone)
@@ -340,7 +342,9 @@ def followup_pages(state: Review, case_keys: dict[str, str]) -> list[Page]:
     years = sorted(by_year, reverse=True)
 
     def shown(items: list[Prepared]) -> list[str]:
-        return list(dict.fromkeys(case_keys[i.followup.case.id] for i in items))
+        """What the rows and tasks of `items` show: each follow-up, and its case (the title, the customer…)."""
+        inputs = state.project.digests
+        return [part for i in items for part in (i.followup.case.id, inputs[i.followup.case.path], shows[i.followup.key])]
 
     listed = {year: listing(by_year[year], SETTLED, config) for year in years}
     counts = [(year, listed[year]["counts"]) for year in years]

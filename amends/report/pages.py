@@ -21,7 +21,7 @@ from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import Case
 from amends.report import figures, views
-from amends.report.contexts import OVERVIEW_ROWS, figures_page, lessons, overview, promises
+from amends.report.contexts import figures_page, lessons, overview, promises
 
 
 # The cases table's filters: (name, label, the value a case has).
@@ -185,12 +185,12 @@ def home_pages(state: Review, as_of: date, every: str) -> list[Page]:
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
                     lambda: lessons(state.project.cases)))
     listed = promises(state.project.cases, as_of)
-    # Only when the overview cannot list them all: it links here for the rest.
-    if sum(map(len, listed.values())) > OVERVIEW_ROWS:
-        # Of the day, the page shows only which promises are overdue: the state beside each.
-        out.append(Page(PROMISES, "promises.html", {"title": "Promises due or broken", "section": "home", **listed},
-                        digest(*(part for name, rows in listed.items() for c, p, shown in rows
-                                 for part in (name, c.id, c.title, p.what, str(p.due), shown)))))
+    if not any(listed.values()):
+        return out
+    # Of the day, the page shows only which promises are overdue: the state beside each.
+    out.append(Page(PROMISES, "promises.html", {"title": "Promises due or broken", "section": "home", **listed},
+                    digest(*(part for name, rows in listed.items() for c, p, shown in rows
+                             for part in (name, c.id, c.title, p.what, str(p.due), shown)))))
     return out
 
 

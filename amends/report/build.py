@@ -36,12 +36,12 @@ T = TypeVar("T")
 class Rows:
     """Table rows rendered once for every page that shows them, and reused from the last build.
 
-    At ten thousand cases the tables of all cases, of each group and of all
-    follow-ups hold tens of thousands of rows; rendering each row once instead
-    of on every page is most of the work of those pages. `cases` holds rows
-    for pages one folder down (where every cases table but the home page's is),
-    `followups` those of the follow-ups page (at the top, with the case shown),
-    by follow-up key. Any other row is rendered when asked for.
+    At ten thousand cases the tables of cases (the index, each year's, each
+    group's) and of follow-ups hold tens of thousands of rows; rendering each
+    row once instead of on every page is most of the work of those pages.
+    `cases` holds rows for pages one folder down (where every cases table but
+    the home page's is), `followups` those of the pages of follow-ups (at the
+    top, with the case shown), by follow-up key. Any other row is rendered when asked for.
     """
 
     def __init__(self, env: Environment, shared: dict) -> None:

@@ -123,7 +123,7 @@ def _csv(cells: list[str]) -> bytes:
 
 
 def csv_line(case: Case, columns: list[str]) -> bytes:
-    """One case's row of cases.csv, in UTF-8, for the compensation `columns` given."""
+    """One case's row of a cases-YEAR.csv, in UTF-8, for the compensation `columns` given."""
     return _csv(_row(case, columns))
 
 
@@ -158,7 +158,7 @@ def _plain_tree(value: object) -> object:
 
 
 def json_record(case: Case) -> bytes:
-    """One case as it stands in cases.json, indented for its place in the list, in UTF-8."""
+    """One case as it stands in a cases-YEAR.json, indented for its place in the list, in UTF-8."""
     record = dict(_plain_tree(case), reopened=case.reopened, days_to_resolve=case.days_to_resolve)
     text = json.dumps(record, default=_plain, ensure_ascii=False, indent=2, sort_keys=True)
     return ("    " + text.replace("\n", "\n    ")).encode("utf-8")

@@ -24,7 +24,7 @@ from amends.model import Case, Problem
 from amends.report import exports, search
 from amends.report.markup import to_html
 from amends.report.pages import (CALENDAR, Links, Page, cases_by_year, downloads_page, export_names,
-                                 followups_by_case, in_site, pages, row_key, sent_messages, shared_context)
+                                 followups_by_case, in_site, pages, sent_messages, shared_context)
 from amends.templating import format_date, make_env
 
 
@@ -240,7 +240,7 @@ def table_rows(state: Review, rows: Rows, keys: Callable[[str], str], links: Lin
     `keys(template)` is what a row made with that template shows beyond its case.
     """
     cases, by_case = state.project.cases, followups_by_case(state)
-    case_rows = per_case(cache, "rows", keys(CASE_ROW), cases, lambda c: row_key(state.project.digests, links, c),
+    case_rows = per_case(cache, "rows", keys(CASE_ROW), cases, lambda c: links.rows[c.id],
                          lambda c: rows.render_case(c, "../"))
     rows.cases = {case_id: row for case_id, (_, row) in case_rows.items()}
     # A follow-up's row shows its case too: both are in the case page's key.
@@ -291,6 +291,7 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
         reads = {name: template_reads(env, name) for name in {p.template for p in site_pages} | set(ROW_TEMPLATES)}
         cache.save("template-reads", shared, reads)
 
+    @functools.cache
     def key_of(template: str) -> str:
         what = reads[template]
         return digest(shared, *(f"{name}={value}" for name, value in varying.items() if what is None or name in what))

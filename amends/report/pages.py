@@ -61,6 +61,8 @@ class Links:
     """Where each case, category, team, tag and customer has its page."""
 
     groups: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What each case's row in a table of cases shows, by case id (see row_keys): in the key of every table.
+    rows: dict[str, str] = field(default_factory=dict)
     # of_case's answers by case id: asked for by every page that shows the case.
     _of_case: dict[str, str] = field(default_factory=dict)
 
@@ -112,10 +114,11 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     filled with where each group's page is.
     """
     groups = groupings(state.project.cases, links)
+    links.rows = row_keys(state.project.digests, links, state.project.cases)
     # What each follow-up shows, by its key: asked for by every page that lists it.
     shows = {item.followup.key: followup_digest(item) for item in state.prepared}
     of_cases = case_pages(state, as_of, bodies, links, shows)
-    out = group_pages(groups, links, state.project.digests)
+    out = group_pages(groups, links)
     out += home_pages(state, as_of, all_cases_key(of_cases))
     out += table_pages(state, as_of, links)
     out += of_cases
@@ -156,7 +159,7 @@ def groupings(cases: list[Case], links: Links) -> dict[str, list[views.Group]]:
     return out
 
 
-def group_pages(by_section: dict[str, list[views.Group]], links: Links, inputs: dict[str, str]) -> list[Page]:
+def group_pages(by_section: dict[str, list[views.Group]], links: Links) -> list[Page]:
     """One index and one page per group, for each way of grouping."""
     out = []
     for section, title, singular, _ in SECTIONS:
@@ -168,7 +171,7 @@ def group_pages(by_section: dict[str, list[views.Group]], links: Links, inputs: 
             "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
             **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
                if section == "customers" else {}),
-        }, key=digest(section, g.name, *(row_key(inputs, links, c) for c in g.cases)))
+        }, key=digest(section, g.name, *(links.rows[c.id] for c in g.cases)))
             for g in groups]
     return out
 
@@ -239,9 +242,9 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
     return out
 
 
-def row_key(inputs: dict[str, str], links: Links, case: Case) -> str:
-    """What a case's row in a table of cases shows: its file, and where the pages it links to are."""
-    return digest(inputs[case.path], links.of_case(case))
+def row_keys(inputs: dict[str, str], links: Links, cases: list[Case]) -> dict[str, str]:
+    """What each case's row in a table of cases shows, by case id: its file, and where the pages it links to are."""
+    return {case.id: digest(inputs[case.path], links.of_case(case)) for case in cases}
 
 
 def cases_by_year(cases: list[Case]) -> dict[int, list[Case]]:
@@ -269,7 +272,7 @@ def table_pages(state: Review, as_of: date, links: Links) -> list[Page]:
     for first, with nothing open hidden on an older year's page. Each table shows only its own cases,
     so an edit rewrites its year's table and, for an open case or one of this year, the index.
     """
-    cases, inputs = state.project.cases, state.project.digests
+    cases = state.project.cases
     years = cases_by_year(cases)
 
     def table(path: str, shown: list[Case], context: dict, *more: str) -> Page:
@@ -278,7 +281,7 @@ def table_pages(state: Review, as_of: date, links: Links) -> list[Page]:
         return Page(path, "cases.html", {
             "section": "cases", "filters": filters, "cases": sorted(shown, key=lambda c: (c.opened, c.id), reverse=True),
             **context,
-        }, key=digest(*more, *(row_key(inputs, links, c) for c in shown)))
+        }, key=digest(*more, *(links.rows[c.id] for c in shown)))
 
     counts = [(year, len(found)) for year, found in years.items()]
     out = [table("cases/index.html", [c for c in cases if c.is_open or c.opened.year == as_of.year],

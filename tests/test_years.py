@@ -94,12 +94,14 @@ def table_ids(page: Path) -> list[str]:
     return [link_target(page, row.select_one("td.card-head a")["href"]).stem for row in rows]
 
 
-def year_files(site: Path, year: int) -> set[str]:
+def year_files(year: int) -> set[str]:
+    """The files of a year, by their paths in the site: its downloads, its table, its follow-ups that are over."""
     return {f"cases-{year}.csv", f"cases-{year}.json", f"years/{year}.html", f"followups-{year}.html"}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
+    """120 generated cases opened from November 2023 on, and a prevention that did not hold three times; built once."""
     root = tmp_path_factory.mktemp("years") / "p"
     assert cli.main(["--root", str(REPO), "--today", DAY, "demo", "--cases", "120", "--out", str(root), "--seed", "7"]) == 0
     write_case(root, "2026-02-02-rye-sliced-thin.md", PROMISED)
@@ -119,6 +121,7 @@ def project(built: Path, tmp_path: Path) -> Path:
 
 
 def cases_by_year(root: Path) -> dict[int, list]:
+    """The project's cases by the year they were opened, each year's in the project's order (by id)."""
     found: dict[int, list] = {}
     for case in load_project(root, TODAY).cases:
         found.setdefault(case.opened.year, []).append(case)
@@ -223,14 +226,14 @@ def test_an_old_cases_edit_rewrites_its_years_files_and_no_other_years(project: 
         [("cases_csv", {2024}), ("cases_json", {2024})]
     assert "years/2024.html" in rendered
     for year in (2023, 2025, 2026):
-        assert not set(rendered) & year_files(project / "site", year), year
+        assert not set(rendered) & year_files(year), year
     assert "cases/index.html" not in rendered
 
     assert after == clean_build(project)
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     assert {"cases-2024.csv", "cases-2024.json", "years/2024.html"} <= changed
     for year in (2023, 2025, 2026):
-        assert not changed & year_files(project / "site", year), year
+        assert not changed & year_files(year), year
     # Neither open nor of this year, and none of its follow-ups still to go: the index and followups.html stay.
     assert "cases/index.html" not in changed and "followups.html" not in changed
     assert "Edited in its own year VY4" in after["years/2024.html"].decode()
@@ -244,7 +247,7 @@ def test_a_year_left_without_cases_leaves_no_files(project: Path):
     assert build(project) == 0
     site = project / "site"
     assert site_bytes(project) == clean_build(project)
-    assert not any((site / name).exists() for name in year_files(site, 2023))
+    assert not any((site / name).exists() for name in year_files(2023))
     assert [name for name in check_downloads_page(site) if "2023" in name] == []
     index = site / "cases" / "index.html"
     assert "2023" not in soup_of(index).select_one("nav[aria-label='Cases by year']").get_text()

@@ -10,7 +10,6 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 

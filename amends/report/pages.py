@@ -306,6 +306,7 @@ SETTLED = ("sent", "done", "skipped")
 
 
 def followups_of_year(year: int) -> str:
+    """Where the follow-ups due in a year that are over are listed."""
     return f"followups-{year}.html"
 
 

@@ -359,3 +359,28 @@ def test_calendar_takes_only_follow_ups_still_to_do(demo_root):
         in_calendar[base.medium] = {s for s in plan.STATES
                                     if events(calendar([dataclasses.replace(base, state=s)], [], "B", TODAY))}
     assert in_calendar == {"email": {"upcoming", "due", "approval"}, "call": {"upcoming", "due"}}
+
+
+def test_calendar_takes_the_promises_still_to_come(root):
+    """A promise not kept is in the calendar from the day it falls due on; one past its day is not (it is on the
+    overview, overdue), nor one kept or broken: the calendar grows with the work ahead, not with the years."""
+    write_case(root, "promises.md", """\
+---
+title: Cake delivered late
+customer: {name: Ann Example, email: ann@example.com}
+channel: email
+opened: 2025-03-01
+status: resolved
+resolved: 2025-03-02
+promises:
+  - {what: Called back long ago, due: 2025-03-03}
+  - {what: Yesterday's call, due: 2026-11-21}
+  - {what: Today's call, due: 2026-11-22}
+  - {what: Tomorrow's call, due: 2026-11-23}
+  - {what: Kept tomorrow already, due: 2026-11-23, kept: true}
+  - {what: Broken next week, due: 2026-11-30, kept: false}
+---
+""")
+    cases = load_project(root, TODAY).cases
+    got = [str(event["SUMMARY"]) for event in events(calendar([], cases, "B", TODAY))]
+    assert got == ["Promise due: Today's call", "Promise due: Tomorrow's call"]

@@ -130,15 +130,20 @@ def download_keys(state: Review, as_of: date) -> dict[str, str]:
 def downloads(state: Review, as_of: date, names: set[str], cache: Cache = NO_CACHE) -> dict[str, bytes]:
     """The downloads among `names`: a year's cases for spreadsheets and other tools, each case's part made
     only when it changed; a calendar to subscribe to."""
-    inputs, made = state.project.digests, {}
-    for year, cases in cases_by_year(state.project.cases).items():
-        if names.isdisjoint(export_names(year)):
-            continue
-        # Each file is whole on its own: a compensation column for each currency of its own cases.
-        columns = exports.currencies(cases)
-        parts = per_case(cache, f"exports-{year}", digest(model_key(state), *columns), cases,
-                         lambda c: digest(c.path, inputs[c.path]),
-                         lambda case: (exports.csv_line(case, columns), exports.json_record(case)))
+    inputs, model, made = state.project.digests, model_key(state), {}
+    years = {year: cases for year, cases in cases_by_year(state.project.cases).items()
+             if not names.isdisjoint(export_names(year))}
+    # Each file is whole on its own: a compensation column for each currency of its own cases.
+    columns = {year: exports.currencies(cases) for year, cases in years.items()}
+    known = {}
+    for year in years:
+        known.update(cache.load_parts(f"exports-{year}", model))
+    # The parts of every year to make again in one pass, on every core.
+    parts = reuse(known, [c for cases in years.values() for c in cases],
+                  lambda c: digest(c.path, inputs[c.path], *columns[c.opened.year]),
+                  lambda c: (exports.csv_line(c, columns[c.opened.year]), exports.json_record(c)))
+    for year, cases in years.items():
+        cache.save_parts(f"exports-{year}", model, {c.id: parts[c.id] for c in cases})
         csv_name, json_name = export_names(year)
         made[csv_name] = exports.cases_csv(cases, [parts[c.id][1][0] for c in cases])
         made[json_name] = exports.cases_json(cases, [parts[c.id][1][1] for c in cases])

@@ -116,10 +116,15 @@ def test_follow_a_link_from_home_to_a_case(served, browser):
     page.close()
 
 
-def test_sorting_the_cases_table(served, browser):
+# The open cases and this year's, and the samples' one year: each table sorts and filters on its own.
+CASE_TABLES = ["cases/index.html", "years/2026.html"]
+
+
+@pytest.mark.parametrize("table", CASE_TABLES)
+def test_sorting_the_cases_table(served, browser, table):
     """Clicking a heading sorts the table by it, and clicking again reverses it."""
     _, base = served
-    page, _, _ = open_page(browser, f"{base}/cases/index.html")
+    page, _, _ = open_page(browser, f"{base}/{table}")
     dates = lambda: page.eval_on_selector_all(  # noqa: E731
         "table.cases tbody tr td:first-child", "cells => cells.map(c => c.dataset.value)")
     built = dates()
@@ -134,10 +139,11 @@ def test_sorting_the_cases_table(served, browser):
     page.close()
 
 
-def test_filtering_the_cases_table(served, browser):
+@pytest.mark.parametrize("table", CASE_TABLES)
+def test_filtering_the_cases_table(served, browser, table):
     """Picking a status and a team hides the other rows and says how many are shown."""
     _, base = served
-    page, _, errors = open_page(browser, f"{base}/cases/index.html")
+    page, _, errors = open_page(browser, f"{base}/{table}")
     rows = page.locator("table.cases tbody tr")
     total = rows.count()
     assert page.locator("#filters").is_visible()  # the form only shows when JavaScript runs
@@ -178,7 +184,8 @@ def test_search_finds_a_case_offline(served, browser):
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 # A page of each template, the case page with follow-ups and what was given back as well as one without.
 AXE_PAGES = ["index.html", "cases/index.html", "cases/2026-03-14-late-wedding-cake.html",
-             "cases/2026-11-09-hair-in-croissant.html", "followups.html",
+             "cases/2026-11-09-hair-in-croissant.html", "followups.html", "followups-2026.html", "years/2026.html",
+             "downloads.html", "promises.html",
              "figures/month.html", "figures/all.html", "lessons.html", "search.html?q=cake",
              "categories/index.html", "teams/kitchen.html", "customers/soren-odegaard.html", "problems.html",
              letter_page("2026-11-04-rude-staff-member"),

@@ -291,14 +291,15 @@ def test_calendar_has_the_events_the_review_calls_for(demo_root):
             expected[f"Answer {name} where they posted"] += 1
     for case in state.project.cases:
         if case.status != "lost":
-            expected.update(f"Promise due: {p.what}" for p in case.promises if p.due and p.kept is None)
+            expected.update(f"Promise due: {p.what}" for p in case.promises if p.due and p.due >= TODAY and p.kept is None)
 
     got = Counter(str(event["SUMMARY"]) for event in events(feed(state)))
     assert got == expected
     # Each kind of event is really there, and what must stay out does.
     assert {"Call Ōtani Ren", "Letter to Rachel Okafor", "followup email to Ōtani Ren",
-            "Promise due: Send the new pick-up checklist",
-            "Promise due: Ride along on the new route and report the timings back to Søren"} <= set(got)
+            "Promise due: Send the new pick-up checklist"} <= set(got)
+    # Due yesterday and not kept: overdue, on the overview, but no longer to come.
+    assert "Promise due: Ride along on the new route and report the timings back to Søren" not in got
     assert "Promise due: Invite Ren to the tasting evening" not in got
     assert "Promise due: Return the deposit for the cancelled catering" not in got
     assert not any("Aoife Brennan" in summary for summary in got)  # lost and do_not_contact
@@ -358,3 +359,28 @@ def test_calendar_takes_only_follow_ups_still_to_do(demo_root):
         in_calendar[base.medium] = {s for s in plan.STATES
                                     if events(calendar([dataclasses.replace(base, state=s)], [], "B", TODAY))}
     assert in_calendar == {"email": {"upcoming", "due", "approval"}, "call": {"upcoming", "due"}}
+
+
+def test_calendar_takes_the_promises_still_to_come(root):
+    """A promise not kept is in the calendar from the day it falls due on; one past its day is not (it is on the
+    overview, overdue), nor one kept or broken: the calendar grows with the work ahead, not with the years."""
+    write_case(root, "promises.md", """\
+---
+title: Cake delivered late
+customer: {name: Ann Example, email: ann@example.com}
+channel: email
+opened: 2025-03-01
+status: resolved
+resolved: 2025-03-02
+promises:
+  - {what: Called back long ago, due: 2025-03-03}
+  - {what: Yesterday's call, due: 2026-11-21}
+  - {what: Today's call, due: 2026-11-22}
+  - {what: Tomorrow's call, due: 2026-11-23}
+  - {what: Kept tomorrow already, due: 2026-11-23, kept: true}
+  - {what: Broken next week, due: 2026-11-30, kept: false}
+---
+""")
+    cases = load_project(root, TODAY).cases
+    got = [str(event["SUMMARY"]) for event in events(calendar([], cases, "B", TODAY))]
+    assert got == ["Promise due: Today's call", "Promise due: Tomorrow's call"]

@@ -748,7 +748,10 @@ def test_followups_page_sums_up_the_old_followups_in_one_line(demo):
                                       f"Technical detail followups.since is {since} in amends.yaml")
                 for page in (site / "cases").glob("*.html") for td in soup_of(page).find_all("td"))
     assert early > 0, "the samples have cases resolved before followups.since"
-    section = soup_of(site / "followups.html").find("section", attrs={"aria-labelledby": "skipped"})
+    # Not sent is over: on the page of the year they were due, not on followups.html. The samples' are all of 2026.
+    assert soup_of(site / "followups.html").find("section", attrs={"aria-labelledby": "skipped"}) is None
+    assert sorted(p.name for p in site.glob("followups-*.html")) == ["followups-2026.html"]
+    section = soup_of(site / "followups-2026.html").find("section", attrs={"aria-labelledby": "skipped"})
     assert text(section.find("p")) == (f"{early} follow-ups of cases resolved before {human_date(since)} are not sent: "
                                        "amends began sending follow-ups on that day. Each case's page shows its own.")
     assert "not sent: the case was resolved on" not in text(section)
@@ -1023,7 +1026,11 @@ def test_flow_chart_desc_names_each_month_with_its_counts(demo, key):
 def test_exports_are_linked_and_exist(demo):
     root, cases = demo
     site = root / "site"
-    for page, hrefs in (("cases/index.html", ("../cases.csv", "../cases.json")), ("followups.html", ("followups.ics",))):
+    # The samples were all opened in 2026: one year's files, linked from its table; the downloads page lists them all.
+    for page, hrefs in (("cases/index.html", ("../downloads.html",)),
+                        ("years/2026.html", ("../cases-2026.csv", "../cases-2026.json", "../downloads.html")),
+                        ("followups.html", ("followups.ics",)),
+                        ("downloads.html", ("followups.ics", "cases-2026.csv", "cases-2026.json"))):
         soup = soup_of(site / page)
         links = {a["href"] for a in soup.find_all("a", href=True)}
         for href in hrefs:
@@ -1031,6 +1038,6 @@ def test_exports_are_linked_and_exist(demo):
             path = link_target(site / page, href)
             assert path is not None and path.is_file() and path.stat().st_size > 0, f"{href} from {page} is missing"
     ids = {c["id"] for c in cases}
-    assert {row["id"] for row in csv.DictReader(io.StringIO((site / "cases.csv").read_text(encoding="utf-8-sig")))} == ids
-    assert {c["id"] for c in json.loads((site / "cases.json").read_text(encoding="utf-8"))["cases"]} == ids
+    assert {row["id"] for row in csv.DictReader(io.StringIO((site / "cases-2026.csv").read_text(encoding="utf-8-sig")))} == ids
+    assert {c["id"] for c in json.loads((site / "cases-2026.json").read_text(encoding="utf-8"))["cases"]} == ids
     assert (site / "followups.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")

@@ -85,7 +85,8 @@ def test_a_missed_followup_says_when_it_was_due_and_what_to_do(sample):
 def test_the_followups_page_says_how_messages_go_in_plain_words(sample):
     main = soup_of(sample / "site" / "followups.html").find("main")
     assert "Follow-ups are written to the outbox folder, not emailed." in text(main)
-    skipped = main.find("section", attrs={"aria-labelledby": "skipped"})
+    # Those not sent are over: on the page of the year they were due.
+    skipped = soup_of(sample / "site" / "followups-2026.html").find("section", attrs={"aria-labelledby": "skipped"})
     assert "resolved before 1 Nov 2026 are not sent: amends began sending follow-ups on that day." in text(skipped)
     assert "followups.since is 2026-11-01 in amends.yaml" in text(skipped.select_one("details.why"))
 
@@ -127,13 +128,15 @@ def test_every_sent_message_has_a_page_with_what_was_sent(sample):
     site = sample / "site"
     emls = sorted((sample / "outbox" / "messages").glob("*.eml"))
     assert len(emls) >= 4  # one follow-up email per round, the gift card and the note that a letter is coming
-    followups = soup_of(site / "followups.html")
-    sent_rows = followups.find("section", attrs={"aria-labelledby": "sent"}).select("tbody tr")
+    # Sent is over: each on the page of the year it was due.
+    sent_rows = [(listing, row) for listing in sorted(site.glob("followups-*.html"))
+                 for section in soup_of(listing).find_all("section", attrs={"aria-labelledby": "sent"})
+                 for row in section.select("tbody tr")]
     assert len(sent_rows) == len(emls)
-    for row in sent_rows:
+    for listing, row in sent_rows:
         link = row.find("a", string="read")
         assert link is not None, text(row)
-        page = link_target(site / "followups.html", link["href"])
+        page = link_target(listing, link["href"])
         eml = sample / "outbox" / "messages" / (page.stem + ".eml")
         msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
         main = soup_of(page).find("main")

@@ -55,9 +55,11 @@ status: open
 # Each page template of templates/site and the pages made from it in the built site.
 PAGES = {
     "home.html": ["index.html"],
-    "cases.html": ["cases/index.html"],
+    "cases.html": ["cases/index.html", "years/*.html"],
     "case.html": ["cases/2*.html"],
-    "followups.html": ["followups.html"],
+    "followups.html": ["followups.html", "followups-*.html"],
+    "promises.html": ["promises.html"],
+    "downloads.html": ["downloads.html"],
     "figures.html": ["figures/*.html"],
     "lessons.html": ["lessons.html"],
     "search.html": ["search.html"],

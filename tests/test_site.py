@@ -568,7 +568,7 @@ def test_a_case_called_index_does_not_replace_the_cases_list(root):
     site = root / "site"
     listing = site / "cases" / "index.html"
     soup = soup_of(listing)
-    assert text(soup.find("h1")) == "All cases"
+    assert text(soup.find("h1")) == "Cases"
     titles = {text(a): link_target(listing, a["href"]) for a in soup.find("tbody").find_all("a")
               if link_target(listing, a["href"]).parent == (site / "cases").resolve()}
     assert "Other case" in titles
@@ -676,7 +676,7 @@ def is_site_chart(site: Path, path: Path, svg) -> bool:
 
 
 def is_site_form(site: Path, path: Path, element) -> bool:
-    """The header's search box, the search page's form, or the filters above the cases table; never one from a case."""
+    """The header's search box, the search page's form, or the filters above a table of cases (the index or a year's); never one from a case."""
     form = element if element.name == "form" else element.find_parent("form")
     if form is None:
         return False
@@ -684,7 +684,7 @@ def is_site_form(site: Path, path: Path, element) -> bool:
         return form.find_parent("header") is not None and form.get("action", "").endswith("search.html")
     if "search-page" in form.get("class", []):
         return path == site / "search.html" and form.get("action") == "search.html"
-    return form.get("id") == "filters" and path == site / "cases" / "index.html"
+    return form.get("id") == "filters" and (path == site / "cases" / "index.html" or path.parent == site / "years")
 
 
 def check_safe(site: Path) -> None:
@@ -940,7 +940,7 @@ def test_server_binds_to_loopback_and_serves_the_site(demo_site):
         assert server.server_address[0] == "127.0.0.1"
         port = server.server_address[1]
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        for url, title in (("/", "Overview"), ("/cases/index.html", "All cases")):
+        for url, title in (("/", "Overview"), ("/cases/index.html", "Cases")):
             with opener.open(f"http://127.0.0.1:{port}{url}", timeout=5) as response:
                 assert response.status == 200
                 page = BeautifulSoup(response.read().decode("utf-8"), "html5lib")

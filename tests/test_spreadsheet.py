@@ -1,4 +1,4 @@
-"""cases.csv opened by real LibreOffice (Debian's libreoffice-calc-nogui): read back from the .xlsx it saves."""
+"""Each year's cases-YEAR.csv opened by real LibreOffice (Debian's libreoffice-calc-nogui): read back from the .xlsx it saves."""
 from __future__ import annotations
 
 import shutil
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from amends import cli
 from amends.cases.project import load_project
-from amends.report.exports import cases_csv
 
 from conftest import TODAY, write_case
 from test_exports import FORMULA_CASE, front_matters
@@ -21,8 +21,9 @@ NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 EPOCH = date(1899, 12, 30)  # day 0 of a spreadsheet's dates
 # Comma, double quote, UTF-8 (76), from line 1: the CSV import with its other options as they come.
 CSV_IMPORT = "CSV:44,34,76,1"
+# Opened the year before the samples: in a file of its own.
 PLUS_CASE = FORMULA_CASE.replace("'=HYPERLINK(\"http://evil.example\",\"click\")'", "'+1+SUM(2)'").replace(
-    '"@Eve Example"', "Ærø Ævensen").replace('"-2+3"', "'=1+1'")
+    '"@Eve Example"', "Ærø Ævensen").replace('"-2+3"', "'=1+1'").replace("opened: 2026-03-01", "opened: 2025-03-01")
 
 
 def column(ref: str) -> int:
@@ -61,18 +62,25 @@ def convert(csv_file: Path, out: Path) -> list[list[tuple[str, str]]]:
     return rows
 
 
-def test_libreoffice_opens_cases_csv_as_written(demo_root, tmp_path):
+def test_libreoffice_opens_each_years_csv_as_written(demo_root, tmp_path):
     write_case(demo_root, "2026-03-01-formula.md", FORMULA_CASE)
-    write_case(demo_root, "2026-03-02-plus.md", PLUS_CASE)
+    write_case(demo_root, "2025-03-01-plus.md", PLUS_CASE)
+    assert cli.main(["--root", str(demo_root), "--today", TODAY.isoformat()]) == 0
     cases = load_project(demo_root, TODAY).cases
-    data = cases_csv(cases)
-    assert data.startswith(b"\xef\xbb\xbfid,"), "no BOM: LibreOffice and Excel would read the file as Latin-1"
-    (tmp_path / "cases.csv").write_bytes(data)
-    head, *body = convert(tmp_path / "cases.csv", tmp_path)
-    names = [text for _, text in head]
-    body = [row + [("", "")] * (len(names) - len(row)) for row in body]
-    assert names[0] == "id"
-    sheet = {dict(zip(names, row))["path"][1]: dict(zip(names, row)) for row in body}
+    files = sorted((demo_root / "site").glob("cases-*.csv"))
+    assert [f.name for f in files] == ["cases-2025.csv", "cases-2026.csv"]
+    sheet = {}
+    for csv_file in files:
+        data = csv_file.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbfid,"), "no BOM: LibreOffice and Excel would read the file as Latin-1"
+        head, *body = convert(csv_file, tmp_path)
+        names = [text for _, text in head]
+        body = [row + [("", "")] * (len(names) - len(row)) for row in body]
+        assert names[0] == "id"
+        rows = {dict(zip(names, row))["path"][1]: dict(zip(names, row)) for row in body}
+        # Each file holds its year's cases, and is whole on its own.
+        assert sorted(rows) == sorted(c.path for c in cases if f"cases-{c.opened.year}.csv" == csv_file.name)
+        sheet.update(rows)
     assert len(sheet) == len(cases)
     formulas = [(path, name) for path, row in sheet.items() for name, (kind, _) in row.items() if kind == "f"]
     assert formulas == [], formulas
@@ -87,5 +95,5 @@ def test_libreoffice_opens_cases_csv_as_written(demo_root, tmp_path):
         amounts = {name: cell for name, cell in row.items() if name.startswith("compensation_") and cell[1]}
         assert all(kind == "n" for kind, _ in amounts.values()), (path, amounts)
         assert bool(amounts) == any(g.get("amount") is not None for g in fm.get("accommodation", [])), path
-    assert sheet["cases/2026-03-02-plus.md"]["customer_name"] == ("s", "Ærø Ævensen")
+    assert sheet["cases/2025-03-01-plus.md"]["customer_name"] == ("s", "Ærø Ævensen")
     assert Decimal(sheet["cases/2026-03-01-formula.md"]["compensation_EUR"][1]) == Decimal("7.50")

@@ -24,8 +24,8 @@ from amends.incremental.progress import NO_PROGRESS, Progress
 from amends.model import Case, Problem
 from amends.report import exports, search
 from amends.report.markup import to_html
-from amends.report.pages import (Links, Page, all_cases_key, followups_by_case, pages, sent_messages,
-                                 shared_context)
+from amends.report.pages import (CALENDAR, Links, Page, cases_by_year, downloads_page, export_names,
+                                 followups_by_case, in_site, pages, sent_messages, shared_context)
 from amends.templating import format_date, make_env
 
 
@@ -37,12 +37,12 @@ T = TypeVar("T")
 class Rows:
     """Table rows rendered once for every page that shows them, and reused from the last build.
 
-    At ten thousand cases the tables of all cases, of each group and of all
-    follow-ups hold tens of thousands of rows; rendering each row once instead
-    of on every page is most of the work of those pages. `cases` holds rows
-    for pages one folder down (where every cases table but the home page's is),
-    `followups` those of the follow-ups page (at the top, with the case shown),
-    by follow-up key. Any other row is rendered when asked for.
+    At ten thousand cases the tables of cases (the index, each year's, each
+    group's) and of follow-ups hold tens of thousands of rows; rendering each
+    row once instead of on every page is most of the work of those pages.
+    `cases` holds rows for pages one folder down (where every cases table but
+    the home page's is), `followups` those of the pages of follow-ups (at the
+    top, with the case shown), by follow-up key. Any other row is rendered when asked for.
     """
 
     def __init__(self, env: Environment, shared: dict) -> None:
@@ -117,26 +117,45 @@ def template_reads(env: Environment, name: str, seen: tuple[str, ...] = ()) -> f
     return frozenset(found)
 
 
-DOWNLOADS = ("cases.csv", "cases.json", "followups.ics")
+def download_keys(state: Review, as_of: date) -> dict[str, str]:
+    """The key of every download, by its name in the site: a year's files hold that year's cases and
+    nothing else, and the calendar what is still to come."""
+    model, inputs, keys = model_key(state), state.project.digests, {}
+    for year, cases in cases_by_year(state.project.cases).items():
+        keys.update(dict.fromkeys(export_names(year), digest(model, *(p for c in cases for p in (c.path, inputs[c.path])))))
+    entries = exports.calendar_entries([i.followup for i in state.prepared], state.project.cases, as_of)
+    keys[CALENDAR] = digest(as_of.isoformat(), state.project.config.business_name, *map(repr, entries))
+    return keys
 
 
-def downloads(state: Review, as_of: date, cache: Cache = NO_CACHE) -> dict[str, bytes]:
-    """The cases for spreadsheets, and a calendar to subscribe to; each case's part made only when it changed."""
-    cases, inputs = state.project.cases, state.project.digests
-    columns = exports.currencies(cases)
-    parts = per_case(cache, "exports", digest(model_key(state), *columns), cases, lambda c: inputs[c.path],
-                     lambda case: (exports.csv_line(case, columns), exports.json_record(case)))
-    events = cache.load("calendar", as_of.isoformat()) or {}
-    count = len(events)
-    calendar = exports.calendar([p.followup for p in state.prepared], cases,
-                                state.project.config.business_name, as_of, events)
-    if len(events) != count:
-        cache.save("calendar", as_of.isoformat(), events)
-    return {
-        "cases.csv": exports.cases_csv(cases, [parts[c.id][1][0] for c in cases]),
-        "cases.json": exports.cases_json(cases, [parts[c.id][1][1] for c in cases]),
-        "followups.ics": calendar,
-    }
+def downloads(state: Review, as_of: date, names: set[str], cache: Cache = NO_CACHE) -> dict[str, bytes]:
+    """The downloads among `names`: a year's cases for spreadsheets and other tools, each case's part made
+    only when it changed; a calendar to subscribe to."""
+    inputs, model, made = state.project.digests, model_key(state), {}
+    years = {year: cases for year, cases in cases_by_year(state.project.cases).items()
+             if not names.isdisjoint(export_names(year))}
+    # Each file is whole on its own: a compensation column for each currency of its own cases.
+    columns = {year: exports.currencies(cases) for year, cases in years.items()}
+    known = {}
+    for year in years:
+        known.update(cache.load_parts(f"exports-{year}", model))
+    # The parts of every year to make again in one pass, on every core.
+    parts = reuse(known, [c for cases in years.values() for c in cases],
+                  lambda c: digest(c.path, inputs[c.path], *columns[c.opened.year]),
+                  lambda c: (exports.csv_line(c, columns[c.opened.year]), exports.json_record(c)))
+    for year, cases in years.items():
+        cache.save_parts(f"exports-{year}", model, {c.id: parts[c.id] for c in cases})
+        csv_name, json_name = export_names(year)
+        made[csv_name] = exports.cases_csv(cases, [parts[c.id][1][0] for c in cases])
+        made[json_name] = exports.cases_json(cases, [parts[c.id][1][1] for c in cases])
+    if CALENDAR in names:
+        events = cache.load("calendar", as_of.isoformat()) or {}
+        count = len(events)
+        made[CALENDAR] = exports.calendar([p.followup for p in state.prepared], state.project.cases,
+                                          state.project.config.business_name, as_of, events)
+        if len(events) != count:
+            cache.save("calendar", as_of.isoformat(), events)
+    return {name: data for name, data in made.items() if name in names}
 
 
 def model_key(state: Review) -> str:
@@ -226,8 +245,7 @@ def table_rows(state: Review, rows: Rows, keys: Callable[[str], str], links: Lin
     `keys(template)` is what a row made with that template shows beyond its case.
     """
     cases, by_case = state.project.cases, followups_by_case(state)
-    case_rows = per_case(cache, "rows", keys(CASE_ROW), cases,
-                         lambda c: digest(state.project.digests[c.path], links.of_case(c)),
+    case_rows = per_case(cache, "rows", keys(CASE_ROW), cases, lambda c: links.rows[c.id],
                          lambda c: rows.render_case(c, "../"))
     rows.cases = {case_id: row for case_id, (_, row) in case_rows.items()}
     # A follow-up's row shows its case too: both are in the case page's key.
@@ -254,6 +272,25 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     bodies = functools.cache(lambda: notes_html(state.project, cache))
     links = Links()
     site_pages = pages(state, as_of, bodies, links)
+    recorded = cache.load("pages", str(out_dir.resolve())) or {}
+    # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
+    # Committed before the first file changes, since rolling back a cut-short build would bring back the old record.
+    cache.save("pages", str(out_dir.resolve()), {})
+    cache.commit()
+    out = Writer(out_dir, cache.folder / "site" if cache.folder else None)
+    out.put("robots.txt", b"User-agent: *\nDisallow: /\n")
+
+    keys = download_keys(state, as_of)
+    done = out.keep({path: recorded[path][1:] for path, key in keys.items() if recorded.get(path, ("",))[0] == key})
+    # A year's downloads hold its cases twice over for a moment: made before the table rows and the
+    # pages take their share of memory, that moment is not the build's peak.
+    progress.phase("making the downloads")
+    for name, data in downloads(state, as_of, keys.keys() - done, cache).items():
+        out.put(name, data)
+    # The downloads page shows the size of each: known now.
+    site_pages += in_site([downloads_page({name: out.kept[name][1] for name in keys}, cases_by_year(state.project.cases))],
+                          shared_context(state, as_of, links))
+
     env = make_env(templates_dir)
     shared = digest(*(p.read_bytes() for p in sorted(templates_dir.rglob("*.html"))),
                     state.project.digests.get(CONFIG_NAME, ""), state.transport)
@@ -264,36 +301,21 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
         reads = {name: template_reads(env, name) for name in {p.template for p in site_pages} | set(ROW_TEMPLATES)}
         cache.save("template-reads", shared, reads)
 
+    @functools.cache
     def key_of(template: str) -> str:
         what = reads[template]
         return digest(shared, *(f"{name}={value}" for name, value in varying.items() if what is None or name in what))
 
     for page in site_pages:
         page.key = digest(key_of(page.template), page.key)
-    recorded = cache.load("pages", str(out_dir.resolve())) or {}
-    # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
-    # Committed before the first file changes, since rolling back a cut-short build would bring back the old record.
-    cache.save("pages", str(out_dir.resolve()), {})
-    cache.commit()
-    out = Writer(out_dir, cache.folder / "site" if cache.folder else None)
-
-    out.put("robots.txt", b"User-agent: *\nDisallow: /\n")
-    keys = {page.path: page.key for page in site_pages}
+    keys.update((page.path, page.key) for page in site_pages)
     sent = sent_messages(state)
     keys.update((path, file_key(source)) for path, source in sent.items())
-    # The downloads hold every case and follow-up: made again only when any of those changed.
-    keys.update(dict.fromkeys(DOWNLOADS, all_cases_key(site_pages)))
     progress.phase("indexing the cases for search")
     index = search_index(state, bodies, cache)
     keys.update((path, digest(data)) for path, data in index.items())
-    done = out.keep({path: recorded[path][1:] for path, key in keys.items() if recorded.get(path, ("",))[0] == key})
-    # The downloads hold every case twice over for a moment (58 MB at ten thousand cases): made before
-    # the table rows and the pages take their share of memory, that moment is not the build's peak.
-    if not done.issuperset(DOWNLOADS):
-        progress.phase("making the downloads")
-        for name, data in downloads(state, as_of, cache).items():
-            if name not in done:
-                out.put(name, data)
+    done |= out.keep({path: recorded[path][1:] for path, key in keys.items()
+                      if path not in out.kept and recorded.get(path, ("",))[0] == key})
 
     todo = [page for page in site_pages if page.path not in done]
     if todo:

@@ -19,9 +19,12 @@ LESSON_ROWS = 20
 DAY_BINS = [(0, 1), (2, 3), (4, 7), (8, 14), (15, 30), (31, None)]
 
 
+# The overview lists at most this many of each thing to act on; "and 312 more" links to the page with them all.
+OVERVIEW_ROWS = 50
+
+
 def overview(state: Review, as_of: date) -> dict:
     config, cases = state.project.config, state.project.cases
-    promises_due, promises_broken = views.promises_to_watch(cases, as_of)
     # A follow-up due later today is not yet something to chase.
     attention = [i for i in state.prepared if not i.followup.is_task and i.followup.state in ATTENTION_STATES
                  and (i.followup.state != "due" or i.followup.due_at.date() <= as_of)]
@@ -29,7 +32,7 @@ def overview(state: Review, as_of: date) -> dict:
         "figures": figures.figures(cases, figures.period("all", as_of)), "per_status": views.status_counts(cases),
         "case_count": len(cases),
         "open_cases": views.open_cases_by_age(cases, as_of), "attention_days": config.attention_days,
-        "promises_due": promises_due, "promises_broken": promises_broken,
+        **promises(cases, as_of), "overview_rows": OVERVIEW_ROWS,
         "followups_attention": attention,
         # Preventions that did not hold, while the case that repeats the trouble is still open: newest first.
         "repeats": sorted(((later, earlier) for later, earlier in views.repeat_failures(cases) if later.is_open),
@@ -39,6 +42,13 @@ def overview(state: Review, as_of: date) -> dict:
         "period": period_figures(cases, "month", as_of),
         "recent": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True)[:10],
     }
+
+
+def promises(cases: list[Case], as_of: date) -> dict:
+    """The promises due by today and not kept, oldest first, then those broken; each with what the page says of it."""
+    due, broken = views.promises_to_watch(cases, as_of)
+    return {"promises_due": [(c, p, "overdue" if p.due < as_of else "due") for c, p in due],
+            "promises_broken": [(c, p, "broken") for c, p in broken]}
 
 
 def figures_page(state: Review, key: str, as_of: date) -> dict:

@@ -10,7 +10,6 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -123,7 +122,7 @@ def _csv(cells: list[str]) -> bytes:
 
 
 def csv_line(case: Case, columns: list[str]) -> bytes:
-    """One case's row of cases.csv, in UTF-8, for the compensation `columns` given."""
+    """One case's row of a cases-YEAR.csv, in UTF-8, for the compensation `columns` given."""
     return _csv(_row(case, columns))
 
 
@@ -158,7 +157,7 @@ def _plain_tree(value: object) -> object:
 
 
 def json_record(case: Case) -> bytes:
-    """One case as it stands in cases.json, indented for its place in the list, in UTF-8."""
+    """One case as it stands in a cases-YEAR.json, indented for its place in the list, in UTF-8."""
     record = dict(_plain_tree(case), reopened=case.reopened, days_to_resolve=case.days_to_resolve)
     text = json.dumps(record, default=_plain, ensure_ascii=False, indent=2, sort_keys=True)
     return ("    " + text.replace("\n", "\n    ")).encode("utf-8")
@@ -177,24 +176,31 @@ def cases_json(cases: list[Case], records: list[bytes] | None = None) -> bytes:
     return b"".join([b'{\n  "cases": [\n', *(part for pair in zip(records, between) for part in pair)])
 
 
-def _entries(followups: list[Followup], cases: list[Case]) -> Iterator[tuple[date | datetime, str, str, str]]:
-    """(start, uid, summary, description) of every event: emails, tasks, then promises."""
+def calendar_entries(followups: list[Followup], cases: list[Case], as_of: date) -> list[tuple[date | datetime, str, str, str]]:
+    """(start, uid, summary, description) of every event, in the calendar's order: what is still to come.
+
+    The follow-ups, calls and letters still to go (one late is still to go), and the promises not kept
+    that fall due today or later. A promise past its day is on the overview and its case's page; in a
+    calendar it would sit on a past day for ever, and the file would grow with the years.
+    """
+    found = []
     for f in followups:
         case, name = f.case, f.case.customer.name
         if f.medium == "email" and f.state in EMAIL_STATES:
-            yield f.when or f.due_at, f"{f.key}@amends", f"{f.kind} email to {name}", f"{case.title}\n{f.reason}"
+            found.append((f.when or f.due_at, f"{f.key}@amends", f"{f.kind} email to {name}", f"{case.title}\n{f.reason}"))
         elif f.medium in TASK_SUMMARIES and f.state in TASK_STATES:
             phone = f"Phone: {case.customer.phone}" if case.customer.phone else ""
             lines = [case.title, phone, f.reason]
-            yield (f.due_at, f"{f.key}@amends", TASK_SUMMARIES[f.medium].format(name=name),
-                   "\n".join(line for line in lines if line))
+            found.append((f.due_at, f"{f.key}@amends", TASK_SUMMARIES[f.medium].format(name=name),
+                          "\n".join(line for line in lines if line)))
     for case in cases:
         if case.status == "lost":
             continue
         for index, promise in enumerate(case.promises):
-            if promise.due is not None and promise.kept is None:
-                yield (promise.due, f"{case.id}/promise/{index}@amends",
-                       f"Promise due: {_oneline(promise.what)}", case.title)
+            if promise.due is not None and promise.due >= as_of and promise.kept is None:
+                found.append((promise.due, f"{case.id}/promise/{index}@amends",
+                              f"Promise due: {_oneline(promise.what)}", case.title))
+    return sorted(found, key=lambda e: (_instant(e[0]), e[1]))
 
 
 def _instant(start: date | datetime) -> datetime:
@@ -206,7 +212,7 @@ def _instant(start: date | datetime) -> datetime:
 
 def calendar(followups: list[Followup], cases: list[Case], business: str, as_of: date,
              known: dict[tuple, bytes] | None = None) -> bytes:
-    """An iCalendar feed of upcoming follow-ups, call and letter tasks, and promise due dates.
+    """An iCalendar feed of what is still to come (see calendar_entries).
 
     `known` maps events already written (by what they say) to their text; new ones are added to it.
     """
@@ -218,7 +224,7 @@ def calendar(followups: list[Followup], cases: list[Case], business: str, as_of:
     cal.add("x-wr-calname", f"{business}: follow-ups")
     known = {} if known is None else known
     events = []
-    for entry in sorted(_entries(followups, cases), key=lambda e: (_instant(e[0]), e[1])):
+    for entry in calendar_entries(followups, cases, as_of):
         if (entry, as_of) not in known:
             known[entry, as_of] = _event(*entry, as_of)
         events.append(known[entry, as_of])

@@ -7,9 +7,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from amends.cases.config import Config
 from amends.followups.messages import (MAX_SHOWN_BYTES, Prepared, Sent, blocks, file_name, paragraphs,
                                        read_sent)
 from amends.followups.plan import STATES, before_since
@@ -18,7 +21,7 @@ from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import Case
 from amends.report import figures, views
-from amends.report.contexts import figures_page, lessons, overview
+from amends.report.contexts import figures_page, lessons, overview, promises
 
 
 # The cases table's filters: (name, label, the value a case has).
@@ -38,6 +41,10 @@ SECTIONS = (
 )
 
 
+PROMISES = "promises.html"
+CALENDAR = "followups.ics"
+
+
 @dataclass
 class Page:
     path: str
@@ -54,6 +61,8 @@ class Links:
     """Where each case, category, team, tag and customer has its page."""
 
     groups: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What each case's row in a table of cases shows, by case id (see row_keys): in the key of every table.
+    rows: dict[str, str] = field(default_factory=dict)
     # of_case's answers by case id: asked for by every page that shows the case.
     _of_case: dict[str, str] = field(default_factory=dict)
 
@@ -98,25 +107,33 @@ def letter_page(case_id: str) -> str:
 
 
 def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
-    """Every page of the site and what it shows; nothing is rendered or written here.
+    """Every page of the site and what it shows; nothing is rendered or written here, and the downloads
+    page, which shows the size of each file, is added once those are made (see `downloads_page`).
 
     `bodies()` gives each case's notes as sanitized HTML, by case id; `links` is
     filled with where each group's page is.
     """
     groups = groupings(state.project.cases, links)
-    of_cases = case_pages(state, as_of, bodies, links)
-    every = all_cases_key(of_cases)
-    out = group_pages(groups, links, state.project.digests, every)
-    out += home_pages(state, as_of, every)
+    links.rows = row_keys(state.project.digests, links, state.project.cases)
+    # What each follow-up shows, by its key: asked for by every page that lists it.
+    shows = {item.followup.key: followup_digest(item) for item in state.prepared}
+    of_cases = case_pages(state, as_of, bodies, links, shows)
+    out = group_pages(groups, links)
+    out += home_pages(state, as_of, all_cases_key(of_cases))
+    out += table_pages(state, as_of, links)
     out += of_cases
-    out += followup_pages(state, every)
+    out += followup_pages(state, shows)
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
                                                        "problems": state.problems}, digest(*map(repr, state.problems))))
-    shared = shared_context(state, as_of, links)
-    for page in out:
+    return in_site(out, shared_context(state, as_of, links))
+
+
+def in_site(site_pages: list[Page], shared: dict) -> list[Page]:
+    """The pages, each with what every page can show and its way back to the top of the site (`root`)."""
+    for page in site_pages:
         page.context = {**shared, "root": "../" * page.path.count("/"), **page.context}
-    return out
+    return site_pages
 
 
 def shared_context(state: Review, as_of: date, links: Links) -> dict:
@@ -125,7 +142,8 @@ def shared_context(state: Review, as_of: date, links: Links) -> dict:
     return {
         "business": config.business_name, "as_of": as_of, "links": links,
         "status_label": views.status_label, "problem_count": len(state.problems),
-        "message_page": message_page, "letter_page": letter_page, "tz": config.timezone, "currency": config.currency,
+        "message_page": message_page, "letter_page": letter_page, "year_page": year_page,
+        "followups_of_year": followups_of_year, "tz": config.timezone, "currency": config.currency,
         "timeline": views.timeline, "paragraphs": paragraphs, "blocks": blocks,
     }
 
@@ -141,18 +159,19 @@ def groupings(cases: list[Case], links: Links) -> dict[str, list[views.Group]]:
     return out
 
 
-def group_pages(by_section: dict[str, list[views.Group]], links: Links, inputs: dict[str, str], every: str) -> list[Page]:
+def group_pages(by_section: dict[str, list[views.Group]], links: Links) -> list[Page]:
     """One index and one page per group, for each way of grouping."""
     out = []
     for section, title, singular, _ in SECTIONS:
         groups = by_section[section]
+        # An index shows each group's name and counts, not its cases: an edit that moves no count leaves it be.
         out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups},
-                        key=every))
+                        key=digest(*(part for g in groups for part in (g.name, g.slug, str(len(g.cases)), str(g.open_count))))))
         out += [Page(f"{section}/{g.slug}.html", "group.html", {
             "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
             **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
                if section == "customers" else {}),
-        }, key=digest(section, g.name, *(part for c in g.cases for part in (inputs[c.path], links.of_case(c)))))
+        }, key=digest(section, g.name, *(links.rows[c.id] for c in g.cases)))
             for g in groups]
     return out
 
@@ -168,6 +187,13 @@ def home_pages(state: Review, as_of: date, every: str) -> list[Page]:
                         lambda key=key: figures_page(state, key, as_of)))
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
                     lambda: lessons(state.project.cases)))
+    listed = promises(state.project.cases, as_of)
+    if not any(listed.values()):
+        return out
+    # Of the day, the page shows only which promises are overdue: the state beside each.
+    out.append(Page(PROMISES, "promises.html", {"title": "Promises due or broken", "section": "home", **listed},
+                    digest(*(part for name, rows in listed.items() for c, p, shown in rows
+                             for part in (name, c.id, c.title, p.what, str(p.due), shown)))))
     return out
 
 
@@ -178,12 +204,11 @@ def followups_by_case(state: Review) -> dict[str, list[Prepared]]:
     return by_case
 
 
-def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
-    """The table of all cases, a page per case, and a printable letter where one is due."""
+def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links,
+               shows: dict[str, str]) -> list[Page]:
+    """A page per case, and a printable letter where one is due; `shows` holds each follow-up's followup_digest."""
     config, cases = state.project.config, state.project.cases
     by_case = followups_by_case(state)
-    filters = [(name, label, sorted({v for v in map(value, cases) if v}, key=str.casefold))
-               for name, label, value in FILTERS]
     out = []
     warnings: dict[str, list] = {}
     for warning in state.warnings:
@@ -200,7 +225,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
             "earlier": earlier, "later": later, "promises_overdue": overdue,
-        }, digest(file, *map(followup_digest, mine), *map(str, warned), "others", *others, links.of_case(case), repr(overdue)),
+        }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case), repr(overdue)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:
@@ -213,11 +238,60 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
                 "sender": views.postal_lines([config.business_name], config.business_address or ""),
                 "recipient": views.postal_lines([case.customer.name, case.customer.company], case.customer.address or ""),
                 "business_phone": config.business_phone, "business_email": config.reply_to or config.business_email,
-            }, key=digest(file, followup_digest(letter))))
-    return [Page("cases/index.html", "cases.html", {
-        "title": "All cases", "section": "cases", "filters": filters,
-        "cases": sorted(cases, key=lambda c: (c.opened, c.id), reverse=True),
-    }, key=all_cases_key(out))] + out
+            }, key=digest(file, shows[letter.followup.key])))
+    return out
+
+
+def row_keys(inputs: dict[str, str], links: Links, cases: list[Case]) -> dict[str, str]:
+    """What each case's row in a table of cases shows, by case id: its file, and where the pages it links to are."""
+    return {case.id: digest(inputs[case.path], links.of_case(case)) for case in cases}
+
+
+def cases_by_year(cases: list[Case]) -> dict[int, list[Case]]:
+    """The cases by the year they were opened, the newest year first; each year's in the order given."""
+    out: dict[int, list[Case]] = {}
+    for case in cases:
+        out.setdefault(case.opened.year, []).append(case)
+    return dict(sorted(out.items(), reverse=True))
+
+
+def year_page(year: int) -> str:
+    """Where the table of the cases opened in a year is: a folder of its own, since a case could be called 2025."""
+    return f"years/{year}.html"
+
+
+def export_names(year: int) -> tuple[str, str]:
+    """The downloads of the cases opened in a year: for a spreadsheet, and for other tools."""
+    return f"cases-{year}.csv", f"cases-{year}.json"
+
+
+def table_pages(state: Review, as_of: date, links: Links) -> list[Page]:
+    """The tables of cases: one per year they were opened in, and cases/index.html with what is in hand.
+
+    The index holds the open cases, whenever they were opened, and this year's: what an owner looks
+    for first, with nothing open hidden on an older year's page. Each table shows only its own cases,
+    so an edit rewrites its year's table and, for an open case or one of this year, the index.
+    """
+    cases = state.project.cases
+    years = cases_by_year(cases)
+
+    def table(path: str, shown: list[Case], context: dict, *more: str) -> Page:
+        filters = [(name, label, sorted({v for v in map(value, shown) if v}, key=str.casefold))
+                   for name, label, value in FILTERS]
+        return Page(path, "cases.html", {
+            "section": "cases", "filters": filters, "cases": sorted(shown, key=lambda c: (c.opened, c.id), reverse=True),
+            **context,
+        }, key=digest(*more, *(links.rows[c.id] for c in shown)))
+
+    counts = [(year, len(found)) for year, found in years.items()]
+    out = [table("cases/index.html", [c for c in cases if c.is_open or c.opened.year == as_of.year],
+                 {"title": "Cases", "year": None, "this_year": as_of.year, "years": counts}, str(as_of.year), repr(counts))]
+    # A year's table links to the others, without their counts: a case added to one year changes no other year's page.
+    others = [(year, None) for year in years]
+    out += [table(year_page(year), found, {"title": f"Cases opened in {year}", "year": year, "years": others,
+                                           "exports": export_names(year)}, str(year), repr(others))
+            for year, found in years.items()]
+    return out
 
 
 def all_cases_key(site_pages: list[Page]) -> str:
@@ -225,8 +299,22 @@ def all_cases_key(site_pages: list[Page]) -> str:
     return digest(*(page.key for page in site_pages if page.template == "case.html"))
 
 
-def followup_pages(state: Review, every: str) -> list[Page]:
-    """Every follow-up by state, and each message readable: still to go, or as it was handed over."""
+# The states of a follow-up that is over: sent, done, or not to be sent. They pile up with the years, so
+# they are listed on a page per year (of their due date); followups.html holds what needs a person and
+# what is still to go, which grows with the work in hand, not with the history.
+SETTLED = ("sent", "done", "skipped")
+
+
+def followups_of_year(year: int) -> str:
+    """Where the follow-ups due in a year that are over are listed."""
+    return f"followups-{year}.html"
+
+
+def followup_pages(state: Review, shows: dict[str, str]) -> list[Page]:
+    """Every follow-up by state, and each message readable: still to go, or as it was handed over.
+
+    `shows` holds each follow-up's followup_digest, by its key.
+    """
     sent = sent_messages(state)
     # Why an entry of outbox/messages/ is not read, by its name in the project (from review's warnings).
     refusals = {w.path: w.message.removesuffix("; not read") for w in state.warnings if w.path.startswith("outbox/")}
@@ -238,26 +326,80 @@ def followup_pages(state: Review, every: str) -> list[Page]:
         context = {"title": f"{item.followup.kind}: {item.followup.case.title}", "section": "followups",
                    "item": item, "message": item.rendered}
         if item.rendered is not None:
-            out.append(Page(path, "message.html", context, followup_digest(item)))
+            out.append(Page(path, "message.html", context, shows[item.followup.key]))
             continue
         # Handed over: the page shows the .eml the site carries beside it, read only if the page is rendered.
         eml = path.removesuffix(".html") + ".eml"
         source = sent.get(eml)
         refused = refusals.get(f"outbox/{eml}", "")
         out.append(Page(path, "message.html", {**context, "eml": eml, "refused": refused},
-                        digest(followup_digest(item), file_key(source) if source else "missing", refused),
+                        digest(shows[item.followup.key], file_key(source) if source else "missing", refused),
                         later=functools.partial(as_sent, source)))
-    by_state = {s: [i for i in state.prepared if i.followup.state == s] for s in STATES}
-    counts = {s: len(items) for s, items in by_state.items()}
+    config = state.project.config
+    zone = ZoneInfo(config.timezone)
+    in_hand, by_year = [], {}
+    for item in state.prepared:
+        if item.followup.state in SETTLED:
+            by_year.setdefault(item.followup.due_at.astimezone(zone).year, []).append(item)
+        else:
+            in_hand.append(item)
+    years = sorted(by_year, reverse=True)
+
+    def shown(items: list[Prepared]) -> list[str]:
+        """What the rows and tasks of `items` show: each follow-up, and its case (the title, the customer…)."""
+        inputs = state.project.digests
+        return [part for i in items for part in (i.followup.case.id, inputs[i.followup.case.path], shows[i.followup.key])]
+
+    listed = {year: listing(by_year[year], SETTLED, config) for year in years}
+    counts = [(year, listed[year]["counts"]) for year in years]
+    out.append(Page("followups.html", "followups.html", {
+        "title": "Follow-ups", "section": "followups", "year": None, "years": counts,
+        "transport": state.transport, **listing(in_hand, tuple(s for s in STATES if s not in SETTLED), config),
+    }, key=digest(repr(counts), *shown(in_hand))))
+    # A year's page links to the others without their counts: a follow-up sent this year changes no older page.
+    others = [(year, None) for year in years]
+    out += [Page(followups_of_year(year), "followups.html", {
+        "title": f"Follow-ups due in {year}: sent, done and not sent", "section": "followups", "year": year,
+        "years": others, **listed[year],
+    }, key=digest(str(year), repr(others), *shown(by_year[year]))) for year in years]
+    return out
+
+
+def listing(items: list[Prepared], states: tuple[str, ...], config: Config) -> dict:
+    """What a page of follow-ups shows of `items`: those in each of `states`, in that order, and their counts."""
+    by_state = {s: [i for i in items if i.followup.state == s] for s in states}
+    counts = {s: len(found) for s, found in by_state.items()}
     # A business with years of history sets followups.since when it starts: the thousands of old
     # follow-ups it never meant to send are one line here, not a row each (each case page lists its own).
-    by_state["skipped"] = [i for i in by_state["skipped"] if not before_since(i.followup.case, state.project.config)]
-    out.append(Page("followups.html", "followups.html", {
-        "title": "Follow-ups", "section": "followups", "states": STATES, "counts": counts, "by_state": by_state,
-        "before_since": counts["skipped"] - len(by_state["skipped"]), "since": state.project.config.since,
-        "transport": state.transport,
-    }, key=every))
-    return out
+    if "skipped" in by_state:
+        by_state["skipped"] = [i for i in by_state["skipped"] if not before_since(i.followup.case, config)]
+    return {"states": states, "counts": counts, "by_state": by_state,
+            "before_since": counts.get("skipped", 0) - len(by_state.get("skipped", [])), "since": config.since}
+
+
+class Download(NamedTuple):
+    """A file of the downloads page, as it shows it."""
+
+    name: str
+    year: int | None
+    size: str
+    cases: int  # how many cases it holds; 0 for the calendar
+
+
+def size_text(size: int) -> str:
+    """A file's size as the downloads page shows it: 812 bytes, 24 kB, 7.2 MB."""
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.0f} kB" if size < 999_500 else f"{size / 1_000_000:.1f} MB"
+
+
+def downloads_page(sizes: dict[str, int], years: dict[int, list[Case]]) -> Page:
+    """The page listing every download with its year, size and what it holds; `sizes` by file name."""
+    files = [Download(CALENDAR, None, size_text(sizes[CALENDAR]), 0)]
+    files += [Download(name, year, size_text(sizes[name]), len(cases))
+              for year, cases in years.items() for name in export_names(year)]
+    return Page("downloads.html", "downloads.html", {"title": "Downloads", "section": "downloads", "files": files},
+                digest(*map(repr, files)))
 
 
 def as_sent(source: str | None) -> dict:

@@ -48,7 +48,7 @@ bench: $(UV)
 # is installed with debconf's "No configuration": the system's own Postfix has no
 # main.cf, so it neither starts nor relays; tests/test_postfix.py runs a private
 # instance on 127.0.0.1 that delivers into a folder of the test. LibreOffice Calc
-# (libreoffice-calc-nogui) opens cases.csv in tests/test_spreadsheet.py.
+# (libreoffice-calc-nogui) opens each year's cases-YEAR.csv in tests/test_spreadsheet.py.
 system-deps:
 	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix && command -v soffice >/dev/null || { \
 	  echo "Installing Chromium, Java, poppler-utils, Postfix and LibreOffice Calc for the browser, HTML, print, mail and spreadsheet tests..."; \

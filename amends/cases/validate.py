@@ -170,7 +170,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     case_id = r.text(("id",)) or raw.stem
     if case_id.casefold() in RESERVED_IDS:
         r.problem(("id",) if r.present(("id",)) else (), f"'{case_id}' cannot be a case id: it is the name of the "
-                                                          "list of all cases (rename the file or set 'id:')")
+                                                          "table of cases (rename the file or set 'id:')")
     elif not ID_PATTERN.fullmatch(case_id):
         where = ("id",) if r.present(("id",)) else ()
         r.problem(where, f"'{shown(case_id)}' cannot be a case id: use letters, digits, '.', '_' and '-' only "

@@ -127,3 +127,15 @@ def shown_text(page: Path, element) -> str:
         else:
             part.append(added)
     return " ".join(element.get_text(" ").split())
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    """Whether `condition()` comes true within `seconds`, asking every 50 ms."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()

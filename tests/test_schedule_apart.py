@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from amends.followups import scheduler
-from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, write_case
+from conftest import CLASSIC_PLAN_YAML, MINIMAL_CASE, REPO, wait_for, write_case
 
 
 def processes_of(folder: Path) -> set[int]:
@@ -35,15 +35,6 @@ def files_of(folder: Path) -> dict[str, tuple[int, int]]:
     """Every file under `folder` with its inode and modification time: a write of any kind changes one."""
     return {str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_mtime_ns)
             for p in folder.rglob("*") if p.is_file()}
-
-
-def wait_for(condition, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_a_killed_build_leaves_no_worker_behind_and_nothing_written_after_it(tmp_path):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from amends import serve
 from amends.cli.commands import build
 from amends.followups import ledger
-from conftest import MINIMAL_CASE, REPO, write_case
+from conftest import MINIMAL_CASE, REPO, wait_for, write_case
 
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 SETTINGS = "business: {name: Test Shop, email: care@shop.example.com}\ntimezone: Europe/Berlin\n"
@@ -28,15 +28,6 @@ SETTINGS = "business: {name: Test Shop, email: care@shop.example.com}\ntimezone:
 def inputs(root: Path) -> list[Path]:
     """What `serve` watches."""
     return [root / "cases", root / "templates", root / "amends.yaml", root / "outbox" / "ledger.jsonl"]
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 class Builds:

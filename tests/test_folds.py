@@ -85,7 +85,7 @@ def test_order_keeps_sort_keys_sorted_and_reads_them_by_range():
     assert fold.between("g") == [(0, "b"), (1, "a"), (2, "c")] and fold.between("h") == []
     for key in "abc":
         fold.remove(key)
-    assert fold.entries == {} and fold.parts == {}
+    assert fold.entries == {} and fold.parts == {} and fold.names == {}
 
 
 def test_index_lists_the_keys_in_each_bucket():
@@ -275,7 +275,7 @@ def test_a_case_that_names_itself_as_repeated_is_linked_by_its_facts():
 
 
 def folds_of(agg: Aggregates) -> dict:
-    """Everything the folds keep but the digests made on request, to compare with folds made afresh."""
+    """Everything the folds keep but the digests made on request and the names seen, to compare with folds made afresh."""
     plain = {}
     for name, value in vars(agg.kept).items():
         folds = value.items() if isinstance(value, dict) and name == "groups" else [(name, value)]
@@ -283,7 +283,8 @@ def folds_of(agg: Aggregates) -> dict:
             if isinstance(fold, Order):  # a key's entries in any order
                 plain[label] = (fold.entries, {key: frozenset(part) for key, part in fold.parts.items()})
             else:
-                plain[label] = {k: v for k, v in vars(fold).items() if k != "digests"} if hasattr(fold, "digests") else fold
+                plain[label] = {k: v for k, v in vars(fold).items() if k not in ("digests", "names")} \
+                    if hasattr(fold, "digests") else fold
     return plain
 
 

@@ -37,6 +37,11 @@ from conftest import REPO
 DAY = date(2026, 11, 22)
 SEEDS = (1, 2, 3)
 STEPS = 24
+# Values a change writes, with spellings that one label_key makes one label, and amounts written to different places.
+LABELS = ["Billing", "billing", "Café", "Cafe\u0301", "Delivery", "Online orders"]
+TAGS = ["bread", "Bread", "café", "cafe\u0301", "wholesale", "open-day-invoice", "care-home-crates"]
+AMOUNTS = ["0", "12", "12.5", "7.25", "100.00", "1E+1"]
+NAMES = ["Anna Weber", "Jiří Lund", "Some One"]
 
 
 # --------------------------------------------------------------------------
@@ -164,26 +169,8 @@ def test_a_digest_changes_with_what_its_bucket_holds():
 
 
 # --------------------------------------------------------------------------
-# The report's aggregates, against today's functions, on a demo project
+# The report's aggregates, against today's functions
 # --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def demo_project(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("folds") / "demo"
-    assert cli.main(["--root", str(REPO), "--today", DAY.isoformat(), "demo", "--cases", "80", "--out", str(out)]) == 0
-    return out
-
-
-def noon(day: date) -> datetime:
-    return datetime.combine(day, time(12, 0), ZoneInfo("Europe/Berlin"))
-
-
-def by_case(state: Review) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for item in state.prepared:
-        out.setdefault(item.followup.case.id, []).append(item)
-    return out
-
-
 def expected_and_kept(state: Review, agg: Aggregates, as_of: date) -> list[tuple[str, object, object]]:
     """(what, recomputed by today's functions, as kept) for every aggregate."""
     cases, prepared, config = state.project.cases, state.prepared, state.project.config
@@ -231,6 +218,20 @@ def expected_and_kept(state: Review, agg: Aggregates, as_of: date) -> list[tuple
     return out
 
 
+def folds_of(agg: Aggregates) -> dict:
+    """Everything the folds keep but the digests made on request and the names seen, to compare with folds made afresh."""
+    plain = {}
+    for name, value in vars(agg.kept).items():
+        folds = value.items() if isinstance(value, dict) and name == "groups" else [(name, value)]
+        for label, fold in folds:
+            if isinstance(fold, Order):  # a key's entries in any order
+                plain[label] = (fold.entries, {key: frozenset(part) for key, part in fold.parts.items()})
+            else:
+                plain[label] = {k: v for k, v in vars(fold).items() if k not in ("digests", "names")} \
+                    if hasattr(fold, "digests") else fold
+    return plain
+
+
 def case(case_id: str, opened: str, email: str, name: str = "Anna Weber", **more) -> Case:
     return Case(case_id, f"cases/{case_id}.md", "A title", Customer(name, email), "email", date.fromisoformat(opened),
                 more.pop("status", "open"), **more)
@@ -272,20 +273,6 @@ def test_a_case_that_names_itself_as_repeated_is_linked_by_its_facts():
     agg.update([earlier, later])
     assert agg.repeat_failures() == [(later, earlier)]
     assert differences([earlier, later], agg) == []
-
-
-def folds_of(agg: Aggregates) -> dict:
-    """Everything the folds keep but the digests made on request and the names seen, to compare with folds made afresh."""
-    plain = {}
-    for name, value in vars(agg.kept).items():
-        folds = value.items() if isinstance(value, dict) and name == "groups" else [(name, value)]
-        for label, fold in folds:
-            if isinstance(fold, Order):  # a key's entries in any order
-                plain[label] = (fold.entries, {key: frozenset(part) for key, part in fold.parts.items()})
-            else:
-                plain[label] = {k: v for k, v in vars(fold).items() if k not in ("digests", "names")} \
-                    if hasattr(fold, "digests") else fold
-    return plain
 
 
 def made_up(rng: random.Random, case_id: str, day: date) -> Case:
@@ -359,11 +346,25 @@ def test_kept_aggregates_of_made_up_cases_equal_a_recompute(seed: int):
         assert folds_of(agg) == folds_of(fresh), f"seed {seed}, step {number} ({what})"
 
 
-# Values an edit writes, with spellings that one label_key makes one label, and amounts written to different places.
-LABELS = ["Billing", "billing", "Café", "Cafe\u0301", "Delivery", "Online orders"]
-TAGS = ["bread", "Bread", "café", "cafe\u0301", "wholesale", "open-day-invoice", "care-home-crates"]
-AMOUNTS = ["0", "12", "12.5", "7.25", "100.00", "1E+1"]
-NAMES = ["Anna Weber", "Jiří Lund", "Some One"]
+# --------------------------------------------------------------------------
+# ... on a demo project whose files change
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_project(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("folds") / "demo"
+    assert cli.main(["--root", str(REPO), "--today", DAY.isoformat(), "demo", "--cases", "80", "--out", str(out)]) == 0
+    return out
+
+
+def noon(day: date) -> datetime:
+    return datetime.combine(day, time(12, 0), ZoneInfo("Europe/Berlin"))
+
+
+def by_case(state: Review) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for item in state.prepared:
+        out.setdefault(item.followup.case.id, []).append(item)
+    return out
 
 
 def edit(text: str, rng: random.Random, ids: list[str], day: date) -> tuple[str, str]:

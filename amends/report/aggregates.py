@@ -5,7 +5,9 @@ what the new one does.
 Each accessor returns what today's function over the whole collection returns, and those functions stay
 as the oracles (tests/test_folds.py). The kept state (`Kept`) holds no case and no follow-up, only
 folds of what they contributed: a build stores it beside each case's version, and hands it back to
-Aggregates.restore with the cases of those versions.
+Aggregates.restore with the cases (and follow-ups) of those versions, then updates it with what
+changed since. It is made for one amends.yaml (followups.since sorts the follow-ups): another one
+starts afresh.
 
 Costs: an update takes each changed case's contributions out of the folds and puts the new ones in
 (bisect and dictionary work per contribution), and chooses again the repeat of the cases the change

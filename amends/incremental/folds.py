@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+
 class _Digests:
     """Each bucket's digest, made when asked for and kept until the bucket changes: a fold changed by one
     key makes again only the digests of the buckets that key touched, each at the cost of its size."""

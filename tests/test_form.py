@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from bs4 import BeautifulSoup
 
-from amends.followups.messages import read_sent, to_html, wrap
+from amends.followups.mail import read_sent, to_html, wrap
 from amends.followups.scheduler import BusinessClock
 from amends.report.pages import letter_page
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amends.followups import ledger, messages
+from amends.followups import ledger, mail
 from amends.followups.review import review
 
 from conftest import REPO
@@ -282,7 +282,7 @@ def damaged(rng: random.Random, kind: str, real: bytes, path: Path, outside: Pat
     elif kind == "nested":
         path.write_bytes(nested(rng.choice((1000, 3000))))
     elif kind == "huge":
-        path.write_bytes(real + b"x" * (messages.MAX_SHOWN_BYTES + rng.randrange(1000)))
+        path.write_bytes(real + b"x" * (mail.MAX_SHOWN_BYTES + rng.randrange(1000)))
     elif kind == "sparse":  # 200 MB on paper, none on disk
         path.write_bytes(real)
         os.truncate(path, 200 * 1024 * 1024)

@@ -23,7 +23,7 @@ BASE = ["model", "text", "templating"]
 WINGS = {
     "incremental": ["cache", "files", "output", "workers", "progress"],
     "cases": ["yamlfile", "fields", "casefile", "config", "validate", "project", "newcase"],
-    "followups": ["ledger", "rounds", "guards", "plan", "messages",
+    "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages",
                   "review", "previews", "transports", "send", "scheduler"],
     "report": ["views", "figures", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
 }
@@ -34,7 +34,7 @@ WHOLE_WINGS = {
     "report": ["incremental", "cases"],
 }
 # What the report may read of the follow-ups: the plan and the messages, never what sends them.
-REPORT_READS = ["followups.ledger", "followups.plan", "followups.messages", "followups.review"]
+REPORT_READS = ["followups.ledger", "followups.plan", "followups.mail", "followups.messages", "followups.review"]
 # The demo's modules in their order; the package itself comes last.
 DEMO = ["demo.words", "demo.people", "demo.case", "demo"]
 OTHERS = {**{m: BASE + DEMO[:i] for i, m in enumerate(DEMO)}, "serve": ["incremental.workers"], "cli": None}

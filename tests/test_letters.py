@@ -23,7 +23,8 @@ from bs4 import BeautifulSoup
 from amends.cases.config import DEFAULT_PLAN
 from amends.followups import plan
 from amends.followups.ledger import key_for
-from amends.followups.messages import file_name, render
+from amends.followups.mail import file_name
+from amends.followups.messages import render
 from amends.report.pages import letter_page
 
 from conftest import REPO, write_case

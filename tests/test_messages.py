@@ -17,6 +17,7 @@ from amends.cases.config import Config, Step
 from amends.followups import ledger, plan
 from amends.followups.ledger import key_for
 from amends.followups.messages import Rendered, build, context, message_id, prepare, render, template_set
+from amends.followups.window import due_time
 from amends.model import Accommodation, Case, Customer
 from amends.templating import make_env
 
@@ -54,7 +55,7 @@ def make_case(**changes) -> Case:
 def followup(case: Case, kind: str, config: Config = CONFIG, state: str = "due") -> plan.Followup:
     step = next(s for s in config.plan if s.kind == kind)
     return plan.Followup(case, kind, "email", key_for(case.id, kind, case.resolved), state, "due now",
-                         plan.due_time(case, step, config), step)
+                         due_time(case, step, config), step)
 
 
 def rendered(case: Case, kind: str, env=ENV, config: Config = CONFIG) -> Rendered:

@@ -13,7 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from amends import cli
-from amends.followups.messages import read_sent
+from amends.followups.mail import read_sent
 
 from conftest import REPO
 

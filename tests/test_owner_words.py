@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from amends import cli
-from amends.followups.messages import read_sent
+from amends.followups.mail import read_sent
 
 from conftest import REPO, link_target, sample_project, write_case
 

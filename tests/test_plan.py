@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from amends.cases.config import Config, Step, load_config
 from amends.followups import ledger, plan
 from amends.followups.ledger import key_for
-from amends.followups.plan import add_business_days, due_time, followups, next_slot
+from amends.followups.plan import followups
+from amends.followups.window import add_business_days, due_time, next_slot
 from amends.model import Accommodation, Case, Contact, Customer, FollowupOverrides
 
 from conftest import CLASSIC_PLAN

@@ -23,7 +23,8 @@ from amends.cases.config import DEFAULT_PLAN, Config
 from amends.cases.validate import spoken_of
 from amends.followups import plan
 from amends.followups.ledger import key_for
-from amends.followups.messages import Rendered, paragraphs, render, template_set, warnings
+from amends.followups.mail import paragraphs
+from amends.followups.messages import Rendered, render, template_set, warnings
 from amends.model import ACCOMMODATION_KINDS, FAULTS, Accommodation, Case, Customer
 from amends.templating import make_env
 

@@ -5,7 +5,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from amends.followups import messages
+from amends.followups import mail, messages
 from amends.followups.review import Review
 from amends.incremental.cache import NO_CACHE, Cache
 from amends.incremental.files import write_atomic
@@ -33,7 +33,7 @@ def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache 
     for item in progress.count(state.prepared, "writing previews"):
         if item.rendered is None or item.followup.is_task:  # a call sheet or letter is no email
             continue
-        name = messages.file_name(item.followup.key)
+        name = mail.file_name(item.followup.key)
         current[name] = item.rendered.digest
         if known.get(name) != current[name] or name not in there:
             msg = messages.build(item.rendered, item.followup.key, state.project.config, now)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from amends.cases.config import CONFIG_NAME, Config
 from amends.cases.project import Project, Settings, load_project, not_regular, read_regular
-from amends.followups import ledger, messages, plan
+from amends.followups import ledger, mail, messages, plan
 from amends.followups.messages import Prepared
 from amends.incremental.cache import NO_CACHE, Cache, digest
 from amends.incremental.progress import NO_PROGRESS, Progress
@@ -35,7 +35,7 @@ class Outbox:
         return self.root / LOCK
 
     def message(self, key: str) -> Path:
-        return self.root / "messages" / messages.file_name(key)
+        return self.root / "messages" / mail.file_name(key)
 
     def sent_files(self, project_root: Path) -> tuple[dict[str, str], list[Problem]]:
         """The regular files of outbox/messages/ by name, and a warning naming every other entry there.
@@ -152,9 +152,9 @@ def said_again(sent_files: dict[str, str], prepared: list[Prepared]) -> list[Pro
         seen.add(f.case.id)
         sent = []
         for kind in f.earlier.kinds:
-            path = sent_files.get(messages.file_name(f"{f.case.id}/{kind}/{f.earlier.resolved}"))
+            path = sent_files.get(mail.file_name(f"{f.case.id}/{kind}/{f.earlier.resolved}"))
             try:
-                read = messages.read_sent(read_regular(path, messages.MAX_SHOWN_BYTES)) if path else None
+                read = mail.read_sent(read_regular(path, mail.MAX_SHOWN_BYTES)) if path else None
             except OSError:  # swapped for a FIFO, or too large: nothing to compare with
                 read = None
             if read is not None:

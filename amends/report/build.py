@@ -14,7 +14,8 @@ from markupsafe import Markup
 
 from amends.cases.config import CONFIG_NAME
 from amends.cases.project import Project, Settings, read_settings, summary
-from amends.followups.messages import MAX_SHOWN_BYTES, Prepared
+from amends.followups.mail import MAX_SHOWN_BYTES
+from amends.followups.messages import Prepared
 from amends.followups.review import Review, review
 from amends.incremental import workers
 from amends.incremental.cache import FOLDER as CACHE_FOLDER, NO_CACHE, Cache, digest

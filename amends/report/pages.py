@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from amends.cases.config import Config
-from amends.followups.messages import (MAX_SHOWN_BYTES, Prepared, Sent, blocks, file_name, paragraphs,
-                                       read_sent)
+from amends.followups.mail import MAX_SHOWN_BYTES, Sent, blocks, file_name, paragraphs, read_sent
+from amends.followups.messages import Prepared
 from amends.followups.plan import STATES, before_since
 from amends.followups.review import Review
 from amends.incremental.cache import digest

@@ -21,11 +21,11 @@ from conftest import REPO
 PACKAGE = REPO / "amends"
 BASE = ["model", "text", "templating"]
 WINGS = {
-    "incremental": ["cache", "files", "output", "workers", "progress"],
+    "incremental": ["cache", "files", "output", "workers", "progress", "folds"],
     "cases": ["yamlfile", "fields", "casefile", "config", "validate", "project", "newcase"],
     "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages",
                   "review", "previews", "transports", "send", "scheduler"],
-    "report": ["views", "figures", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
+    "report": ["views", "figures", "aggregates", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
 }
 WHOLE_WINGS = {
     "incremental": [],

@@ -177,6 +177,97 @@ def figures(cases: list[Case], p: Period, per_customer: Counter | None = None) -
     )
 
 
+def contribution(case: Case) -> dict[date, dict[tuple, int | Decimal]]:
+    """What one case adds to the figures of a period, by the day it counts on: the figures of a period
+    are from_totals of the sums over its days. Medians need every value, so a value is an item
+    ("days to resolve", 3), counted; money comes with the places it is written to.
+    """
+    out: dict[date, dict[tuple, int | Decimal]] = defaultdict(dict)
+
+    def add(day: date, item: tuple, n: int | Decimal = 1) -> None:
+        out[day][item] = out[day].get(item, 0) + n
+        if isinstance(n, Decimal):
+            add(day, ("places", item, n.as_tuple().exponent))
+
+    add(case.opened, ("opened",))
+    add(case.opened, ("fault", case.fault or "unclear"))
+    if case.reopened:
+        add(case.opened, ("reopened",))
+    if case.contacts:
+        add(case.opened, ("first contact", first_contact_days(case)))
+    if case.is_open and case.customer_value is not None:
+        add(case.opened, ("at risk",), case.customer_value)
+    if case.days_to_resolve is not None:
+        add(case.resolved, ("resolved",))
+        add(case.resolved, ("days to resolve", case.days_to_resolve))
+    settled = _settled_on(case)
+    if case.status in ("recovered", "lost"):
+        add(settled, (case.status,))
+    if case.status == "recovered" and case.customer_value is not None:
+        add(settled, ("kept",), case.customer_value)
+    if case.accommodation:
+        add(settled, ("compensated",))
+    for item in case.accommodation:
+        if item.amount is not None:
+            add(settled, ("compensation", item.currency), item.amount)
+            add(settled, ("compensation by kind", item.kind, item.currency), item.amount)
+            if case.status == "recovered":
+                add(settled, ("recovery cost", item.currency), item.amount)
+    return out
+
+
+def from_totals(p: Period, totals: dict[tuple, int | Decimal], repeat_customers: int) -> Figures:
+    """The figures of a period from the sums of `contribution` over its days, as figures() gives them.
+
+    `repeat_customers` is how many customers with more than one case had one opened in the period.
+    """
+    def money(item: tuple) -> Decimal | None:
+        # Sum(…, Decimal(0)) writes a total to the most places of any amount in it, and at least none.
+        if item not in totals:
+            return None
+        places = min((key[2] for key in totals if key[0] == "places" and key[1] == item), default=0)
+        return Decimal(totals[item]).quantize(Decimal(1).scaleb(min(places, 0)))
+
+    def listed(kind: str) -> tuple:
+        return tuple(sorted((*item[1:], money(item)) for item in totals if item[0] == kind))
+
+    def median(kind: str) -> float | None:
+        return _median_of({item[1]: n for item, n in totals.items() if item[0] == kind})
+
+    return Figures(
+        period=p,
+        opened=totals.get(("opened",), 0),
+        resolved=totals.get(("resolved",), 0),
+        median_days_to_first_contact=median("first contact"),
+        median_days_to_resolve=median("days to resolve"),
+        recovered=totals.get(("recovered",), 0),
+        lost=totals.get(("lost",), 0),
+        compensation=listed("compensation"),
+        compensation_by_kind=listed("compensation by kind"),
+        compensated_cases=totals.get(("compensated",), 0),
+        repeat_customers=repeat_customers,
+        reopened=totals.get(("reopened",), 0),
+        by_fault=tuple((f, totals.get(("fault", f), 0)) for f in FAULTS),
+        revenue_at_risk=money(("at risk",)),
+        revenue_kept=money(("kept",)),
+        recovery_cost=listed("recovery cost"),
+    )
+
+
+def _median_of(counted: dict[int, int]) -> float | None:
+    """statistics.median of the values counted (value → how many times), without listing them."""
+    n = sum(counted.values())
+    if not n:
+        return None
+    wanted, found, seen = ([n // 2] if n % 2 else [n // 2 - 1, n // 2]), [], 0
+    for value in sorted(counted):
+        seen += counted[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+    return found[0] if len(found) == 1 else (found[0] + found[1]) / 2
+
+
 def customer_counts(cases: list[Case]) -> Counter:
     """How many cases each customer has, by customer_key."""
     return Counter(map(customer_key, cases))
@@ -184,11 +275,16 @@ def customer_counts(cases: list[Case]) -> Counter:
 
 def months(cases: list[Case], p: Period, as_of: date) -> list[date]:
     """The months a chart for the period shows: the year so far, all time, or else the last twelve."""
+    return month_firsts(p, as_of, min((c.opened for c in cases), default=None))
+
+
+def month_firsts(p: Period, as_of: date, first_opened: date | None) -> list[date]:
+    """months(), knowing only the day the first case was opened (None without cases)."""
     end = min(p.end, as_of)
     if p.key == "year":
         start = p.start
     elif p.key == "all":
-        start = min((c.opened for c in cases), default=as_of)
+        start = first_opened or as_of
     else:
         start = date(end.year - (end.month <= 11), (end.month - 12) % 12 + 1, 1)
     out, day = [], start.replace(day=1)

@@ -95,21 +95,30 @@ def group_by(cases: Iterable[Case], labels: Callable[[Case], Iterable[str]],
     return groups
 
 
+# What each way of grouping groups a case under: by_category, by_team, by_tag and by_customer.
+LABELS: dict[str, Callable[[Case], Iterable[str]]] = {
+    "categories": lambda c: [c.category] if c.category else [],
+    "teams": lambda c: [c.team] if c.team else [],
+    "tags": lambda c: c.tags,
+    "customers": lambda c: [customer_key(c)],
+}
+
+
 def by_category(cases: Iterable[Case]) -> list[Group]:
-    return group_by(cases, lambda c: [c.category] if c.category else [])
+    return group_by(cases, LABELS["categories"])
 
 
 def by_team(cases: Iterable[Case]) -> list[Group]:
-    return group_by(cases, lambda c: [c.team] if c.team else [])
+    return group_by(cases, LABELS["teams"])
 
 
 def by_tag(cases: Iterable[Case]) -> list[Group]:
-    return group_by(cases, lambda c: c.tags)
+    return group_by(cases, LABELS["tags"])
 
 
 def by_customer(cases: Iterable[Case]) -> list[Group]:
     # The group is named as the customer was last written down.
-    return group_by(cases, lambda c: [customer_key(c)], name=lambda found: max(found, key=lambda c: (c.opened, c.id)).customer.name)
+    return group_by(cases, LABELS["customers"], name=lambda found: max(found, key=lambda c: (c.opened, c.id)).customer.name)
 
 
 def cases_by_customer(cases: Iterable[Case]) -> dict[str, list[Case]]:
@@ -220,7 +229,7 @@ class Lesson:
     repeats: list[tuple[Case, Case]] = field(default_factory=list)
 
 
-def _links(case: Case) -> set[tuple[str, ...]]:
+def prevention_links(case: Case) -> set[tuple[str, ...]]:
     """What ties a later case to an earlier one's prevention, going by the facts alone: a shared tag, or the same
     customer, within one team and category. None without a team and a category.
 
@@ -247,7 +256,7 @@ def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
     promised: dict[tuple[str, ...], list[Case]] = defaultdict(list)
     for case in ordered:
         if case.prevention:
-            for link in _links(case):
+            for link in prevention_links(case):
                 promised[link].append(case)
     opened = {link: [c.opened for c in found] for link, found in promised.items()}
     out = []
@@ -256,7 +265,7 @@ def repeat_failures(cases: list[Case]) -> list[tuple[Case, Case]]:
         chosen = by_id.get(later.repeat_of.casefold()) if later.repeat_of else None
         if chosen is None or chosen is later:
             found = [_latest_before(promised[link], opened[link], later.opened, dropped)
-                     for link in _links(later) if link in promised]
+                     for link in prevention_links(later) if link in promised]
             chosen = max(filter(None, found), key=lambda c: (c.opened, c.id), default=None)
         if chosen is not None:
             out.append((later, chosen))

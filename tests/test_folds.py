@@ -515,3 +515,26 @@ def test_kept_aggregates_equal_a_recompute_after_random_changes(demo_project: Pa
         assert folds_of(agg) == folds_of(fresh), f"{where}: the folds hold what folds made afresh hold"
     # The walk went everywhere it should (else the seed or the step count is wrong, not the code).
     assert len(done) >= 5, done
+
+
+def test_a_build_takes_in_only_the_cases_that_changed(demo_project: Path, tmp_path: Path, monkeypatch):
+    """The overview, figures and lessons of the site read the aggregates the last build kept: an edited
+    case is taken out and put in again, and no other case is; a new day takes in no case at all."""
+    root = tmp_path / "project"
+    shutil.copytree(demo_project, root)
+    learned: list[str] = []
+    learn = Aggregates._learn
+    monkeypatch.setattr(Aggregates, "_learn", lambda self, case: (learned.append(case.id), learn(self, case))[1])
+
+    def build(day: date) -> list[str]:
+        learned.clear()
+        assert cli.main(["--root", str(root), "--today", day.isoformat(), "--quiet", "build"]) == 0
+        assert (root / "site" / "index.html").is_file()
+        return sorted(learned)
+
+    files = sorted((root / "cases").glob("*.md"))
+    assert len(build(DAY)) == len(files)
+    edited = files[len(files) // 2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nCalled back again on Friday.\n", encoding="utf-8")
+    assert build(DAY) == [edited.stem]
+    assert build(DAY + timedelta(days=1)) == []

@@ -62,6 +62,9 @@ class Kept:
     repeaters: set[str] = field(default_factory=set)
     # Follow-ups by (state, is a task, before followups.since).
     followups: Order = field(default_factory=Order)
+    # What taking a case out needs of it, by case id: (opened, its prevention's links if it has one, its
+    # customer_key). So an update is handed only the new version of a case, never the old one.
+    taken: dict[str, tuple[date, tuple, str]] = field(default_factory=dict)
 
 
 class Aggregates:
@@ -102,17 +105,20 @@ class Aggregates:
         again: set[str] = set()  # the cases whose repeat is to be chosen again
         customers: set[str] = set()
         for case_id in [*removed, *(case.id for case in cases)]:
-            old = self.cases.pop(case_id, None)
-            if old is not None:
-                again |= self._reached(old) | {old.id}
-                customers.add(views.customer_key(old))
-                self._forget(old)
+            self.cases.pop(case_id, None)
+            taken = k.taken.pop(case_id, None)
+            if taken is not None:
+                opened, links, customer = taken
+                again |= self._reached(case_id, opened, links) | {case_id}
+                customers.add(customer)
+                self._forget(case_id)
         for case in cases:
             self.cases[case.id] = case
             self._learn(case)
         for case in cases:
-            again |= self._reached(case) | {case.id}
-            customers.add(views.customer_key(case))
+            opened, links, customer = k.taken[case.id]
+            again |= self._reached(case.id, opened, links) | {case.id}
+            customers.add(customer)
         for case_id in removed:
             self._plan(case_id, ())
         for case_id in {case.id for case in cases} | set(followups):
@@ -134,13 +140,15 @@ class Aggregates:
         k.cases.add(case.id, _entries(case, order))
         k.by_day.add(case.id, {("day", day): items for day, items in figures.contribution(case).items()})
         k.hand.add(case.id, [case.repeat_of.casefold()] if case.repeat_of else [])
+        k.taken[case.id] = (case.opened, tuple(sorted(views.prevention_links(case))) if case.prevention else (),
+                            views.customer_key(case))
         self.ids[case.id.casefold()] = case.id
 
-    def _forget(self, case: Case) -> None:
+    def _forget(self, case_id: str) -> None:
         k = self.kept
         for fold in (*k.groups.values(), k.cases, k.by_day, k.hand):
-            fold.remove(case.id)
-        del self.ids[case.id.casefold()]
+            fold.remove(case_id)
+        self.ids.pop(case_id.casefold(), None)
 
     def _plan(self, case_id: str, items: Sequence[Prepared]) -> None:
         self.followups.pop(case_id, None)
@@ -152,13 +160,12 @@ class Aggregates:
 
     # -- repeats (views.repeat_failures) ---------------------------------------------------------
 
-    def _reached(self, case: Case) -> set[str]:
-        """The cases whose repeat this case's coming or going can change: those naming it by hand, and
-        those opened since it on a link of its prevention."""
-        found = set(self.kept.hand.keys(case.id.casefold()))
-        if case.prevention:
-            for link in views.prevention_links(case):
-                found.update(case_id for _, case_id in self.kept.cases.between(("link", link), (case.opened,)))
+    def _reached(self, case_id: str, opened: date, links: tuple) -> set[str]:
+        """The cases whose repeat a case's coming or going can change: those naming it by hand, and
+        those opened since it on a link of its prevention (`links`, none without one)."""
+        found = set(self.kept.hand.keys(case_id.casefold()))
+        for link in links:
+            found.update(other for _, other in self.kept.cases.between(("link", link), (opened,)))
         return found
 
     def _choose(self, case_id: str) -> None:

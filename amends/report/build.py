@@ -24,8 +24,9 @@ from amends.incremental.output import Writer
 from amends.incremental.progress import NO_PROGRESS, Progress
 from amends.model import Case, Problem
 from amends.report import exports, search
+from amends.report.aggregates import Aggregates
 from amends.report.markup import to_html
-from amends.report.pages import (CALENDAR, Links, Page, cases_by_year, downloads_page, export_names,
+from amends.report.pages import (AGGREGATE_TEMPLATES, CALENDAR, Links, Page, cases_by_year, downloads_page, export_names,
                                  followups_by_case, in_site, pages, sent_messages, shared_context)
 from amends.templating import format_date, make_env
 
@@ -192,6 +193,31 @@ def reuse(known: dict[str, tuple[str, T]], cases: list[Case], version: Callable[
     return made
 
 
+def kept_aggregates(state: Review, cache: Cache) -> Aggregates:
+    """The aggregates of every case, kept by difference from those of the last build that needed them:
+    only the cases whose file changed, or whose follow-ups moved, are taken out and put in again."""
+    config, cases, by_case = state.project.config, state.project.cases, followups_by_case(state)
+    versions = {case.id: state.project.digests[case.path] for case in cases}
+    # What the aggregates keep of a case's follow-ups: each one's state, kind and due time.
+    plans = {case_id: tuple((i.followup.state, i.followup.is_task, i.followup.due_at) for i in items)
+             for case_id, items in by_case.items()}
+    before = cache.load("aggregates", model_key(state))
+    if before is None:
+        agg = Aggregates(config)
+        agg.update(cases, (), by_case)
+    else:
+        old_versions, old_plans, kept = before
+        agg = Aggregates.restore(config, kept, cases, by_case)
+        changed = [case for case in cases if old_versions.get(case.id) != versions[case.id]]
+        removed = [case_id for case_id in old_versions if case_id not in versions]
+        moved = [case_id for case_id in plans.keys() | old_plans.keys() if plans.get(case_id) != old_plans.get(case_id)]
+        if not (changed or removed or moved):
+            return agg
+        agg.update(changed, removed, {case_id: by_case.get(case_id, []) for case_id in [*moved, *(c.id for c in changed)]})
+    cache.save("aggregates", model_key(state), (versions, plans, agg.kept))
+    return agg
+
+
 def search_index(state: Review, bodies: Callable[[], dict[str, Markup]], cache: Cache) -> dict[str, bytes]:
     """The search index's files by path in the site, reading the words only of cases that changed."""
     cases, model = state.project.cases, model_key(state)
@@ -271,8 +297,9 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     progress.phase("preparing the pages")
     # The notes' HTML is read from the cache only if a case page or the search index needs it.
     bodies = functools.cache(lambda: notes_html(state.project, cache))
+    aggregates = functools.cache(lambda: kept_aggregates(state, cache))
     links = Links()
-    site_pages = pages(state, as_of, bodies, links)
+    site_pages = pages(state, as_of, bodies, links, aggregates)
     recorded = cache.load("pages", str(out_dir.resolve())) or {}
     # Forget what is on disk until this build has finished writing: a build cut short must not be trusted.
     # Committed before the first file changes, since rolling back a cut-short build would bring back the old record.
@@ -326,6 +353,8 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
             page.context.update(case_row=rows.case_row, followup_row=rows.followup_row)
         if any(page.template == "case.html" for page in todo):
             bodies()  # loaded here once, not again in each worker
+        if any(page.template in AGGREGATE_TEMPLATES for page in todo):
+            aggregates()  # brought up to date here, and kept for the next build
     # Over many cases, the overview, each period's figures and the big tables take up to a second each: worth a core each.
     at_least = 2 if len(state.project.cases) >= workers.PARALLEL_FROM else workers.PARALLEL_FROM
     for path, written in progress.count(render(todo, env, out, at_least), "writing pages", len(todo)):

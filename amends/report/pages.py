@@ -21,6 +21,7 @@ from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import Case
 from amends.report import figures, views
+from amends.report.aggregates import Aggregates
 from amends.report.contexts import figures_page, lessons, overview, promises
 
 
@@ -106,12 +107,13 @@ def letter_page(case_id: str) -> str:
     return "letters/" + hashlib.sha256(case_id.encode()).hexdigest()[:20] + ".html"
 
 
-def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links) -> list[Page]:
+def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], links: Links,
+          aggregates: Callable[[], Aggregates]) -> list[Page]:
     """Every page of the site and what it shows; nothing is rendered or written here, and the downloads
     page, which shows the size of each file, is added once those are made (see `downloads_page`).
 
-    `bodies()` gives each case's notes as sanitized HTML, by case id; `links` is
-    filled with where each group's page is.
+    `bodies()` gives each case's notes as sanitized HTML, by case id, and `aggregates()` what the pages
+    about many cases show (AGGREGATE_TEMPLATES); `links` is filled with where each group's page is.
     """
     groups = groupings(state.project.cases, links)
     links.rows = row_keys(state.project.digests, links, state.project.cases)
@@ -119,7 +121,7 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     shows = {item.followup.key: followup_digest(item) for item in state.prepared}
     of_cases = case_pages(state, as_of, bodies, links, shows)
     out = group_pages(groups, links)
-    out += home_pages(state, as_of, all_cases_key(of_cases))
+    out += home_pages(state, as_of, all_cases_key(of_cases), aggregates)
     out += table_pages(state, as_of, links)
     out += of_cases
     out += followup_pages(state, shows)
@@ -176,18 +178,22 @@ def group_pages(by_section: dict[str, list[views.Group]], links: Links) -> list[
     return out
 
 
-def home_pages(state: Review, as_of: date, every: str) -> list[Page]:
+# The templates of the pages that show aggregates of every case (report.aggregates).
+AGGREGATE_TEMPLATES = ("home.html", "figures.html", "lessons.html")
+
+
+def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], Aggregates]) -> list[Page]:
     """The overview (what to act on today, then figures), the figures per period, the lessons."""
     # The overview's ages and due dates, and each period's bounds, change with the day.
     today = digest(every, as_of.isoformat())
     out = [Page("index.html", "home.html", {"title": "Overview", "section": "home"}, today,
-                lambda: overview(state, as_of))]
+                lambda: overview(state, aggregates(), as_of))]
     for key in figures.PERIODS:
         out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, today,
-                        lambda key=key: figures_page(state, key, as_of)))
+                        lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency)))
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
-                    lambda: lessons(state.project.cases)))
-    listed = promises(state.project.cases, as_of)
+                    lambda: lessons(aggregates())))
+    listed = promises(*views.promises_to_watch(state.project.cases, as_of), as_of)
     if not any(listed.values()):
         return out
     # Of the day, the page shows only which promises are overdue: the state beside each.

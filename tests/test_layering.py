@@ -23,7 +23,7 @@ BASE = ["model", "text", "templating"]
 WINGS = {
     "incremental": ["cache", "files", "output", "workers", "progress", "folds"],
     "cases": ["yamlfile", "fields", "casefile", "config", "validate", "project", "newcase"],
-    "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages",
+    "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "incoming", "hearing", "mailbox",
                   "review", "previews", "transports", "send", "scheduler"],
     "report": ["views", "figures", "aggregates", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
 }

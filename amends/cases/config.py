@@ -87,6 +87,24 @@ class Smtp:
 
 
 @dataclass(frozen=True)
+class Imap:
+    host: str
+    port: int | None = None
+    security: str = "tls"
+    user: str | None = None
+    folder: str = "INBOX"
+    timeout: int = 60
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The business's mailbox, read by `inbox`: a Maildir (relative to the project) or an IMAP account."""
+
+    maildir: str | None = None
+    imap: Imap | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     business_name: str = "Our business"
     business_email: str | None = None
@@ -126,6 +144,7 @@ class Config:
     do_not_contact: tuple[str, ...] = ()
     transport: str = "outbox"
     smtp: Smtp = field(default_factory=Smtp)
+    inbox: Inbox = field(default_factory=Inbox)
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -198,7 +217,7 @@ def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
     d = Config()
     r.keys((), ["business", "people", "currency", "timezone", "attention_days", "followups",
-                "do_not_contact", "transport", "smtp"])
+                "do_not_contact", "transport", "smtp", "inbox"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
                             "tasks", "email_too", "every_minutes", "since", "resend_guard_days", "approve_first"])
@@ -230,6 +249,7 @@ def read_config(r: Reader) -> Config:
         do_not_contact=tuple(e.casefold() for e in (r.email(p) for p in r.items(("do_not_contact",))) if e),
         transport=_pick(r.choice(("transport",), TRANSPORTS), d.transport),
         smtp=_smtp(r),
+        inbox=_inbox(r),
     )
 
 
@@ -355,3 +375,28 @@ def _smtp(r: Reader) -> Smtp:
         user=r.text(("smtp", "user")),
         timeout=_pick(r.integer(("smtp", "timeout"), minimum=1), d.timeout),
     )
+
+
+def _inbox(r: Reader) -> Inbox:
+    """inbox: either `maildir: PATH` or `imap:` with the keys of smtp: (the password never here)."""
+    r.keys(("inbox",), ["maildir", "imap"])
+    maildir, imap = r.text(("inbox", "maildir")), None
+    if r.present(("inbox", "imap")):
+        base = ("inbox", "imap")
+        r.keys(base, ["host", "port", "security", "user", "folder", "timeout", "password"])
+        if r.present(base + ("password",)):
+            r.problem(base + ("password",), "never put the password here: set AMENDS_IMAP_PASSWORD or use the system keyring")
+        port = r.integer(base + ("port",), minimum=1)
+        if port is not None and port > 65535:
+            r.problem(base + ("port",), f"'{port}' is not a port number")
+        host = r.text(base + ("host",))
+        if host is None:
+            r.problem(base, "the IMAP server needs a host: write e.g. host: imap.example.com")
+        else:
+            imap = Imap(host=host, port=port, security=_pick(r.choice(base + ("security",), SECURITY), "tls"),
+                        user=r.text(base + ("user",)), folder=_pick(r.text(base + ("folder",)), "INBOX"),
+                        timeout=_pick(r.integer(base + ("timeout",), minimum=1), 60))
+    if maildir and imap:
+        r.problem(("inbox",), "give either maildir: or imap:, not both")
+        return Inbox()
+    return Inbox(maildir=maildir, imap=imap)

@@ -25,6 +25,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, Settings], ExitStatus]]
     "followups": commands.cmd_followups,
     "send": commands.cmd_send,
     "schedule": commands.cmd_schedule,
+    "inbox": commands.cmd_inbox,
     **dict.fromkeys(ACTIONS, commands.cmd_record),
 }
 # Commands that send or record: they act on the real clock, or a moment in its past.

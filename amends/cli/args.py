@@ -76,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--all", action="store_true", help="also list the sent, done and skipped ones")
     t = sub.add_parser("send", help="deliver every due follow-up once")
     t.add_argument("--transport", choices=("outbox", "smtp"), help="override amends.yaml for this pass")
+    sub.add_parser("inbox", help="read the business's mailbox (amends.yaml inbox:) for replies, answers and bounces")
     sc = sub.add_parser("schedule", help="run a send pass and a site build every few minutes, until Ctrl-C")
     sc.add_argument("--transport", choices=("outbox", "smtp"), help="override amends.yaml")
     for action, text in (("approve", "approve the rendered text of a follow-up"),

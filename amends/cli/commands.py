@@ -22,8 +22,9 @@ from amends.cases.newcase import case_text, refusals, write_new_case
 from amends.cases.project import Settings, plural, read_settings, summary
 from amends.cli.args import ExitStatus
 from amends.cli.clock import Clock
-from amends.cli.show import again, followup_problems, followups_table, print_pass, print_problems, refuse
-from amends.followups import ledger, scheduler, send
+from amends.cli.show import (again, followup_problems, followups_table, heard_line, print_pass, print_problems,
+                              refuse)
+from amends.followups import hearing, ledger, mailbox, scheduler, send
 from amends.followups.previews import write_previews
 from amends.followups.review import LEDGER, review
 from amends.incremental.cache import FOLDER as CACHE_FOLDER, Cache
@@ -174,6 +175,27 @@ def cmd_record(args: argparse.Namespace, clock: Clock, settings: Settings) -> Ex
     except ledger.Busy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return ExitStatus.BUSY
+    return ExitStatus.OK
+
+
+def cmd_inbox(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
+    source = mailbox.source_for(settings.config.inbox, args.root)
+    if isinstance(source, str):
+        print(f"error: {source}", file=sys.stderr)
+        return ExitStatus.USAGE
+    try:
+        with ledger.lock(args.root / mailbox.LOCK):
+            done = mailbox.read_mailbox(args.root, source, clock.start)
+    except ledger.Busy:
+        print("error: another `inbox` is reading the mailbox; try again when it is done", file=sys.stderr)
+        return ExitStatus.BUSY
+    print_problems(done.problems)
+    state = review(args.root, clock.start, settings=settings)
+    heard = hearing.hear(done.read, state.project.cases, state.histories, state.project.config)
+    print(f"{plural(len(heard), 'new message')} read from {source.name}, {done.skipped} read before; "
+          f"the mailbox was not changed.")
+    for h in heard:
+        print("  " + heard_line(h))
     return ExitStatus.OK
 
 

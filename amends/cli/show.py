@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from amends.cases.config import CONFIG_NAME
 from amends.cases.project import plural
 from amends.cli.args import ExitStatus
-from amends.followups import messages
+from amends.followups import hearing, messages
 from amends.followups.plan import STATES
 from amends.followups.review import Review
 from amends.followups.send import PassReport
@@ -129,3 +129,19 @@ def print_pass(report: PassReport) -> None:
     for a in attention:
         what = a.reason if a.state == "problem" else f"{a.case} {a.kind}: {a.reason}"
         print(f"  {a.state:<9} {what}")
+
+
+def heard_line(h: hearing.Heard) -> str:
+    """One message read from the mailbox, as `inbox` lists it."""
+    m = h.message
+    who = m.get("sender") or "an unknown sender"
+    first = next((line.strip() for line in m.get("words", "").splitlines() if line.strip()), "")
+    said = f": \"{first[:70]}{'…' if len(first) > 70 else ''}\"" if first else ""
+    if h.kind in (hearing.BOUNCE, hearing.DELAYED) and h.case_id:
+        return f"{h.kind} of {h.key}: {m['bounce']['words']} ({m['bounce']['status']})"
+    if h.kind == hearing.ANSWER:
+        answer = h.answer or (f"score {h.score}" if h.score else "no clear answer")
+        return f"answer from {who} on {h.case_id}: {answer}{said}"
+    if h.case_id:
+        return f"{h.kind} from {who} on {h.case_id}{said}"
+    return f"{h.kind}: {m.get('subject') or '(no subject)'} from {who} ({h.why})"

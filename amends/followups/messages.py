@@ -329,6 +329,11 @@ def message_id(key: str, config: Config) -> str:
     return f"<amends.{digest}@{domain}>"
 
 
+def case_token(case_id: str, config: Config) -> str:
+    """What a subject carries to name a case, "[ref 3f9a0c21de]": a digest, so the case id never shows."""
+    return hashlib.sha256(f"{config.business_email}|case|{case_id}".encode()).hexdigest()[:10]
+
+
 def build(rendered: Rendered, key: str, config: Config, now: datetime) -> EmailMessage:
     """A multipart/alternative message with text and HTML parts, a Date and a Message-ID."""
     # The address headers are set as folded here (see address_header) and go out as they are: the email

@@ -1,0 +1,145 @@
+"""What the customers said back: each message read from the mailbox (outbox/inbox.jsonl) matched to a case
+and a follow-up. Pure: the recorded messages, the cases and the ledger in, a Heard per message out.
+
+A message counts as the customer's only when it comes from the customer's own address: a reply's
+threading headers or a token in its subject can be copied by anyone, so either without the right
+sender leaves the message for a person. Machine mail (auto-replies, lists, no-reply senders) never
+speaks for a customer, whatever it refers to.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from amends.cases.config import CHECKIN_KINDS, Config
+from amends.followups.ledger import History, address_key
+from amends.followups.messages import case_token
+from amends.model import Case
+
+# What a message is, once matched.
+REPLY, ANSWER, BOUNCE, DELAYED, WROTE_AGAIN, AUTOMATIC, UNMATCHED = (
+    "reply", "answer", "bounce", "delayed", "wrote again", "automatic", "unmatched")
+# The answers to "Has everything been put right?", in the languages shipped; a mailto link's subject
+# starts with one of them, and so may a reply typed by hand.
+YES = ("yes, all good", "yes", "all good", "ja, alles gut", "ja", "alles gut", "alles in ordnung")
+NOT_YET = ("not yet", "no", "noch nicht", "nein")
+_SCORE = re.compile(r"^(?:score|bewertung)\s*:?\s*([1-5])\b", re.IGNORECASE)
+_WORDS = re.compile(r"[^\w\s,]+")
+
+
+@dataclass(frozen=True)
+class Heard:
+    message: dict           # the line of outbox/inbox.jsonl
+    kind: str
+    case_id: str | None = None
+    key: str | None = None  # the follow-up answered, or that bounced
+    answer: str = ""        # "yes", "not yet", or "" when no clear answer
+    score: int | None = None
+    why: str = ""           # for a person: why the message is not counted for a case
+
+
+@dataclass(frozen=True)
+class Sent:
+    key: str
+    case_id: str
+    to: str                 # address_key of where it went
+    kind: str
+
+
+def sent_messages(histories: dict[str, History]) -> dict[str, Sent]:
+    """Every message the ledger says was handed over, by its Message-ID."""
+    out = {}
+    for key, history in histories.items():
+        case_id, kind = key.split("/")[0], key.split("/")[1]
+        for event in history.events:
+            if event.get("msgid") and event.get("to") and event["ev"] in ("data", "sent", "ambiguous"):
+                out[event["msgid"]] = Sent(key, case_id, address_key(event["to"]), kind)
+    return out
+
+
+def answer_of(message: dict) -> tuple[str, int | None]:
+    """The answer a message gives to the check-in: ("yes" | "not yet" | "", a score or None).
+
+    Only a clear yes counts as one: "yes" or "all good" alone (a mailto answer's subject, or a
+    reply's first line with nothing after it but a greeting). Anything else is for a person.
+    """
+    subject = re.sub(r"^((re|aw|fwd?|wg)\s*:\s*)+", "", message.get("subject", ""), flags=re.IGNORECASE)
+    subject = _without_token(subject)
+    score = _SCORE.match(subject)
+    if score:
+        return "", int(score.group(1))
+    lines = [line.strip() for line in message.get("words", "").splitlines() if line.strip()]
+    for text in (subject, lines[0] if lines else ""):
+        said = _WORDS.sub("", text).strip().casefold()
+        if said in YES and len(lines) <= 2:
+            return "yes", None
+        if said in NOT_YET or any(said.startswith(no + ",") for no in NOT_YET):
+            return "not yet", None
+    return "", None
+
+
+def _without_token(subject: str) -> str:
+    return re.sub(r"\[ref[ :#]*[0-9a-f]{10}\]", "", subject, flags=re.IGNORECASE).strip()
+
+
+def hear(messages: list[dict], cases: list[Case], histories: dict[str, History], config: Config) -> list[Heard]:
+    """Each recorded message, matched: see the module's docstring for the order of the rules."""
+    sent = sent_messages(histories)
+    by_id = {case.id: case for case in cases}
+    tokens = {case_token(case.id, config): case for case in cases}
+    by_address: dict[str, list[Case]] = {}
+    for case in cases:
+        if case.customer.email:
+            by_address.setdefault(address_key(case.customer.email), []).append(case)
+    return [_match(m, sent, by_id, tokens, by_address) for m in messages]
+
+
+def _match(m: dict, sent: dict[str, Sent], by_id: dict[str, Case], tokens: dict[str, Case],
+           by_address: dict[str, list[Case]]) -> Heard:
+    sender = m.get("sender", "")
+    bounce = m.get("bounce")
+    if bounce:
+        found = sent.get(bounce.get("original", "")) or next((sent[r] for r in m.get("refers_to", []) if r in sent), None)
+        kind = BOUNCE if bounce.get("permanent") else DELAYED
+        if found is None:
+            return Heard(m, kind, why="the report names no message that amends sent")
+        return Heard(m, kind, found.case_id, found.key)
+    if m.get("automatic"):
+        return Heard(m, AUTOMATIC, why=m["automatic"])
+    if m.get("refused"):
+        return Heard(m, UNMATCHED, why=f"not read: {m['refused']}")
+    answered = next((sent[r] for r in m.get("refers_to", []) if r in sent), None)
+    if answered is not None:
+        case = by_id.get(answered.case_id)
+        if sender and (sender == answered.to or (case and case.customer.email and sender == address_key(case.customer.email))):
+            return _from_customer(m, answered.case_id, answered.key, answered.kind in CHECKIN_KINDS)
+        return Heard(m, UNMATCHED, why=f"a reply to a follow-up of {answered.case_id}, but from {sender or 'an unknown sender'}, "
+                                       "not the address it went to")
+    case = tokens.get(m.get("token", ""))
+    if case is not None:
+        if sender and case.customer.email and sender == address_key(case.customer.email):
+            key = _last_sent(case.id, sent)
+            return _from_customer(m, case.id, key, True)
+        return Heard(m, UNMATCHED, why=f"names the case {case.id}, but comes from {sender or 'an unknown sender'}, "
+                                       "not the customer's address")
+    theirs = by_address.get(sender, [])
+    if theirs:
+        newest = max(theirs, key=lambda c: (c.is_open, c.opened, c.id))
+        return Heard(m, WROTE_AGAIN, newest.id)
+    return Heard(m, UNMATCHED, why="from no address of a case, and answering nothing amends sent")
+
+
+def _from_customer(m: dict, case_id: str, key: str | None, asks: bool) -> Heard:
+    """The customer's own message about a case: an answer when it answers the check-in (or comes from its
+    links), else a reply; a "yes" to the apology confirms nothing."""
+    if asks:
+        answer, score = answer_of(m)
+        return Heard(m, ANSWER, case_id, key, answer, score)
+    return Heard(m, REPLY, case_id, key)
+
+
+def _last_sent(case_id: str, sent: dict[str, Sent]) -> str | None:
+    """The follow-up a message naming the case answers: its latest check-in, else its latest follow-up."""
+    mine = [s for s in sent.values() if s.case_id == case_id]
+    latest = max(mine, key=lambda s: (s.kind in CHECKIN_KINDS, s.key.rsplit("/", 1)[-1], s.key), default=None)
+    return latest.key if latest else None

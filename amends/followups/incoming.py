@@ -1,0 +1,232 @@
+"""What a message in the business's mailbox is: a customer's reply, an answer to the check-in, a bounce,
+or machine mail that must never speak for the customer. Pure: bytes in, an Incoming out.
+
+Nothing here trusts the message. It is read with limits (size, parts), a header that cannot be
+parsed counts as absent, and a message with no Message-ID is known by a digest of its bytes.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import Message
+from email.parser import BytesHeaderParser, HeaderParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from mailparser_reply import EmailReplyParser
+
+from amends.followups.ledger import address_key
+
+# A message larger than this is not parsed beyond its headers; its record says why.
+MAX_BYTES = 10 * 1024 * 1024
+# A message of more parts than this is a MIME bomb, or nothing a customer wrote by hand.
+MAX_PARTS = 200
+# The languages whose quoting ("On Mon, … wrote:", "Am … schrieb …:") is stripped for display.
+REPLY_LANGUAGES = ["en", "de"]
+# What a case's token looks like in a subject: "[ref 3f9a0c21de]" (see messages.case_token).
+TOKEN = re.compile(r"\[ref[ :#]*([0-9a-f]{10})\]", re.IGNORECASE)
+_MSGID = re.compile(r"<[^<>\s]+>")
+# Senders that are machines by name: a reply to them reaches nobody.
+_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)([+.-].*)?$", re.IGNORECASE)
+_MACHINE_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """A delivery status notification: which message did not arrive, and why in plain words."""
+
+    original: str          # the Message-ID of the message that bounced, or "" when the report does not say
+    recipient: str         # the address it was for, as the report gives it
+    status: str            # "5.1.1"
+    permanent: bool        # 5.x.x: it will not arrive; 4.x.x: it may yet
+    words: str             # "the address does not exist"
+    diagnostic: str        # what the receiving server said, as it said it
+
+
+@dataclass(frozen=True)
+class Incoming:
+    message_id: str                 # "<…>", or "digest:<sha256>" when the message has none
+    sender: str                     # the From address in address_key form, "" when unreadable
+    sender_name: str
+    subject: str
+    date: datetime | None
+    refers_to: tuple[str, ...]      # the Message-IDs of In-Reply-To and References, nearest first
+    token: str                      # the case token in the subject, or ""
+    automatic: str                  # why this is machine mail ("Auto-Submitted: auto-replied"), or ""
+    bounce: Bounce | None
+    words: str                      # the new words of the text part, quoted text stripped
+    refused: str = ""               # why the message was not read beyond its headers, or ""
+
+
+def read(data: bytes) -> Incoming:
+    """The message in `data`, as far as it can be read safely."""
+    if len(data) > MAX_BYTES:
+        return _headers_only(data, f"it is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    parts = list(_walk(msg))
+    if len(parts) > MAX_PARTS:
+        return _headers_only(data, f"it has more than {MAX_PARTS} parts")
+    bounce = _bounce(msg)
+    return Incoming(
+        message_id=_message_id(msg, data), sender=_sender(msg)[0], sender_name=_sender(msg)[1],
+        subject=_header(msg, "Subject"), date=_date(msg), refers_to=_refers_to(msg),
+        token=_token(_header(msg, "Subject")), automatic="" if bounce else automatic(msg),
+        bounce=bounce, words="" if bounce else new_words(_text(parts)),
+    )
+
+
+def _headers_only(data: bytes, why: str) -> Incoming:
+    msg = BytesHeaderParser(policy=email.policy.compat32).parsebytes(data[:256 * 1024])
+    return Incoming(_message_id(msg, data), *_sender(msg), _header(msg, "Subject"), _date(msg), _refers_to(msg),
+                    _token(_header(msg, "Subject")), automatic(msg), None, "", refused=why)
+
+
+def _walk(msg: Message):
+    """The parts of a message, stopping one past MAX_PARTS."""
+    for n, part in enumerate(msg.walk()):
+        yield part
+        if n > MAX_PARTS:
+            return
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header as text, its encoded words decoded; "" when absent or unreadable."""
+    raw = msg.get(name)
+    if raw is None:
+        return ""
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(raw)))).strip()
+    except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
+        return str(raw).strip()
+
+
+def _message_id(msg: Message, data: bytes) -> str:
+    found = _MSGID.findall(_header(msg, "Message-ID"))
+    return found[0] if found else "digest:" + hashlib.sha256(data).hexdigest()
+
+
+def _sender(msg: Message) -> tuple[str, str]:
+    pairs = getaddresses([_header(msg, "From")])
+    name, addr = pairs[0] if pairs else ("", "")
+    return (address_key(addr) if "@" in addr else ""), name
+
+
+def _date(msg: Message) -> datetime | None:
+    try:
+        return parsedate_to_datetime(_header(msg, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _refers_to(msg: Message) -> tuple[str, ...]:
+    """In-Reply-To first, then References from the newest: the message answered is most likely first."""
+    found = _MSGID.findall(_header(msg, "In-Reply-To")) + _MSGID.findall(_header(msg, "References"))[::-1]
+    return tuple(dict.fromkeys(found))
+
+
+def _token(subject: str) -> str:
+    match = TOKEN.search(subject)
+    return match.group(1).lower() if match else ""
+
+
+def automatic(msg: Message) -> str:
+    """Why the message was sent by a machine (RFC 3834 and the common conventions), or "" for a person's mail."""
+    auto = _header(msg, "Auto-Submitted").lower()
+    if auto and auto.split(";")[0].strip() != "no":
+        return f"Auto-Submitted: {auto}"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
+        if msg.get(name) is not None and (name != "X-Auto-Response-Suppress" or "oof" in _header(msg, name).lower()):
+            return f"{name}: {_header(msg, name)}"
+    precedence = _header(msg, "Precedence").lower()
+    if precedence in _MACHINE_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    if msg.get("List-Id") is not None:
+        return "List-Id: mail from a mailing list"
+    if _header(msg, "Return-Path").replace(" ", "") == "<>":
+        return "a null return path: mail that must not be answered"
+    sender = _sender(msg)[0]
+    if sender and _NO_REPLY.match(sender.split("@")[0]):
+        return f"the sender {sender} takes no replies"
+    return ""
+
+
+def _text(parts: list[Message]) -> str:
+    """The first text/plain part that is not an attachment, decoded; "" when there is none."""
+    for part in parts:
+        if part.get_content_type() == "text/plain" and part.get_content_disposition() != "attachment":
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset() or "utf-8"
+            try:
+                return payload.decode(charset, errors="replace")
+            except LookupError:
+                return payload.decode("utf-8", errors="replace")
+    return ""
+
+
+def new_words(text: str) -> str:
+    """What the sender wrote themselves: the text without the quoted message and the signature."""
+    if not text.strip():
+        return ""
+    try:
+        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+    except Exception:  # a parser's failure on odd input must not lose the message: show it whole
+        return text.strip()
+    return (reply or text).strip()
+
+
+# RFC 3463's subjects and details, in the words an owner reads on the site.
+_STATUS_WORDS = {
+    "1.1": "the address does not exist", "1.2": "the address's domain does not exist",
+    "1.3": "the address is not valid", "1.6": "the mailbox has moved", "2.1": "the mailbox is disabled",
+    "2.2": "the mailbox is full", "2.3": "the message is too large for the mailbox",
+    "3.4": "the message is too large for the receiving server", "7.1": "the receiving server refused it",
+}
+_CLASS_WORDS = {"1": "the address was refused", "2": "the mailbox cannot take mail",
+                "3": "the receiving mail system cannot take mail", "4": "the receiving server could not be reached",
+                "5": "the mail system failed", "6": "the message's content was refused",
+                "7": "the receiving server refused it"}
+
+
+def status_words(status: str) -> str:
+    """A DSN status in plain words: 5.1.1 → "the address does not exist"."""
+    _, _, detail = status.partition(".")
+    words = _STATUS_WORDS.get(detail) or _CLASS_WORDS.get(detail.partition(".")[0]) or "it could not be delivered"
+    return words if status.startswith("5") else f"delivery is delayed ({words})"
+
+
+def _bounce(msg: Message) -> Bounce | None:
+    """The failure an RFC 3464 delivery status notification reports, or None for any other message."""
+    if msg.get_content_type() != "multipart/report" or (msg.get_param("report-type") or "").lower() != "delivery-status":
+        return None
+    fields, original = [], ""
+    for part in msg.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            fields = [block for block in part.get_payload() if isinstance(block, Message)]
+        elif kind == "message/rfc822" and not original:
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            original = _MSGID.findall(_header(inner, "Message-ID"))[0] if isinstance(inner, Message) and \
+                _MSGID.findall(_header(inner, "Message-ID")) else ""
+        elif kind == "text/rfc822-headers" and not original:
+            headers = HeaderParser().parsestr(_text_of(part))
+            found = _MSGID.findall(_header(headers, "Message-ID"))
+            original = found[0] if found else ""
+    # The per-recipient blocks follow the per-message one; the first that failed or is delayed tells.
+    for block in fields[1:] or fields:
+        action = _header(block, "Action").lower()
+        status = re.search(r"[245]\.\d{1,3}\.\d{1,3}", _header(block, "Status"))
+        if action in ("failed", "delayed") and status:
+            recipient = _header(block, "Final-Recipient") or _header(block, "Original-Recipient")
+            return Bounce(original, recipient.partition(";")[2].strip() or recipient, status.group(0),
+                          status.group(0).startswith("5"), status_words(status.group(0)),
+                          _header(block, "Diagnostic-Code").partition(";")[2].strip())
+    return None
+
+
+def _text_of(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(part.get_payload())

@@ -1,0 +1,163 @@
+"""The business's mailbox, read and never changed: each new message is kept whole in outbox/inbox/ and
+recorded on a line of outbox/inbox.jsonl, which only grows, like the ledger.
+
+A message is recorded after its copy is on disk, so a run cut short at any moment reads it again next
+time, and records it once: its line names its Message-ID, and a message whose Message-ID is recorded
+is never read again. Nothing is deleted, moved or marked as read in the mailbox.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import mailbox
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Protocol
+
+from amends.cases.config import CONFIG_NAME, Inbox
+from amends.followups import incoming, ledger
+from amends.incremental.files import write_atomic
+from amends.model import Problem
+
+NAME = "outbox/inbox.jsonl"
+KEPT = "outbox/inbox"
+# Held for a whole reading: two at once could each record a message the other has not yet.
+LOCK = "outbox/inbox.lock"
+VERSION = 1
+# The first bytes of a message read to learn its Message-ID, before deciding to read the rest.
+HEAD_BYTES = 64 * 1024
+
+
+class Source(Protocol):
+    """Where messages come from: each as (its Message-ID, if known without reading it; how to read it)."""
+
+    name: str
+
+    def messages(self) -> Iterator[tuple[str, Callable[[], bytes]]]: ...
+
+
+@dataclass
+class Memory:
+    """Messages held in memory, for tests."""
+
+    items: list[bytes] = field(default_factory=list)
+    name: str = "memory"
+
+    def messages(self) -> Iterator[tuple[str, Callable[[], bytes]]]:
+        for data in self.items:
+            yield incoming.read(data).message_id, lambda data=data: data
+
+
+@dataclass
+class Maildir:
+    """A local Maildir (new/ and cur/), read with the standard library; flags and places are left as they are."""
+
+    path: Path
+    name: str = "maildir"
+
+    def messages(self) -> Iterator[tuple[str, Callable[[], bytes]]]:
+        box = mailbox.Maildir(self.path, create=False)
+        for key in sorted(box.iterkeys()):
+            try:
+                with box.get_file(key) as f:
+                    head = f.read(HEAD_BYTES)
+            except (FileNotFoundError, KeyError):  # taken by the mail client meanwhile: the next run sees it
+                continue
+            headers = BytesHeaderParser().parsebytes(head)
+            found = incoming._MSGID.findall(str(headers.get("Message-ID", "")))
+            yield (found[0] if found else ""), lambda key=key: box.get_bytes(key)
+
+
+@dataclass
+class Record:
+    """What outbox/inbox.jsonl holds: each message read, and the lines that cannot be trusted."""
+
+    messages: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ids(self) -> set[str]:
+        return {m["id"] for m in self.messages}
+
+
+def read_record(root: Path) -> Record:
+    """Every message recorded so far. A line that is not a record (cut short by a kill, edited by hand) is
+    named with its line number and left out: its message is read again from the mailbox."""
+    out, path = Record(), root / NAME
+    if not path.exists():
+        return out
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except (ValueError, UnicodeDecodeError):
+                entry = None
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or entry.get("v") != VERSION:
+                out.problems.append(Problem(NAME, number, "not a record of a message read (cut short, or edited); "
+                                                          "left out: its message is read again", warning=True))
+                continue
+            out.messages.append(entry)
+    return out
+
+
+def kept_name(message_id: str) -> str:
+    """Where a message's copy is kept: named by a digest of its Message-ID, which may hold any character."""
+    return f"{KEPT}/{hashlib.sha256(message_id.encode('utf-8')).hexdigest()[:32]}.eml"
+
+
+def entry(found: incoming.Incoming, kept: str, now: datetime, source: str) -> dict:
+    """The line recorded for a message: what it is, in plain JSON values."""
+    values = asdict(found)
+    values["date"] = found.date.isoformat() if found.date else None
+    values["id"] = values.pop("message_id")
+    return {"v": VERSION, "read": now.isoformat(timespec="seconds"), "source": source, "file": kept,
+            **{k: v for k, v in values.items() if v not in (None, "", (), [])}}
+
+
+@dataclass
+class Pass:
+    """What one reading of the mailbox did."""
+
+    read: list[dict] = field(default_factory=list)
+    skipped: int = 0        # already recorded
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_mailbox(root: Path, source: Source, now: datetime) -> Pass:
+    """Record each message of `source` not recorded yet: its copy first, then its line."""
+    done, out = read_record(root), Pass()
+    out.problems += done.problems
+    seen = done.ids
+    for known, load in source.messages():
+        if known and known in seen:
+            out.skipped += 1
+            continue
+        data = load()
+        found = incoming.read(data)
+        if found.message_id in seen:
+            out.skipped += 1
+            continue
+        kept = kept_name(found.message_id)
+        write_atomic(root / kept, data)
+        line = entry(found, kept, now, source.name)
+        ledger.append(root / NAME, line)
+        seen.add(found.message_id)
+        out.read.append(line)
+    return out
+
+
+def source_for(inbox: Inbox, root: Path) -> Source | str:
+    """The mailbox amends.yaml names, or why there is none to read."""
+    if inbox.maildir:
+        path = root / inbox.maildir
+        if not ((path / "cur").is_dir() or (path / "new").is_dir()):
+            return f"{CONFIG_NAME}: inbox: maildir: {path} is not a Maildir (it has no cur/ or new/ folder)"
+        return Maildir(path)
+    if inbox.imap:
+        return f"{CONFIG_NAME}: inbox: imap: reading a mailbox over IMAP is not built yet; give inbox: maildir: PATH"
+    return f"{CONFIG_NAME} names no mailbox to read: add inbox: with maildir: PATH (see the README's Inbox section)"

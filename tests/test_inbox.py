@@ -1,0 +1,300 @@
+"""Reading the business's mailbox: what a message is (reply, answer, bounce, machine mail), which case and
+follow-up it belongs to, and a record of what was read that survives a kill and never counts a message twice.
+
+The mailbox here is a real Maildir on disk, read with the standard library as `inbox` reads it.
+"""
+from __future__ import annotations
+
+import mailbox as stdlib_mailbox
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from amends import cli
+from amends.cases.config import Config
+from amends.followups import hearing, incoming, ledger, mailbox
+from amends.followups.messages import case_token
+from amends.followups.review import review
+from conftest import MINIMAL_CASE, REPO, write_case
+
+NOW = datetime(2026, 12, 9, 10, 0, tzinfo=timezone.utc)
+OURS = "<amends.0123456789abcdef@harbourlane.example.com>"
+CASE_ID = "2026-03-01-cake-late"
+
+
+def message(sender: str = "Ann Example <ann@example.com>", subject: str = "Re: About your cake",
+            body: str = "Thank you.\n", msgid: str = "<m1@example.com>", **headers: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, "care@harbourlane.example.com", subject
+    msg["Message-ID"], msg["Date"] = msgid, format_datetime(NOW)
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body)
+    return bytes(msg)
+
+
+def dsn(original: str = OURS, status: str = "5.1.1", action: str = "failed") -> bytes:
+    """A delivery status notification laid out as RFC 3464 says (and Postfix writes it)."""
+    return f"""\
+From: MAILER-DAEMON@mail.example.net (Mail Delivery System)
+To: care@harbourlane.example.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn1@mail.example.net>
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.net
+Arrival-Date: Wed,  9 Dec 2026 09:00:00 +0000 (UTC)
+
+Final-Recipient: rfc822; nobody@example.com
+Original-Recipient: rfc822;nobody@example.com
+Action: {action}
+Status: {status}
+Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown
+
+--B
+Content-Type: text/rfc822-headers
+
+From: Harbour Lane <care@harbourlane.example.com>
+To: nobody@example.com
+Subject: We are sorry
+Message-ID: {original}
+
+--B--
+""".encode()
+
+
+# --------------------------------------------------------------------------
+# What a message is
+# --------------------------------------------------------------------------
+def test_a_reply_is_read_with_its_threading_its_sender_and_its_own_words():
+    body = ("I'm still waiting for my refund.\n\nAnn\n\n"
+            "On Mon, 7 Dec 2026 at 09:00, Harbour Lane <care@harbourlane.example.com> wrote:\n> Dear Ann,\n> we are sorry.\n")
+    found = incoming.read(message(sender="Ann Example <Ann@Example.COM>", body=body, In_Reply_To=OURS,
+                                  References=f"<older@x> {OURS}", subject="Re: Sorry [ref 3f9a0c21de]"))
+    assert found.sender == "ann@example.com" and found.sender_name == "Ann Example"
+    assert found.refers_to == (OURS, "<older@x>")
+    assert found.token == "3f9a0c21de"
+    assert "still waiting for my refund" in found.words and "we are sorry" not in found.words
+    assert not found.automatic and found.bounce is None
+
+
+def test_a_german_reply_loses_its_quote_too():
+    body = "Noch nicht, leider.\n\nAm 07.12.2026 um 09:00 schrieb Harbour Lane <care@harbourlane.example.com>:\n> Liebe Ann\n"
+    assert incoming.read(message(body=body)).words == "Noch nicht, leider."
+
+
+@pytest.mark.parametrize("headers, why", [
+    ({"Auto_Submitted": "auto-replied"}, "Auto-Submitted: auto-replied"),
+    ({"X_Autoreply": "yes"}, "X-Autoreply"),
+    ({"Precedence": "bulk"}, "Precedence: bulk"),
+    ({"List_Id": "<news.example.com>"}, "List-Id"),
+    ({"Return_Path": "<>"}, "null return path"),
+])
+def test_machine_mail_is_known_by_its_headers(headers, why):
+    assert why in incoming.read(message(**headers)).automatic
+
+
+def test_a_no_reply_sender_is_machine_mail_and_a_person_is_not():
+    assert "takes no replies" in incoming.read(message(sender="Shop <no-reply@shop.example>")).automatic
+    assert incoming.read(message(Auto_Submitted="no")).automatic == ""
+    assert incoming.read(message(sender="Noreen <noreen@example.com>")).automatic == ""
+
+
+def test_a_delivery_status_notification_names_the_message_and_says_why_in_plain_words():
+    found = incoming.read(dsn())
+    assert found.bounce == incoming.Bounce(OURS, "nobody@example.com", "5.1.1", True, "the address does not exist",
+                                           "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown")
+    delayed = incoming.read(dsn(status="4.4.1", action="delayed")).bounce
+    assert not delayed.permanent and delayed.words.startswith("delivery is delayed")
+
+
+def test_a_message_too_large_or_of_too_many_parts_is_read_by_its_headers_only(monkeypatch):
+    bomb = EmailMessage()
+    bomb["From"], bomb["Message-ID"], bomb["Subject"] = "x@example.com", "<bomb@example.com>", "parts"
+    bomb.set_content("hello")
+    for n in range(incoming.MAX_PARTS + 5):
+        bomb.add_attachment(b"x", maintype="application", subtype="octet-stream", filename=f"{n}.bin")
+    found = incoming.read(bytes(bomb))
+    assert found.message_id == "<bomb@example.com>" and "parts" in found.refused and found.words == ""
+    monkeypatch.setattr(incoming, "MAX_BYTES", 100)
+    assert "larger than" in incoming.read(message(body="x" * 500)).refused
+
+
+def test_a_message_without_a_message_id_is_known_by_its_bytes():
+    data = message().replace(b"Message-ID: <m1@example.com>\n", b"")
+    assert incoming.read(data).message_id == incoming.read(data).message_id != incoming.read(data + b"x").message_id
+    assert incoming.read(data).message_id.startswith("digest:")
+
+
+# --------------------------------------------------------------------------
+# Which case and follow-up it belongs to
+# --------------------------------------------------------------------------
+def sent(key: str = f"{CASE_ID}/followup/2026-03-04", to: str = "ann@example.com") -> dict[str, ledger.History]:
+    return {key: ledger.History([{"ev": "sent", "key": key, "msgid": OURS, "to": to, "transport": "smtp",
+                                  "ts": "2026-12-07T09:00:00+00:00", "v": 1}])}
+
+
+def heard(root: Path, data: bytes, histories: dict | None = None) -> hearing.Heard:
+    state = review(root, NOW)
+    entry = mailbox.entry(incoming.read(data), "x.eml", NOW, "memory")
+    return hearing.hear([entry], state.project.cases, histories if histories is not None else sent(), state.project.config)[0]
+
+
+@pytest.fixture
+def project(root: Path) -> Path:
+    write_case(root, f"{CASE_ID}.md", MINIMAL_CASE)
+    return root
+
+
+def test_a_reply_from_the_customer_to_a_follow_up_is_theirs(project: Path):
+    h = heard(project, message(In_Reply_To=OURS))
+    assert (h.kind, h.case_id, h.key) == (hearing.REPLY, CASE_ID, f"{CASE_ID}/followup/2026-03-04")
+
+
+def test_a_forged_reply_from_another_sender_counts_for_nobody(project: Path):
+    h = heard(project, message(sender="eve@evil.example", In_Reply_To=OURS))
+    assert h.kind == hearing.UNMATCHED and h.case_id is None and "not the address it went to" in h.why
+
+
+def test_the_check_in_answers_are_told_apart(project: Path):
+    checkin = sent(f"{CASE_ID}/checkin/2026-03-04")
+    assert heard(project, message(In_Reply_To=OURS, body="Yes, all good!\n"), checkin).answer == "yes"
+    assert heard(project, message(In_Reply_To=OURS, body="Not yet, the refund is missing.\n"), checkin).answer == "not yet"
+    unclear = heard(project, message(In_Reply_To=OURS, body="Yes, but the cake was dry again.\nAnd late.\nAgain.\n"), checkin)
+    assert (unclear.kind, unclear.answer) == (hearing.ANSWER, "")
+
+
+def test_a_token_in_the_subject_counts_only_from_the_customer(project: Path):
+    token = case_token(CASE_ID, review(project, NOW).project.config)
+    yes = heard(project, message(subject=f"Yes, all good [ref {token}]", body=""), {})
+    assert (yes.kind, yes.case_id, yes.answer) == (hearing.ANSWER, CASE_ID, "yes")
+    score = heard(project, message(subject=f"Score 2 [ref {token}]", body=""), {})
+    assert score.score == 2
+    forged = heard(project, message(sender="eve@evil.example", subject=f"Yes, all good [ref {token}]"), {})
+    assert forged.kind == hearing.UNMATCHED and forged.answer == ""
+
+
+def test_a_bounce_marks_the_follow_up_it_names(project: Path):
+    h = heard(project, dsn())
+    assert (h.kind, h.key) == (hearing.BOUNCE, f"{CASE_ID}/followup/2026-03-04")
+    assert heard(project, dsn(status="4.2.2", action="delayed")).kind == hearing.DELAYED
+
+
+def test_an_auto_reply_never_speaks_for_the_customer_even_when_it_threads(project: Path):
+    h = heard(project, message(In_Reply_To=OURS, Auto_Submitted="auto-replied", body="Yes\n"))
+    assert h.kind == hearing.AUTOMATIC and h.case_id is None and h.answer == ""
+
+
+def test_other_mail_from_a_customer_is_wrote_again_and_the_rest_unmatched(project: Path):
+    assert (heard(project, message(subject="Another thing"), {}).kind, heard(project, message(), {}).case_id) == \
+        (hearing.WROTE_AGAIN, CASE_ID)
+    assert heard(project, message(sender="stranger@example.org"), {}).kind == hearing.UNMATCHED
+
+
+# --------------------------------------------------------------------------
+# The record of what was read
+# --------------------------------------------------------------------------
+def maildir(root: Path, messages: list[bytes]) -> Path:
+    path = root / "Maildir"
+    box = stdlib_mailbox.Maildir(path, create=True)
+    for data in messages:
+        box.add(data)
+    return path
+
+
+def files_of(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+def test_reading_twice_records_each_message_once_and_changes_nothing_in_the_mailbox(project: Path):
+    path = maildir(project, [message(msgid=f"<m{n}@example.com>") for n in range(3)] + [dsn()])
+    before = files_of(path)
+    first = mailbox.read_mailbox(project, mailbox.Maildir(path), NOW)
+    second = mailbox.read_mailbox(project, mailbox.Maildir(path), NOW)
+    assert len(first.read) == 4 and (len(second.read), second.skipped) == (0, 4)
+    assert files_of(path) == before  # nothing moved, deleted or flagged
+    record = mailbox.read_record(project)
+    assert sorted(m["id"] for m in record.messages) == sorted([f"<m{n}@example.com>" for n in range(3)] + ["<dsn1@mail.example.net>"])
+    for m in record.messages:  # the whole original is kept
+        assert (project / m["file"]).read_bytes() in before.values()
+
+
+def test_a_line_cut_short_is_named_and_its_message_read_again(project: Path):
+    path = maildir(project, [message(msgid="<a@example.com>"), message(msgid="<b@example.com>")])
+    mailbox.read_mailbox(project, mailbox.Maildir(path), NOW)
+    record = project / mailbox.NAME
+    lines = record.read_bytes().splitlines(keepends=True)
+    record.write_bytes(lines[0] + lines[1][:25])  # a kill in the middle of the second line
+    again = mailbox.read_mailbox(project, mailbox.Maildir(path), NOW)
+    assert [p.line for p in again.problems] == [2] and [m["id"] for m in again.read] == ["<b@example.com>"]
+    assert sorted(m["id"] for m in mailbox.read_record(project).messages) == ["<a@example.com>", "<b@example.com>"]
+
+
+def test_a_kill_during_inbox_loses_nothing_and_records_nothing_twice(project: Path):
+    count = 400
+    path = maildir(project, [message(msgid=f"<k{n}@example.com>", body="words " * 200) for n in range(count)])
+    (project / "amends.yaml").write_text((project / "amends.yaml").read_text() + "\ninbox:\n  maildir: Maildir\n")
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(project), "--now", "2026-12-09T10:00", "inbox"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    record = project / mailbox.NAME
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not record.exists() or record.read_bytes().count(b"\n") < 20):
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    recorded = len(mailbox.read_record(project).messages)
+    assert 20 <= recorded < count, "the kill came too late to test anything"
+    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    ids = [m["id"] for m in mailbox.read_record(project).messages]
+    assert len(ids) == len(set(ids)) == count
+
+
+def test_inbox_says_what_it_read_and_where_each_message_belongs(project: Path, capsys):
+    path = maildir(project, [message(In_Reply_To=OURS, body="The refund has not come.\n"), dsn(),
+                             message(sender="stranger@example.org", msgid="<s@example.org>")])
+    (project / "amends.yaml").write_text((project / "amends.yaml").read_text() + "\ninbox:\n  maildir: Maildir\n")
+    key = f"{CASE_ID}/followup/2026-03-04"
+    ledger.append(project / ledger.NAME, ledger.event(key, "sent", NOW, transport="smtp", msgid=OURS, to="ann@example.com"))
+    assert cli.main(["--root", str(project), "--now", "2026-12-09T10:00", "inbox"]) == 0
+    out = capsys.readouterr().out
+    assert "3 new messages read from maildir" in out
+    assert f'reply from ann@example.com on {CASE_ID}: "The refund has not come."' in out
+    assert f"bounce of {key}: the address does not exist (5.1.1)" in out
+    assert "unmatched: Re: About your cake from stranger@example.org" in out
+    assert path.is_dir()
+
+
+def test_inbox_without_a_mailbox_says_what_to_add(project: Path, capsys):
+    assert cli.main(["--root", str(project), "--now", "2026-12-09T10:00", "inbox"]) == 2
+    assert "add inbox: with maildir: PATH" in capsys.readouterr().err
+    (project / "amends.yaml").write_text((project / "amends.yaml").read_text() + "\ninbox:\n  maildir: nowhere\n")
+    assert cli.main(["--root", str(project), "--now", "2026-12-09T10:00", "inbox"]) == 2
+    assert "is not a Maildir" in capsys.readouterr().err
+
+
+def test_the_inbox_settings_are_checked():
+    from amends.cases.config import parse_config
+    config, problems = parse_config(b"inbox:\n  imap:\n    port: 99999\n    password: x\n")
+    assert {p.message.split(":")[0] for p in problems} >= {"'99999' is not a port number".split(":")[0]}
+    assert any("never put the password here" in p.message for p in problems)
+    assert any("needs a host" in p.message for p in problems)
+    assert isinstance(Config().inbox, type(config.inbox))

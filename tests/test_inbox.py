@@ -298,3 +298,97 @@ def test_the_inbox_settings_are_checked():
     assert any("never put the password here" in p.message for p in problems)
     assert any("needs a host" in p.message for p in problems)
     assert isinstance(Config().inbox, type(config.inbox))
+
+
+# --------------------------------------------------------------------------
+# What the customers' messages change in the plan
+# --------------------------------------------------------------------------
+RECENT = "2026-11-23-cake-late"
+RECENT_CASE = MINIMAL_CASE.replace("2026-03-01", "2026-11-23").replace("2026-03-04", "2026-11-24")
+SENT_AT = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+LATER = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def recent(root: Path) -> Path:
+    """A case resolved on Tue 24 Nov 2026, inside the sample settings' followups.since."""
+    write_case(root, f"{RECENT}.md", RECENT_CASE)
+    return root
+
+
+def answered(root: Path, *messages: bytes, sent_kind: str = "followup", when: datetime = LATER) -> dict[str, object]:
+    """The follow-ups of the case, by kind, once the first email went and `messages` came back."""
+    key = f"{RECENT}/{sent_kind}/2026-11-24"
+    ledger.append(root / ledger.NAME, ledger.event(key, "sent", SENT_AT, transport="outbox", msgid=OURS, to="ann@example.com"))
+    mailbox.read_mailbox(root, mailbox.Memory(list(messages)), when)
+    return {p.followup.kind: p.followup for p in review(root, when).prepared}
+
+
+def dated(data: bytes, moment: datetime = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)) -> bytes:
+    return data.replace(format_datetime(NOW).encode(), format_datetime(moment).encode())
+
+
+def test_a_reply_holds_the_rest_of_the_round_until_a_person_releases_it(recent: Path):
+    kinds = answered(recent, dated(message(In_Reply_To=OURS, body="Where is my refund?\n")))
+    assert kinds["checkin"].state == "held"
+    assert 'the customer wrote on 30 Nov 2026: "Where is my refund?"' in kinds["checkin"].reason
+    assert kinds["followup"].state == "sent"
+    ledger.append(recent / ledger.NAME, ledger.event(f"{RECENT}/checkin/2026-11-24", "released", LATER))
+    after = {p.followup.kind: p.followup for p in review(recent, LATER).prepared}
+    assert after["checkin"].state == "upcoming"
+
+
+def test_not_yet_asks_a_person_to_call_back_within_one_business_day(recent: Path):
+    kinds = answered(recent, dated(message(In_Reply_To=OURS, body="Not yet, the cake stand is still broken.\n"),
+                                    datetime(2026, 12, 4, 15, 0, tzinfo=timezone.utc)),  # a Friday
+                     sent_kind="checkin", when=datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc))
+    task = kinds["call-back"]
+    assert task.state == "due" and task.is_task
+    assert task.reason.startswith("call them by 7 Dec 2026")  # Monday: the next business day
+    assert '"Not yet" on 4 Dec 2026: "Not yet, the cake stand is still broken."' in task.reason
+    assert cli.main(["--root", str(recent), "--now", "2026-12-04T16:30", "done", RECENT, "call-back"]) == 0
+
+
+def test_yes_asks_nobody_to_call(recent: Path):
+    kinds = answered(recent, dated(message(In_Reply_To=OURS, body="Yes, all good!\n")), sent_kind="checkin")
+    assert "call-back" not in kinds
+
+
+def test_a_bounce_fails_the_email_asks_for_a_call_and_blocks_that_address(recent: Path):
+    write_case(recent, "2026-11-22-second.md", RECENT_CASE.replace("Cake delivered late", "Bread stale")
+               .replace("2026-11-23", "2026-11-22"))
+    # A report with no Date of its own counts from when it was read.
+    kinds = answered(recent, dsn(original=OURS).replace(b"nobody@example.com", b"ann@example.com"))
+    assert kinds["followup"].state == "failed"
+    assert "bounced on 1 Dec 2026: the address does not exist (5.1.1)" in kinds["followup"].reason
+    assert kinds["call-back"].state == "due" and "the email bounced" in kinds["call-back"].reason
+    other = {p.followup.kind: p.followup for p in review(recent, LATER).prepared if p.followup.case.id == "2026-11-22-second"}
+    assert other["followup"].state == "blocked" and "bounced on 1 Dec 2026" in other["followup"].reason
+
+
+def test_an_auto_reply_changes_nothing(recent: Path):
+    kinds = answered(recent, dated(message(In_Reply_To=OURS, Auto_Submitted="auto-replied", body="I am away.\n")))
+    assert kinds["checkin"].state == "upcoming" and "call-back" not in kinds
+
+
+def test_schedule_reads_the_mailbox_before_each_pass_and_sends_nothing_when_it_cannot(recent: Path, monkeypatch, caplog):
+    from amends.followups import scheduler
+    ledger.append(recent / ledger.NAME, ledger.event(f"{RECENT}/followup/2026-11-24", "sent", SENT_AT, transport="outbox",
+                                                       msgid=OURS, to="ann@example.com"))
+    settings = (recent / "amends.yaml").read_text()
+    (recent / "amends.yaml").write_text(settings + "\ninbox:\n  maildir: Maildir\n")
+    ticks = []
+    monkeypatch.setattr(scheduler, "run_forever", lambda tick, every, stop: ticks.append(tick))
+    monkeypatch.setattr(scheduler.Builds, "start", lambda self, build, stamp: None)
+    # Thu 3 Dec 2026, 10:00 in Berlin: the check-in, due on Fri 4 Dec, is not due yet.
+    assert cli.main(["--root", str(recent), "--now", "2026-12-03T10:00", "schedule"]) == 0
+    [tick] = ticks
+    tick()  # no Maildir there: nothing read, nothing sent
+    assert "the mailbox could not be read: nothing was sent" in caplog.text
+    maildir(recent, [dated(message(In_Reply_To=OURS, body="The stand is still cracked.\n"))])
+    caplog.clear()
+    tick()
+    assert "could not be read" not in caplog.text
+    assert len(mailbox.read_record(recent).messages) == 1
+    kinds = {p.followup.kind: p.followup for p in review(recent, datetime(2026, 12, 7, 10, tzinfo=timezone.utc)).prepared}
+    assert kinds["checkin"].state == "held"  # it would be due by now: the reply holds it

@@ -583,6 +583,8 @@ def test_every_message_parses_cleanly(root, smtp):
         assert types == ["text/plain", "text/html"]
         assert msg["Date"] and msg["Message-ID"]
         assert msg["Date"].datetime is not None
+        # Sent by a program (RFC 3834): a vacation responder does not answer it.
+        assert msg["Auto-Submitted"] == "auto-generated"
         assert msg["To"].addresses[0].addr_spec == entry["rcpt"][0]
         # Replies reach the business: business.reply_to when given, else business.email.
         assert [a.addr_spec for a in msg["Reply-To"].addresses] == ["care@shop.example.com"]

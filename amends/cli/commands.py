@@ -22,7 +22,7 @@ from amends.cases.newcase import case_text, refusals, write_new_case
 from amends.cases.project import Settings, plural, read_settings, summary
 from amends.cli.args import ExitStatus
 from amends.cli.clock import Clock
-from amends.cli.show import (again, followup_problems, followups_table, heard_line, print_pass, print_problems,
+from amends.cli.show import (again, environment_problem, followup_problems, followups_table, heard_line, print_pass, print_problems,
                               refuse)
 from amends.followups import hearing, ledger, mailbox, scheduler, send
 from amends.followups.previews import write_previews
@@ -179,18 +179,26 @@ def cmd_record(args: argparse.Namespace, clock: Clock, settings: Settings) -> Ex
 
 
 def cmd_inbox(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
-    source = mailbox.source_for(settings.config.inbox, args.root)
+    return inbox_once(args.root, clock.start, settings)
+
+
+def inbox_once(root: Path, now: datetime, settings: Settings) -> ExitStatus:
+    """Read the mailbox once as of `now`, and list what came: for `inbox`, and before each of `schedule`'s passes."""
+    source = mailbox.source_for(settings.config.inbox, root)
     if isinstance(source, str):
         print(f"error: {source}", file=sys.stderr)
         return ExitStatus.USAGE
     try:
-        with ledger.lock(args.root / mailbox.LOCK):
-            done = mailbox.read_mailbox(args.root, source, clock.start)
+        with ledger.lock(root / mailbox.LOCK):
+            done = mailbox.read_mailbox(root, source, now)
     except ledger.Busy:
         print("error: another `inbox` is reading the mailbox; try again when it is done", file=sys.stderr)
         return ExitStatus.BUSY
+    except OSError as error:
+        print(f"error: the mailbox {source.name} could not be read: {environment_problem(error, root)}", file=sys.stderr)
+        return ExitStatus.USAGE
     print_problems(done.problems)
-    state = review(args.root, clock.start, settings=settings)
+    state = review(root, now, settings=settings)
     heard = hearing.hear(done.read, state.project.cases, state.histories, state.project.config)
     print(f"{plural(len(heard), 'new message')} read from {source.name}, {done.skipped} read before; "
           f"the mailbox was not changed.")
@@ -209,7 +217,12 @@ def cmd_schedule(args: argparse.Namespace, clock: Clock, settings: Settings) -> 
 
     def tick() -> None:
         now, read = clock.now(), first.pop() if first else read_settings(root)
-        status = send_once(root, now, args.transport, read)
+        inbox = read.config.inbox
+        # A reply not yet read could hold what this pass would send: no mailbox read, no pass.
+        heard = inbox_once(root, now, read) if inbox.maildir or inbox.imap else ExitStatus.OK
+        status = send_once(root, now, args.transport, read) if heard == ExitStatus.OK else heard
+        if heard != ExitStatus.OK:
+            log.error("the mailbox could not be read: nothing was sent this pass; the next pass tries again")
         if status == ExitStatus.USAGE:
             log.error("pass refused: nothing was sent (problems listed above); the next pass reads the files again")
         builds.start(lambda: build(root, now, read), scheduler.stamp(now))

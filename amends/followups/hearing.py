@@ -9,12 +9,16 @@ speaks for a customer, whatever it refers to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from amends.cases.config import CHECKIN_KINDS, Config
-from amends.followups.ledger import History, address_key
+from amends.followups.ledger import History, address_key, key_for
 from amends.followups.messages import case_token
+from amends.followups.plan import SETTLED, Followup
+from amends.followups.window import days_after
 from amends.model import Case
+from amends.templating import format_date
 
 # What a message is, once matched.
 REPLY, ANSWER, BOUNCE, DELAYED, WROTE_AGAIN, AUTOMATIC, UNMATCHED = (
@@ -143,3 +147,108 @@ def _last_sent(case_id: str, sent: dict[str, Sent]) -> str | None:
     mine = [s for s in sent.values() if s.case_id == case_id]
     latest = max(mine, key=lambda s: (s.kind in CHECKIN_KINDS, s.key.rsplit("/", 1)[-1], s.key), default=None)
     return latest.key if latest else None
+
+
+# -- what the customers' answers change in the plan ----------------------------------------------
+
+# The task of a customer who is not satisfied, or whose email bounced: a person calls them (or writes,
+# with an address and no phone), within one business day.
+CALL_BACK = "call-back"
+# The messages that stop the rest of a round until a person has read them.
+HOLDS = (REPLY, ANSWER, WROTE_AGAIN, BOUNCE)
+
+
+def received(h: Heard) -> datetime:
+    """When the message came: its Date, if it is no later than when it was read; else when it was read."""
+    read = datetime.fromisoformat(h.message["read"])
+    sent = datetime.fromisoformat(h.message["date"]) if h.message.get("date") else None
+    return sent if sent and sent.tzinfo and sent <= read else read
+
+
+def unhappy(h: Heard) -> bool:
+    """An answer that is not a clear yes: "not yet", a score of 1 or 2, or words a person must read."""
+    return h.kind == ANSWER and h.answer != "yes" and (h.score is None or h.score <= 2)
+
+
+def first_line(h: Heard) -> str:
+    line = next((line.strip() for line in h.message.get("words", "").splitlines() if line.strip()), "")
+    return line if len(line) <= 80 else line[:79] + "…"
+
+
+def apply(followups: list[Followup], heard: list[Heard], histories: dict[str, History], config: Config,
+          now: datetime) -> list[Followup]:
+    """The follow-ups as the customers' messages change them, and a call-back task for each unhappy answer
+    and each bounce.
+
+    A bounced email is failed, whatever the ledger says of its handover. Every email of the case not yet
+    sent is held once the customer wrote (or their email bounced) after the case was resolved, until a
+    person releases it, and mail to an address that bounced is blocked until the case gives another.
+    """
+    mine: dict[str, list[Heard]] = {}
+    for h in heard:
+        if h.case_id and h.kind in HOLDS and received(h) <= now:
+            mine.setdefault(h.case_id, []).append(h)
+    bounced = {address_key(h.message["bounce"]["recipient"]): h for hs in mine.values() for h in hs
+               if h.kind == BOUNCE and "@" in h.message["bounce"].get("recipient", "")}
+    out = []
+    for f in followups:
+        out.append(_changed(f, mine.get(f.case.id, []), bounced, histories.get(f.key, History()), config))
+    by_id = {f.case.id: f.case for f in followups}
+    for case_id, hs in mine.items():
+        for h in hs:
+            if (unhappy(h) or h.kind == BOUNCE) and case_id in by_id:
+                out.append(_call_back(by_id[case_id], h, histories, config, now))
+    return out
+
+
+def _changed(f: Followup, mine: list[Heard], bounced: dict[str, Heard], history: History, config: Config) -> Followup:
+    bounce = next((h for h in mine if h.kind == BOUNCE and h.key == f.key), None)
+    if bounce is not None and f.state in ("sent", "check"):
+        b = bounce.message["bounce"]
+        return replace(f, state="failed", when=received(bounce), detail=b.get("diagnostic", ""), reason=(
+            f"bounced on {format_date(received(bounce).date())}: {b['words']} ({b['status']}). A person calls them "
+            f"(the call-back task), and fixes the address in the case file"))
+    if f.is_task or f.state in SETTLED:
+        return f
+    after = [h for h in mine if f.case.resolved and received(h).date() >= f.case.resolved]
+    released = [datetime.fromisoformat(e["ts"]) for e in history.events if e["ev"] == "released"]
+    latest = max(after, key=received, default=None)
+    if latest is not None and not any(moment > received(latest) for moment in released):
+        said = f": \"{first_line(latest)}\"" if first_line(latest) else ""
+        what = "the email bounced" if latest.kind == BOUNCE else "the customer wrote"
+        return replace(f, state="held", when=None, detail="", reason=(
+            f"held: {what} on {format_date(received(latest).date())}{said}. Read it and answer them; then send "
+            f"this anyway: python build.py release {f.case.id} {f.kind}; or mark it handled: python build.py done "
+            f"{f.case.id} {f.kind}"))
+    address = address_key(f.case.customer.email) if f.case.customer.email else ""
+    if address in bounced:
+        b = bounced[address]
+        return replace(f, state="blocked", when=None, detail="", reason=(
+            f"blocked: mail to {f.case.customer.email} bounced on {format_date(received(b).date())} "
+            f"({b.message['bounce']['words']}); give the case another address"))
+    return f
+
+
+def _call_back(case: Case, h: Heard, histories: dict[str, History], config: Config, now: datetime) -> Followup:
+    """The task of calling back a customer who is not satisfied, or whose email bounced: by the end of the next
+    business day, and by the case's owner if it names one."""
+    came = received(h)
+    key = key_for(case.id, CALL_BACK, came.date())
+    by = days_after(came, 1, True, config, config.timezone)
+    medium = "call" if case.customer.phone or not case.customer.address else "letter"
+    who = f"{case.owner}: " if case.owner else ""
+    if h.kind == BOUNCE:
+        why = f"the email bounced on {format_date(came.date())} ({h.message['bounce']['words']})"
+    else:
+        answer = f"\"{h.answer.capitalize()}\"" if h.answer else f"a score of {h.score}" if h.score else "not a clear yes"
+        why = f"they answered {answer} on {format_date(came.date())}" + (f": \"{first_line(h)}\"" if first_line(h) else "")
+    done = histories.get(key, History()).last
+    if done and done["ev"] == "done":
+        return Followup(case, CALL_BACK, medium, key, "done", "marked done by a person", came,
+                        when=datetime.fromisoformat(done["ts"]))
+    late = " (late)" if now > by else ""
+    act = "call them" if medium == "call" else "write to them by post"
+    return Followup(case, CALL_BACK, medium, key, "due", (
+        f"{who}{act} by {format_date(by.date())} {by:%H:%M}{late}: {why}. Listen, ask what would make it right, "
+        f"then note it in the case file as a contact and mark this done: python build.py done {case.id} {CALL_BACK}"),
+        came, detail=h.message.get("id", ""))

@@ -345,6 +345,8 @@ def build(rendered: Rendered, key: str, config: Config, now: datetime) -> EmailM
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(key, config)
+    # Sent by a program on the business's behalf (RFC 3834): an auto-responder must not answer it.
+    msg["Auto-Submitted"] = "auto-generated"
     msg.set_raw("Reply-To", address_header("Reply-To", config.business_name, config.reply_to or config.business_email))
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from amends.cases.config import CONFIG_NAME, Config
 from amends.cases.project import Project, Settings, load_project, not_regular, read_regular
-from amends.followups import ledger, mail, messages, plan
+from amends.followups import hearing, ledger, mail, mailbox, messages, plan
 from amends.followups.messages import Prepared
 from amends.incremental.cache import NO_CACHE, Cache, digest
 from amends.incremental.progress import NO_PROGRESS, Progress
@@ -72,6 +72,8 @@ class Review:
     warnings: list[Problem] = field(default_factory=list)  # worth a look, stop nothing
     # The regular files of outbox/messages/ by name: the only ones ever opened there.
     sent_files: dict[str, str] = field(default_factory=dict)
+    # Every message read from the business's mailbox, matched to its case (outbox/inbox.jsonl).
+    heard: list[hearing.Heard] = field(default_factory=list)
 
     @property
     def cannot_send(self) -> list[Problem]:
@@ -90,6 +92,10 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     name = transport or project.config.transport
     followups = [doubtful(f, book.doubtful[f.key]) if f.key in book.doubtful else f
                  for f in planned(project, histories, now, name, cache)]
+    # What the customers wrote back holds, fails or adds follow-ups: planned again on every review.
+    heard_from = mailbox.read_record(root)
+    heard = hearing.hear(heard_from.messages, project.cases, histories, project.config)
+    followups = hearing.apply(followups, heard, histories, project.config, now)
     render_one = Renderer(root, project, cache)
     # An expired gift card is checked on every review: a rendered message is kept from one day to the next.
     prepared = in_order(messages.prepare(
@@ -101,10 +107,10 @@ def review(root: Path, now: datetime, transport: str | None = None, cache: Cache
     sent_files, refused = Outbox(root / "outbox").sent_files(root)
     # A case file's warnings (an old date, say) leave the case valid: they stop nothing.
     problems = [p for p in project.problems + book.problems if not p.warning]
-    warnings = ([p for p in project.problems if p.warning] + book.warnings + project.warnings
+    warnings = ([p for p in project.problems if p.warning] + book.warnings + project.warnings + heard_from.problems
                 + [w for case in project.cases for w in messages.warnings(case, render_one.env)]
                 + renamed(project.cases, histories) + refused + said_again(sent_files, prepared))
-    return Review(project, prepared, histories, problems, name, warnings, sent_files)
+    return Review(project, prepared, histories, problems, name, warnings, sent_files, heard)
 
 
 # A Followup's fields after its case, in order.

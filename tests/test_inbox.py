@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from amends import cli
 from amends.cases.config import Config
@@ -392,3 +393,60 @@ def test_schedule_reads_the_mailbox_before_each_pass_and_sends_nothing_when_it_c
     assert len(mailbox.read_record(recent).messages) == 1
     kinds = {p.followup.kind: p.followup for p in review(recent, datetime(2026, 12, 7, 10, tzinfo=timezone.utc)).prepared}
     assert kinds["checkin"].state == "held"  # it would be due by now: the reply holds it
+
+
+# --------------------------------------------------------------------------
+# What the owner sees on the site
+# --------------------------------------------------------------------------
+def built(root: Path, when: str) -> dict[str, BeautifulSoup]:
+    assert cli.main(["--root", str(root), "--now", when, "--quiet", "build"]) == 0
+    site = root / "site"
+    return {name: BeautifulSoup((site / name).read_text(encoding="utf-8"), "html5lib")
+            for name in ("index.html", f"cases/{RECENT}.html", "inbox.html")}
+
+
+def test_not_yet_puts_the_case_at_the_top_of_the_overview_with_a_call_back(recent: Path):
+    answered(recent, dated(message(In_Reply_To=OURS, body="Not yet, the stand is still cracked.\n"),
+                           datetime(2026, 12, 4, 15, 0, tzinfo=timezone.utc)),
+             message(sender="stranger@example.org", msgid="<s@example.org>", subject="Offer"),
+             sent_kind="checkin", when=datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc))
+    pages = built(recent, "2026-12-04T17:30")
+    attention = pages["index.html"].find(id="attention-h").find_next("h3")
+    assert attention["id"] == "callbacks-h"  # first of everything that needs attention
+    item = pages["index.html"].find(id="attention-callbacks").li
+    assert "Cake delivered late" in item.text and "call them by 7 Dec 2026" in item.text
+    case = pages[f"cases/{RECENT}.html"]
+    heard_section = case.find(id="heard-h").parent
+    assert "answer: not yet" in heard_section.text and "the stand is still cracked" in heard_section.text
+    assert "call-back" in case.find(id="followups-h").parent.text
+    link = pages["index.html"].find("a", href="inbox.html")
+    assert link and link.text.startswith("1 message from the mailbox matched no case")
+    assert "stranger@example.org" in pages["inbox.html"].text and "Offer" in pages["inbox.html"].text
+
+
+def test_a_recovered_case_shows_whether_the_customer_confirmed_it(recent: Path):
+    path = recent / "cases" / f"{RECENT}.md"
+    path.write_text(path.read_text().replace("status: resolved", "status: recovered"))
+    assert "not confirmed" in built(recent, "2026-12-01T10:00")[f"cases/{RECENT}.html"].find(id="heard-h").parent.text
+    answered(recent, dated(message(In_Reply_To=OURS, body="Yes, all good!\n")), sent_kind="checkin")
+    section = built(recent, "2026-12-01T10:00")[f"cases/{RECENT}.html"].find(id="heard-h").parent
+    assert "confirmed" in section.text and "not confirmed" not in section.text
+
+
+@pytest.mark.parametrize("language, line, answer", [("en", "- Yes, all good:", "yes"), ("en", "- Not yet:", "not yet"),
+                                                    ("de", "- Ja, alles gut:", "yes"), ("de", "- Noch nicht:", "not yet")])
+def test_the_check_in_answers_by_a_link_that_a_mail_client_opens(recent: Path, language: str, line: str, answer: str):
+    from urllib.parse import parse_qs, unquote, urlsplit
+    path = recent / "cases" / f"{RECENT}.md"
+    path.write_text(path.read_text().replace("  email: ann@example.com", f"  email: ann@example.com\n  language: {language}"))
+    checkin = next(p for p in review(recent, LATER).prepared if p.followup.kind == "checkin")
+    lines = checkin.rendered.text.splitlines()
+    link = lines[lines.index(line) + 1].strip()
+    # As a mail client reads a mailto: URL (RFC 6068): the address, then each header percent-decoded.
+    parts = urlsplit(link)
+    to, headers = unquote(parts.path), {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert parts.scheme == "mailto" and to == "care@harbourlane.example.com"
+    reply = message(subject=headers["subject"], body="", msgid="<click@example.com>")
+    assert f'<a href="{link}">{line[2:-1]}</a>' in checkin.rendered.html
+    h = heard(recent, reply, {})
+    assert (h.kind, h.case_id, h.answer) == (hearing.ANSWER, RECENT, answer)

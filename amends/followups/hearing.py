@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from amends.cases.config import CHECKIN_KINDS, Config
 from amends.followups.ledger import History, address_key, key_for
@@ -165,6 +166,10 @@ def received(h: Heard) -> datetime:
     return sent if sent and sent.tzinfo and sent <= read else read
 
 
+def _day(moment: datetime, config: Config):
+    return moment.astimezone(ZoneInfo(config.timezone)).date()
+
+
 def unhappy(h: Heard) -> bool:
     """An answer that is not a clear yes: "not yet", a score of 1 or 2, or words a person must read."""
     return h.kind == ANSWER and h.answer != "yes" and (h.score is None or h.score <= 2)
@@ -186,7 +191,9 @@ def apply(followups: list[Followup], heard: list[Heard], histories: dict[str, Hi
     """
     mine: dict[str, list[Heard]] = {}
     for h in heard:
-        if h.case_id and h.kind in HOLDS and received(h) <= now:
+        # By the day: the site shows a day as of its noon, and a message read that afternoon belongs to it.
+        if h.case_id and h.kind in HOLDS and _day(received(h), config) <= _day(now, config) \
+                and not (h.kind == ANSWER and h.answer == "yes"):
             mine.setdefault(h.case_id, []).append(h)
     bounced = {address_key(h.message["bounce"]["recipient"]): h for hs in mine.values() for h in hs
                if h.kind == BOUNCE and "@" in h.message["bounce"].get("recipient", "")}

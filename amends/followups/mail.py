@@ -17,6 +17,8 @@ from amends.cases.fields import CONTROL
 
 
 _URL = re.compile(r"https?://\S+")
+# A list item "Yes, all good: mailto:…" is a link named by its words: a mailto address is no text to read.
+_NAMED_MAILTO = re.compile(r"^(\S.*?): (mailto:[^\s@]+@\S+)$")
 
 
 # Punctuation that ends a sentence rather than a URL when it closes one.
@@ -97,6 +99,9 @@ def _url_end(url: str) -> int:
 
 
 def _linked(line: str) -> str:
+    named = _NAMED_MAILTO.match(line)
+    if named:
+        return f'<a href="{escape(named.group(2))}">{escape(named.group(1))}</a>'
     out, last = [], 0
     for match in _URL.finditer(line):
         url = match.group()[:_url_end(match.group())]

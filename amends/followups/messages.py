@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from urllib.parse import quote
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -112,6 +113,9 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
         "gift_cards": to_send,
         "gift_card_follows": bool(to_send) and follows,
         "signer": _present({"name": signer.name, "role": signer.role_for(language)}) if signer else {},
+        # The check-in's answers: links that open a mail to us with the answer and the case's token in the
+        # subject. Nothing for a scanner to click: only the customer's own mail counts (followups.hearing).
+        "answers": answer_links(case, config, language),
         "business": _present({"name": config.business_name, "email": config.reply_to or config.business_email,
                               "phone": config.business_phone, "address": config.business_address,
                               "signature": signature}),
@@ -327,6 +331,22 @@ def message_id(key: str, config: Config) -> str:
     domain = (config.business_email or "amends.invalid").rsplit("@", 1)[1]
     digest = hashlib.sha256(f"{config.business_email}|{key}".encode()).hexdigest()[:32]
     return f"<amends.{digest}@{domain}>"
+
+
+# The check-in's two answers, by language: the subject of the mail each link opens (followups.hearing
+# reads them back).
+ANSWERS = {"en": ("Yes, all good", "Not yet"), "de": ("Ja, alles gut", "Noch nicht")}
+
+
+def answer_links(case: Case, config: Config, language: str) -> dict[str, str]:
+    """{"yes": mailto, "not_yet": mailto} for the check-in (RFC 6068), or nothing without an address for replies."""
+    address = config.reply_to or config.business_email
+    if not address:
+        return {}
+    token = case_token(case.id, config)
+    yes, not_yet = ANSWERS.get(language, ANSWERS["en"])
+    return {name: f"mailto:{address}?subject={quote(f'{words} [ref {token}]', safe='')}"
+            for name, words in (("yes", yes), ("not_yet", not_yet))}
 
 
 def case_token(case_id: str, config: Config) -> str:

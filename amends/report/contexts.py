@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from amends.followups import hearing
 from amends.followups.review import Review
 from amends.model import Case, Promise
 from amends.report import charts, figures, views
@@ -36,6 +37,9 @@ def overview(state: Review, agg: Aggregates, as_of: date) -> dict:
         # Preventions that did not hold, while the case that repeats the trouble is still open: newest first.
         "repeats": agg.open_repeats(), "repeat_reason": views.repeat_reason,
         "tasks": agg.followups_in(["due"], task=True),
+        # Customers who said all is not put right, or whose email bounced: first on the page.
+        "call_backs": [i for i in agg.followups_in(["due"], task=True) if i.followup.kind == hearing.CALL_BACK],
+        "unmatched": sum(1 for h in state.heard if not h.case_id),
         "period": period_figures(agg, "month", as_of),
         "recent": agg.newest(10),
     }

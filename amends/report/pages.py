@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from amends.cases.config import Config
 from amends.followups.mail import MAX_SHOWN_BYTES, Sent, blocks, file_name, paragraphs, read_sent
+from amends.followups import hearing
 from amends.followups.messages import Prepared
 from amends.followups.plan import STATES, before_since
 from amends.followups.review import Review
@@ -43,6 +44,7 @@ SECTIONS = (
 
 
 PROMISES = "promises.html"
+INBOX = "inbox.html"
 CALENDAR = "followups.ics"
 
 
@@ -125,6 +127,7 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     out += table_pages(state, as_of, links)
     out += of_cases
     out += followup_pages(state, shows)
+    out.append(inbox_page(state))
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
                                                        "problems": state.problems}, digest(*map(repr, state.problems))))
@@ -220,8 +223,10 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
     for warning in state.warnings:
         warnings.setdefault(warning.path, []).append(warning)
     customers = views.cases_by_customer(cases)
+    heard = heard_by_case(state)
     for case in cases:
         mine, warned = by_case.get(case.id, []), warnings.get(case.path, [])
+        said = heard.get(case.id, [])
         file = state.project.digests[case.path]
         earlier, later = views.other_cases(case, customers[views.customer_key(case)])
         # The page shows the customer's other cases: any change to one of them changes this page.
@@ -230,8 +235,10 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         overdue = [views.overdue(promise, case, as_of) for promise in case.promises]
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
-            "earlier": earlier, "later": later, "promises_overdue": overdue,
-        }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case), repr(overdue)),
+            "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
+            "confirmed": any(h.kind == hearing.ANSWER and h.answer == "yes" for h in said),
+        }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
+                  repr(overdue), *map(heard_digest, said)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:
@@ -246,6 +253,27 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
                 "business_phone": config.business_phone, "business_email": config.reply_to or config.business_email,
             }, key=digest(file, shows[letter.followup.key])))
     return out
+
+
+def heard_by_case(state: Review) -> dict[str, list[hearing.Heard]]:
+    """What each customer wrote back (read from the mailbox), by case id, in the order it was read."""
+    out: dict[str, list[hearing.Heard]] = {}
+    for h in state.heard:
+        if h.case_id:
+            out.setdefault(h.case_id, []).append(h)
+    return out
+
+
+def heard_digest(h: hearing.Heard) -> str:
+    """What a page shows of a message read from the mailbox."""
+    return digest(repr(sorted(h.message.items())), h.kind, h.case_id or "", h.key or "", h.answer, str(h.score), h.why)
+
+
+def inbox_page(state: Review) -> Page:
+    """The messages of the mailbox that belong to no case, or that machines sent: for a person to look at."""
+    loose = [h for h in state.heard if not h.case_id or h.kind == hearing.DELAYED]
+    return Page(INBOX, "inbox.html", {"title": "Mail for a person", "section": "home", "messages": loose,
+                                      "read": len(state.heard)}, digest(str(len(state.heard)), *map(heard_digest, loose)))
 
 
 def row_keys(inputs: dict[str, str], links: Links, cases: list[Case]) -> dict[str, str]:

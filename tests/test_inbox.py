@@ -450,3 +450,39 @@ def test_the_check_in_answers_by_a_link_that_a_mail_client_opens(recent: Path, l
     assert f'<a href="{link}">{line[2:-1]}</a>' in checkin.rendered.html
     h = heard(recent, reply, {})
     assert (h.kind, h.case_id, h.answer) == (hearing.ANSWER, RECENT, answer)
+
+
+QMAIL = b"""From: MAILER-DAEMON@mail.example.net
+To: care@harbourlane.example.com
+Subject: failure notice
+Message-ID: <q1@mail.example.net>
+
+Hi. This is the qmail-send program at mail.example.net.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<ann@example.com>:
+Sorry, no mailbox here by that name. (#5.1.1)
+
+--- Below this line is a copy of the message.
+
+Return-Path: <care@harbourlane.example.com>
+From: Harbour Lane <care@harbourlane.example.com>
+To: ann@example.com
+Subject: We are sorry
+MESSAGE_ID
+
+Dear Ann
+"""
+
+
+@pytest.mark.parametrize("quoted", [f"Message-ID: {OURS}".encode(), b"X-Quoted: none"])
+def test_a_bounce_in_an_older_format_is_read_too(project: Path, quoted: bytes):
+    """Not RFC 3464: flufl.bounce reads it; the message that bounced is the one it quotes, or else the
+    latest one sent to the address it names."""
+    data = QMAIL.replace(b"MESSAGE_ID", quoted)
+    found = incoming.read(data).bounce
+    assert found.recipient == "ann@example.com" and found.permanent and found.words == "it could not be delivered"
+    assert found.original == (OURS if b"Message-ID" in quoted else "")
+    h = heard(project, data)
+    assert (h.kind, h.key) == (hearing.BOUNCE, f"{CASE_ID}/followup/2026-03-04")

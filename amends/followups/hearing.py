@@ -105,6 +105,10 @@ def _match(m: dict, sent: dict[str, Sent], by_id: dict[str, Case], tokens: dict[
     bounce = m.get("bounce")
     if bounce:
         found = sent.get(bounce.get("original", "")) or next((sent[r] for r in m.get("refers_to", []) if r in sent), None)
+        if found is None and "@" in bounce.get("recipient", ""):
+            # A report that quotes none of our messages: the latest one to the address it names.
+            to = address_key(bounce["recipient"])
+            found = max((s for s in sent.values() if s.to == to), key=lambda s: (s.key.rsplit("/", 1)[-1], s.key), default=None)
         kind = BOUNCE if bounce.get("permanent") else DELAYED
         if found is None:
             return Heard(m, kind, why="the report names no message that amends sent")

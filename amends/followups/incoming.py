@@ -16,6 +16,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser, HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 
+from flufl.bounce import all_failures
 from mailparser_reply import EmailReplyParser
 
 from amends.followups.ledger import address_key
@@ -29,6 +30,8 @@ REPLY_LANGUAGES = ["en", "de"]
 # What a case's token looks like in a subject: "[ref 3f9a0c21de]" (see messages.case_token).
 TOKEN = re.compile(r"\[ref[ :#]*([0-9a-f]{10})\]", re.IGNORECASE)
 _MSGID = re.compile(r"<[^<>\s]+>")
+# The Message-ID header of a message quoted in a bounce's text.
+_QUOTED_ID = re.compile(r"^message-id:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 # Senders that are machines by name: a reply to them reaches nobody.
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)([+.-].*)?$", re.IGNORECASE)
 _MACHINE_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
@@ -69,7 +72,7 @@ def read(data: bytes) -> Incoming:
     parts = list(_walk(msg))
     if len(parts) > MAX_PARTS:
         return _headers_only(data, f"it has more than {MAX_PARTS} parts")
-    bounce = _bounce(msg)
+    bounce = _bounce(msg) or (_other_bounce(msg, data) if automatic(msg) else None)
     return Incoming(
         message_id=_message_id(msg, data), sender=_sender(msg)[0], sender_name=_sender(msg)[1],
         subject=_header(msg, "Subject"), date=_date(msg), refers_to=_refers_to(msg),
@@ -225,6 +228,24 @@ def _bounce(msg: Message) -> Bounce | None:
                           status.group(0).startswith("5"), status_words(status.group(0)),
                           _header(block, "Diagnostic-Code").partition(";")[2].strip())
     return None
+
+
+def _other_bounce(msg: Message, data: bytes) -> Bounce | None:
+    """A bounce in one of the older formats (qmail, Exim, the big mail providers' own), from machine mail:
+    flufl.bounce knows them. It names the addresses; the message that bounced is the first of ours that
+    the report quotes, if it quotes one."""
+    try:
+        temporary, permanent = all_failures(msg)
+    except Exception:  # a detector's failure on odd input: then it is no bounce that can be read
+        return None
+    found = sorted(permanent or temporary)
+    if not found:
+        return None
+    recipient = found[0].decode("utf-8", "replace") if isinstance(found[0], bytes) else str(found[0])
+    own = _MSGID.findall(_header(msg, "Message-ID"))
+    quoted = [m for m in _QUOTED_ID.findall(data.decode("utf-8", "replace")) if m not in own]
+    status = "5.0.0" if permanent else "4.0.0"
+    return Bounce(quoted[0] if quoted else "", recipient, status, bool(permanent), status_words(status), "")
 
 
 def _text_of(part: Message) -> str:

@@ -150,6 +150,8 @@ class Case:
     # A person's word on "preventions that did not hold": the earlier case this one repeats,
     # and earlier cases it must not be counted against.
     repeat_of: str | None = None
+    # The Message-ID of the customer's complaint email, when the case was made from it: the follow-ups answer it.
+    message_id: str | None = None
     not_a_repeat_of: tuple[str, ...] = ()
     # The file line of each customer-facing text and of customer.language, keyed by its
     # dotted name (accommodation[1].note), so a warning about one can point at it; and of each

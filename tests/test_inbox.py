@@ -486,3 +486,79 @@ def test_a_bounce_in_an_older_format_is_read_too(project: Path, quoted: bytes):
     assert found.original == (OURS if b"Message-ID" in quoted else "")
     h = heard(project, data)
     assert (h.kind, h.key) == (hearing.BOUNCE, f"{CASE_ID}/followup/2026-03-04")
+
+
+# --------------------------------------------------------------------------
+# A case from a complaint email
+# --------------------------------------------------------------------------
+def new_from(root: Path, data: bytes, capsys) -> tuple[int, str, Path | None]:
+    eml = root / "complaint.eml"
+    eml.write_bytes(data)
+    before = set((root / "cases").glob("*.md"))
+    status = cli.main(["--root", str(root), "--now", "2026-12-09T10:00", "new", "--from-email", str(eml)])
+    made = set((root / "cases").glob("*.md")) - before
+    out = capsys.readouterr()
+    return status, out.out + out.err, made.pop() if made else None
+
+
+def test_a_complaint_email_becomes_a_draft_case_that_check_accepts(root: Path, capsys):
+    subject = 'Re: "Torte" late: #1 [urgent] {{ x }} -- yes: no'
+    data = message(sender="=?utf-8?q?Zo=C3=AB_M=C3=BCller?= <zoe@example.de>", subject=subject,
+                   body="My cake came two hours late.\n---\nand it was squashed.\n", msgid="<complaint-1@example.de>")
+    status, said, path = new_from(root, dated(data, datetime(2026, 12, 8, 18, 30, tzinfo=timezone.utc)), capsys)
+    assert status == 0 and path is not None, said
+    text = path.read_text(encoding="utf-8")
+    assert path.name.startswith("2026-12-08-")  # the day it came, on the business's clock
+    assert '"Zoë Müller"' in text and '"zoe@example.de"' in text and "channel: email" in text
+    assert '> My cake came two hours late.\n> ---\n> and it was squashed.' in text
+    assert 'message_id: "<complaint-1@example.de>"' in text
+    assert cli.main(["--root", str(root), "--today", "2026-12-09", "check"]) == 0
+    case = review(root, NOW).project.cases[0]
+    assert case.title == '"Torte" late: #1 [urgent] {{ x }} -- yes: no' and case.message_id == "<complaint-1@example.de>"
+
+
+def test_the_follow_ups_of_a_case_from_an_email_answer_that_email(root: Path, capsys):
+    import email as stdlib_email
+    status, said, path = new_from(root, message(subject="Cake late", msgid="<complaint-2@example.com>"), capsys)
+    assert status == 0, said
+    path.write_text(path.read_text(encoding="utf-8").replace("status: open", "status: resolved\nresolved: 2026-12-09"),
+                    encoding="utf-8")
+    assert cli.main(["--root", str(root), "--now", "2026-12-09T10:00", "followups"]) in (0, 1)
+    previews = sorted((root / "outbox" / "preview").glob("*.eml"))
+    assert previews, capsys.readouterr().out
+    for preview in previews:  # each one threads under the customer's email in their mail client
+        msg = stdlib_email.message_from_bytes(preview.read_bytes())
+        assert msg["In-Reply-To"] == msg["References"] == "<complaint-2@example.com>"
+        assert msg["Auto-Submitted"] == "auto-generated"
+
+
+def test_an_html_only_complaint_keeps_its_words_and_loses_its_markup(root: Path, capsys):
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "ann@example.com", "Broken", "<h@example.com>"
+    msg.set_content("<p>The <b>lid</b> was broken.</p><script>alert(1)</script><p>Please call.</p>", subtype="html")
+    status, said, path = new_from(root, bytes(msg), capsys)
+    assert status == 0, said
+    text = path.read_text(encoding="utf-8")
+    assert "> The lid was broken.\n>\n> Please call." in text and "script" not in text and "alert" not in text
+
+
+@pytest.mark.parametrize("data, why", [
+    (message(Auto_Submitted="auto-replied"), "sent by a machine"),
+    (dsn(), "sent by a machine"),
+])
+def test_machine_mail_makes_no_case(root: Path, capsys, data: bytes, why: str):
+    status, said, path = new_from(root, data, capsys)
+    assert status == 2 and path is None and why in said and "nothing was written" in said
+
+
+def test_a_mime_bomb_or_a_huge_message_makes_no_case(root: Path, capsys, monkeypatch):
+    bomb = EmailMessage()
+    bomb["From"], bomb["Message-ID"] = "x@example.com", "<bomb2@example.com>"
+    bomb.set_content("hello")
+    for n in range(incoming.MAX_PARTS + 5):
+        bomb.add_attachment(b"x", maintype="application", subtype="octet-stream", filename=f"{n}.bin")
+    status, said, path = new_from(root, bytes(bomb), capsys)
+    assert status == 2 and path is None and f"more than {incoming.MAX_PARTS} parts" in said
+    monkeypatch.setattr(incoming, "MAX_BYTES", 1000)
+    status, said, path = new_from(root, message(body="x" * 5000), capsys)
+    assert status == 2 and path is None and "larger than" in said

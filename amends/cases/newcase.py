@@ -18,8 +18,11 @@ def _quoted(value: str | None) -> str:
     return json.dumps(value, ensure_ascii=False) if value else ""
 
 
-def case_text(title: str, name: str, email: str | None, phone: str | None, channel: str, today: date) -> str:
-    """The text of a new, open case."""
+def case_text(title: str, name: str, email: str | None, phone: str | None, channel: str, today: date,
+              words: str = "", message_id: str | None = None) -> str:
+    """The text of a new, open case; `words` are the customer's own (from their email), quoted under
+    "In the customer's words", and `message_id` their email's, which the follow-ups answer."""
+    quoted = "\n".join(f"> {line}".rstrip() for line in words.splitlines()) if words.strip() else "> "
     return f"""---
 title: {_quoted(title)}             # the team's label; the customer never sees it
 customer:
@@ -57,12 +60,12 @@ contacts:
     channel: {channel}
     # dated: {today.isoformat()}    # a letter: the date written on it (our answer quotes it)
     note: Complaint received.
----
+{f"message_id: {_quoted(message_id)}    # their email: the follow-ups answer it" + chr(10) if message_id else ""}---
 ## What happened
 
 ## In the customer's words
 
-> 
+{quoted}
 
 ## Lessons
 """

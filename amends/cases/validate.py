@@ -25,7 +25,7 @@ CASE_KEYS = (
     "fault", "severity", "owner", "team", "category", "tags",
     "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
-    "repeat_of", "not_a_repeat_of",
+    "repeat_of", "not_a_repeat_of", "message_id",
 )
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
 ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent")
@@ -222,6 +222,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         body=raw.body,
         repeat_of=r.text(("repeat_of",)),
         not_a_repeat_of=r.text_list(("not_a_repeat_of",)),
+        message_id=_message_id(r),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),
@@ -393,3 +394,15 @@ def _check_dates(r: Reader, case: Case, today: date) -> None:
             r.problem(("resolved",), f"'resolved' ({case.resolved}) is before 'opened' ({case.opened})")
     elif case.status in ("resolved", "recovered") and r.present(("status",)) and not r.present(("resolved",)):
         r.problem(("status",), f"status is '{case.status}' but there is no 'resolved' date; add one")
+
+
+_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+
+
+def _message_id(r: Reader) -> str | None:
+    """The complaint email's Message-ID, as `new --from-email` writes it: <…@…>, nothing else on the line."""
+    value = r.text(("message_id",))
+    if value is not None and not _MESSAGE_ID.fullmatch(value):
+        r.problem(("message_id",), f"'{value}' is not a Message-ID: it looks like <something@example.com>")
+        return None
+    return value

@@ -63,8 +63,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve site/ on 127.0.0.1, rebuilding when a file changes")
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     n = sub.add_parser("new", help="write a new case file to fill in")
-    n.add_argument("--title", required=True, help="what went wrong, in a few words")
-    n.add_argument("--name", required=True, help="the customer's name")
+    n.add_argument("--title", help="what went wrong, in a few words (required, unless --from-email)")
+    n.add_argument("--name", help="the customer's name (required, unless --from-email)")
+    n.add_argument("--from-email", type=Path, metavar="FILE.eml",
+                   help="a draft from the customer's email: their name, address, words and the day it came")
     n.add_argument("--email", help="the customer's email address")
     n.add_argument("--phone", help="the customer's phone number")
     n.add_argument("--channel", choices=CHANNELS, default="email", help="how the complaint came in (default email)")

@@ -3,6 +3,7 @@ and returns its exit status."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import shutil
 import sys
@@ -24,10 +25,11 @@ from amends.cli.args import ExitStatus
 from amends.cli.clock import Clock
 from amends.cli.show import (again, environment_problem, followup_problems, followups_table, heard_line, print_pass, print_problems,
                               refuse)
-from amends.followups import hearing, ledger, mailbox, scheduler, send
+from amends.followups import hearing, incoming, ledger, mailbox, scheduler, send
 from amends.followups.previews import write_previews
 from amends.followups.review import LEDGER, review
 from amends.incremental.cache import FOLDER as CACHE_FOLDER, Cache
+from amends.incremental.files import read_regular
 from amends.incremental.progress import NO_PROGRESS, Progress, on_terminal
 from amends.templating import template_problem
 
@@ -74,7 +76,26 @@ def cmd_check(args: argparse.Namespace, clock: Clock, settings: Settings) -> Exi
 
 
 def cmd_new(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitStatus:
-    today = clock.start.date()
+    today, words, message_id = clock.start.date(), "", None
+    if args.from_email:
+        try:
+            made = incoming.draft(read_regular(str(args.from_email), incoming.MAX_BYTES))
+        except OSError as error:
+            why = f"larger than {incoming.MAX_BYTES // (1024 * 1024)} MB" if error.errno == errno.EFBIG else \
+                environment_problem(error, args.root)
+            print(f"error: {args.from_email}: {why}; nothing was written", file=sys.stderr)
+            return ExitStatus.USAGE
+        if isinstance(made, str):
+            print(f"error: {args.from_email}: {made}; nothing was written", file=sys.stderr)
+            return ExitStatus.USAGE
+        args.title, args.name = args.title or made.title, args.name or made.name
+        args.email, args.channel = args.email or made.email, "email"
+        words, message_id = made.words, made.message_id
+        if made.opened and made.opened.tzinfo:
+            today = min(made.opened.astimezone(ZoneInfo(settings.config.timezone)).date(), today)
+    if not args.title or not args.name:
+        print("error: a new case needs --title and --name (or --from-email FILE.eml)", file=sys.stderr)
+        return ExitStatus.USAGE
     email = None
     if args.email:
         try:
@@ -86,7 +107,7 @@ def cmd_new(args: argparse.Namespace, clock: Clock, settings: Settings) -> ExitS
         if any(ord(c) < 32 for c in value):
             print("error: names and titles must be on one line", file=sys.stderr)
             return ExitStatus.USAGE
-    text = case_text(args.title, args.name, email, args.phone, args.channel, today)
+    text = case_text(args.title, args.name, email, args.phone, args.channel, today, words, message_id)
     problems = refusals(text, args.title, settings.config, today)
     if problems:
         print("error: 'check' would refuse this new case, so nothing was written:", file=sys.stderr)

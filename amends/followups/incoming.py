@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser, HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 
+import nh3
 from flufl.bounce import all_failures
 from mailparser_reply import EmailReplyParser
 
@@ -157,16 +159,25 @@ def automatic(msg: Message) -> str:
 
 
 def _text(parts: list[Message]) -> str:
-    """The first text/plain part that is not an attachment, decoded; "" when there is none."""
-    for part in parts:
-        if part.get_content_type() == "text/plain" and part.get_content_disposition() != "attachment":
-            payload = part.get_payload(decode=True) or b""
-            charset = part.get_content_charset() or "utf-8"
-            try:
-                return payload.decode(charset, errors="replace")
-            except LookupError:
-                return payload.decode("utf-8", errors="replace")
+    """The first text/plain part that is not an attachment, decoded; else the first text/html one with
+    every tag taken out (nh3, which also drops scripts and styles whole); "" when there is neither."""
+    for kind in ("text/plain", "text/html"):
+        for part in parts:
+            if part.get_content_type() == kind and part.get_content_disposition() != "attachment":
+                payload = part.get_payload(decode=True) or b""
+                try:
+                    text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+                except LookupError:
+                    text = payload.decode("utf-8", errors="replace")
+                return text if kind == "text/plain" else _plain(text)
     return ""
+
+
+def _plain(markup: str) -> str:
+    """The words of an HTML part: its blocks on lines of their own, no tag left."""
+    spaced = re.sub(r"(?i)<br\s*/?>|</(p|div|li|h[1-6]|tr|blockquote)>", "\n", markup)
+    text = html.unescape(nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style", "head", "title"}))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines())).strip()
 
 
 def new_words(text: str) -> str:
@@ -251,3 +262,35 @@ def _other_bounce(msg: Message, data: bytes) -> Bounce | None:
 def _text_of(part: Message) -> str:
     payload = part.get_payload(decode=True)
     return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(part.get_payload())
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a customer's complaint email gives a new case (`new --from-email`)."""
+
+    title: str
+    name: str
+    email: str | None
+    opened: datetime | None
+    words: str
+    message_id: str | None
+
+
+def draft(data: bytes) -> Draft | str:
+    """The facts of a new case from the customer's email, or why it cannot be one."""
+    found = read(data)
+    if found.refused:
+        return f"the message cannot be read safely: {found.refused}"
+    if found.bounce or found.automatic:
+        return f"the message was sent by a machine ({found.automatic or 'a bounce'}), not by a customer"
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    title = re.sub(r"^((re|aw|fwd?|wg)\s*:\s*)+", "", _without_controls(found.subject), flags=re.IGNORECASE)
+    name = _without_controls(found.sender_name) or (found.sender.split("@")[0] if found.sender else "")
+    return Draft(title=(title[:79] + "…" if len(title) > 80 else title) or "Complaint by email",
+                 name=name or "The customer who wrote", email=found.sender or None, opened=found.date,
+                 words=_text(list(_walk(msg))).strip(),
+                 message_id=None if found.message_id.startswith("digest:") else found.message_id)
+
+
+def _without_controls(text: str) -> str:
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())

@@ -354,8 +354,9 @@ def case_token(case_id: str, config: Config) -> str:
     return hashlib.sha256(f"{config.business_email}|case|{case_id}".encode()).hexdigest()[:10]
 
 
-def build(rendered: Rendered, key: str, config: Config, now: datetime) -> EmailMessage:
-    """A multipart/alternative message with text and HTML parts, a Date and a Message-ID."""
+def build(rendered: Rendered, key: str, config: Config, now: datetime, answers: str | None = None) -> EmailMessage:
+    """A multipart/alternative message with text and HTML parts, a Date and a Message-ID; with `answers`
+    (the Message-ID of the customer's complaint email), threaded under it in their mail client."""
     # The address headers are set as folded here (see address_header) and go out as they are: the email
     # package's own folding drops the quotes of a long quoted name, which turned "Ann, eve@evil.example, …"
     # into three addresses.
@@ -367,6 +368,8 @@ def build(rendered: Rendered, key: str, config: Config, now: datetime) -> EmailM
     msg["Message-ID"] = message_id(key, config)
     # Sent by a program on the business's behalf (RFC 3834): an auto-responder must not answer it.
     msg["Auto-Submitted"] = "auto-generated"
+    if answers:
+        msg["In-Reply-To"], msg["References"] = answers, answers
     msg.set_raw("Reply-To", address_header("Reply-To", config.business_name, config.reply_to or config.business_email))
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")

@@ -36,7 +36,8 @@ def write_previews(state: Review, outbox_dir: Path, now: datetime, cache: Cache 
         name = mail.file_name(item.followup.key)
         current[name] = item.rendered.digest
         if known.get(name) != current[name] or name not in there:
-            msg = messages.build(item.rendered, item.followup.key, state.project.config, now)
+            msg = messages.build(item.rendered, item.followup.key, state.project.config, now,
+                                 item.followup.case.message_id)
             write_atomic(folder / name, msg.as_bytes(), durable=False)
     for stale in there - current.keys():
         if stale.endswith(".eml"):

@@ -129,7 +129,7 @@ def send_pass(root: Path, now: datetime, transport_name: str | None = None,
 def deliver(item: Prepared, transport: Transport, outbox: Outbox, state: Review, now: datetime) -> Outcome:
     """Freeze, record, send, record."""
     config, f = state.project.config, item.followup
-    msg = messages.build(item.rendered, f.key, config, now)
+    msg = messages.build(item.rendered, f.key, config, now, f.case.message_id)
     data = msg.as_bytes()
     # The address and the day the case was opened let the resend guard and the rename warning
     # recognise this customer later, whatever the case is called by then.

@@ -402,7 +402,7 @@ def built(root: Path, when: str) -> dict[str, BeautifulSoup]:
     assert cli.main(["--root", str(root), "--now", when, "--quiet", "build"]) == 0
     site = root / "site"
     return {name: BeautifulSoup((site / name).read_text(encoding="utf-8"), "html5lib")
-            for name in ("index.html", f"cases/{RECENT}.html", "inbox.html")}
+            for name in ("index.html", f"cases/{RECENT}.html", "inbox.html") if (site / name).exists()}
 
 
 def test_not_yet_puts_the_case_at_the_top_of_the_overview_with_a_call_back(recent: Path):
@@ -420,7 +420,7 @@ def test_not_yet_puts_the_case_at_the_top_of_the_overview_with_a_call_back(recen
     assert "answer: not yet" in heard_section.text and "the stand is still cracked" in heard_section.text
     assert "call-back" in case.find(id="followups-h").parent.text
     link = pages["index.html"].find("a", href="inbox.html")
-    assert link and link.text.startswith("1 message from the mailbox matched no case")
+    assert link and link.text.startswith("1 message from the mailbox for a person")
     assert "stranger@example.org" in pages["inbox.html"].text and "Offer" in pages["inbox.html"].text
 
 
@@ -433,21 +433,21 @@ def test_a_recovered_case_shows_whether_the_customer_confirmed_it(recent: Path):
     assert "confirmed" in section.text and "not confirmed" not in section.text
 
 
-@pytest.mark.parametrize("language, line, answer", [("en", "- Yes, all good:", "yes"), ("en", "- Not yet:", "not yet"),
-                                                    ("de", "- Ja, alles gut:", "yes"), ("de", "- Noch nicht:", "not yet")])
+@pytest.mark.parametrize("language, line, answer", [("en", "Yes, all good", "yes"), ("en", "Not yet", "not yet"),
+                                                    ("de", "Ja, alles gut", "yes"), ("de", "Noch nicht", "not yet")])
 def test_the_check_in_answers_by_a_link_that_a_mail_client_opens(recent: Path, language: str, line: str, answer: str):
     from urllib.parse import parse_qs, unquote, urlsplit
     path = recent / "cases" / f"{RECENT}.md"
     path.write_text(path.read_text().replace("  email: ann@example.com", f"  email: ann@example.com\n  language: {language}"))
     checkin = next(p for p in review(recent, LATER).prepared if p.followup.kind == "checkin")
-    lines = checkin.rendered.text.splitlines()
-    link = lines[lines.index(line) + 1].strip()
+    assert line in checkin.rendered.text.splitlines() and "mailto:" not in checkin.rendered.text
+    # The HTML part links each answer; the text part names it (a plain-text reader replies yes or no).
+    link = BeautifulSoup(checkin.rendered.html, "html5lib").find("a", string=line)["href"]
     # As a mail client reads a mailto: URL (RFC 6068): the address, then each header percent-decoded.
     parts = urlsplit(link)
     to, headers = unquote(parts.path), {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert parts.scheme == "mailto" and to == "care@harbourlane.example.com"
     reply = message(subject=headers["subject"], body="", msgid="<click@example.com>")
-    assert f'<a href="{link}">{line[2:-1]}</a>' in checkin.rendered.html
     h = heard(recent, reply, {})
     assert (h.kind, h.case_id, h.answer) == (hearing.ANSWER, RECENT, answer)
 

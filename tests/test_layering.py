@@ -23,8 +23,8 @@ BASE = ["model", "text", "templating"]
 WINGS = {
     "incremental": ["cache", "files", "output", "workers", "progress", "folds"],
     "cases": ["yamlfile", "fields", "casefile", "config", "validate", "project", "newcase"],
-    "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "incoming", "hearing", "mailbox",
-                  "review", "previews", "transports", "send", "scheduler"],
+    "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "transports", "incoming",
+                  "hearing", "mailbox", "review", "previews", "send", "scheduler"],
     "report": ["views", "figures", "aggregates", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
 }
 WHOLE_WINGS = {
@@ -34,7 +34,8 @@ WHOLE_WINGS = {
     "report": ["incremental", "cases"],
 }
 # What the report may read of the follow-ups: the plan and the messages, never what sends them.
-REPORT_READS = ["followups.ledger", "followups.plan", "followups.mail", "followups.messages", "followups.review"]
+REPORT_READS = ["followups.ledger", "followups.plan", "followups.mail", "followups.messages", "followups.hearing",
+                "followups.review"]
 # The demo's modules in their order; the package itself comes last.
 DEMO = ["demo.words", "demo.people", "demo.case", "demo"]
 OTHERS = {**{m: BASE + DEMO[:i] for i, m in enumerate(DEMO)}, "serve": ["incremental.workers"], "cli": None}

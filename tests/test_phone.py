@@ -7,6 +7,8 @@ problem, so that the problems page lists something and long words meet the narro
 """
 from __future__ import annotations
 
+import mailbox
+
 
 import pytest
 
@@ -66,6 +68,7 @@ PAGES = {
     "groups.html": [f"{section}/index.html" for section in ("categories", "teams", "tags", "customers")],
     "group.html": [f"{section}/[!i]*.html" for section in ("categories", "teams", "tags", "customers")],
     "problems.html": ["problems.html"],
+    "inbox.html": ["inbox.html"],
     "letter.html": ["letters/*.html"],
     "message.html": ["messages/*.html"],
 }
@@ -103,6 +106,14 @@ def served(tmp_path_factory):
     sample_project(root)
     write_case(root, "2026-11-15-order-never-arrived-long-words.md", LONG_WORDS)
     write_case(root, "2026-11-20-carrier-pigeon.md", BROKEN)
+    # Mail from the business's mailbox that matches no case: the page a person reads it on.
+    mailbox.Maildir(root / "Maildir").add(
+        b"From: Someone With A Long Name <someone.with.a.long.address@example-of-a-long-domain.org>\n"
+        b"Subject: A question about wholesaleordersforcafesandrestaurantsinthewholeregion\nMessage-ID: <q@example.org>\n\n"
+        b"Do you deliver to offices? We would like to order every Monday.\n")
+    with open(root / "amends.yaml", "a", encoding="utf-8") as settings:
+        settings.write("\ninbox:\n  maildir: Maildir\n")
+    assert cli.main(["--root", str(root), "--today", TODAY, "inbox"]) == ExitStatus.OK
     # The broken case file is a problem to report, so the build says so; the site is built all the same.
     assert cli.main(["--root", str(root), "--today", TODAY]) == ExitStatus.PROBLEMS
     assert "carrier-pigeon" in (root / "site" / "problems.html").read_text(encoding="utf-8")

@@ -51,6 +51,11 @@ class Sent:
     kind: str
 
 
+def loose(heard: list[Heard]) -> list[Heard]:
+    """The messages a person should look at that no case shows: matched to none, or a delay a bounce may follow."""
+    return [h for h in heard if not h.case_id or h.kind == DELAYED]
+
+
 def sent_messages(histories: dict[str, History]) -> dict[str, Sent]:
     """Every message the ledger says was handed over, by its Message-ID."""
     out = {}
@@ -103,6 +108,8 @@ def _match(m: dict, sent: dict[str, Sent], by_id: dict[str, Case], tokens: dict[
            by_address: dict[str, list[Case]]) -> Heard:
     sender = m.get("sender", "")
     bounce = m.get("bounce")
+    if m.get("id") in sent:  # a copy of one of our own follow-ups (a Bcc, or the business's address in the round)
+        return Heard(m, AUTOMATIC, why="a copy of a follow-up amends sent")
     if bounce:
         found = sent.get(bounce.get("original", "")) or next((sent[r] for r in m.get("refers_to", []) if r in sent), None)
         if found is None and "@" in bounce.get("recipient", ""):

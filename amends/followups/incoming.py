@@ -175,7 +175,7 @@ def _text(parts: list[Message]) -> str:
 
 def _plain(markup: str) -> str:
     """The words of an HTML part: its blocks on lines of their own, no tag left."""
-    spaced = re.sub(r"(?i)<br\s*/?>|</(p|div|li|h[1-6]|tr|blockquote)>", "\n", markup)
+    spaced = re.sub(r"(?i)</(p|div|h[1-6]|blockquote|table|ul|ol)>", "\n\n", re.sub(r"(?i)<br\s*/?>|</(li|tr)>", "\n", markup))
     text = html.unescape(nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style", "head", "title"}))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines())).strip()
 

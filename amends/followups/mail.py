@@ -98,6 +98,12 @@ def _url_end(url: str) -> int:
     return end
 
 
+def unlinked(text: str) -> str:
+    """The text part of a message whose template names mailto links ("- Yes, all good: mailto:…"): their
+    names alone. The HTML part links them; a mailto address is nothing to read, and longer than a line."""
+    return "\n".join(_NAMED_MAILTO.sub(r"\1", line) for line in text.split("\n"))
+
+
 def _linked(line: str) -> str:
     named = _NAMED_MAILTO.match(line)
     if named:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mailbox
+import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -17,8 +18,9 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Protocol
 
-from amends.cases.config import CONFIG_NAME, Inbox
+from amends.cases.config import CONFIG_NAME, Imap as ImapSettings, Inbox
 from amends.followups import incoming, ledger
+from amends.followups.transports import stored_password
 from amends.incremental.files import write_atomic
 from amends.model import Problem
 
@@ -69,6 +71,55 @@ class Maildir:
             headers = BytesHeaderParser().parsebytes(head)
             found = incoming._MSGID.findall(str(headers.get("Message-ID", "")))
             yield (found[0] if found else ""), lambda key=key: box.get_bytes(key)
+
+
+IMAP_PASSWORD = "AMENDS_IMAP_PASSWORD"
+IMAP_KEYRING = "amends-imap"
+IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
+# Message-IDs are asked for this many messages at a time: a mailbox of any size is read in bounded memory.
+IMAP_CHUNK = 200
+
+
+@dataclass
+class Imap:
+    """An IMAP folder, selected read-only (EXAMINE) and read with BODY.PEEK: no flag is set, nothing moved.
+
+    TLS certificates are verified (the system's store, or SSL_CERT_FILE). Each message is fetched only
+    when it is not recorded yet, one at a time, so a connection dropped halfway loses nothing: what
+    was recorded stays, and the next run goes on from there.
+    """
+
+    settings: ImapSettings
+    password: str
+    name: str = "imap"
+
+    def messages(self) -> Iterator[tuple[str, Callable[[], bytes]]]:
+        from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted  # only a run that reads IMAP loads it
+
+        s = self.settings
+        port = s.port or IMAP_PORTS[s.security]
+        box = (MailBox(s.host, port, s.timeout, ssl_context=ssl.create_default_context()) if s.security == "tls" else
+               MailBoxStartTls(s.host, port, s.timeout, ssl_context=ssl.create_default_context()) if s.security == "starttls"
+               else MailBoxUnencrypted(s.host, port, s.timeout))
+        with box.login(s.user, self.password, initial_folder=None) as mail:
+            mail.folder.set(s.folder, readonly=True)
+            uids = mail.uids("ALL")
+            for start in range(0, len(uids), IMAP_CHUNK):
+                chunk = uids[start:start + IMAP_CHUNK]
+                ids = {m.uid: m.headers.get("message-id", ("",))[0]
+                       for m in mail.fetch(AND(uid=chunk), mark_seen=False, headers_only=True, bulk=True)}
+                for uid in chunk:
+                    found = incoming._MSGID.findall(ids.get(uid, ""))
+                    yield (found[0] if found else ""), lambda uid=uid: _fetch(mail, uid)
+
+
+def _fetch(mail, uid: str) -> bytes:
+    """The whole message, as the server holds it; BODY.PEEK leaves it unread."""
+    status, data = mail.client.uid("FETCH", uid, "(BODY.PEEK[])")
+    parts = [item[1] for item in data if isinstance(item, tuple) and len(item) > 1] if status == "OK" else []
+    if not parts:
+        raise OSError(f"the IMAP server did not give message {uid}")
+    return parts[0]
 
 
 @dataclass
@@ -159,5 +210,9 @@ def source_for(inbox: Inbox, root: Path) -> Source | str:
             return f"{CONFIG_NAME}: inbox: maildir: {path} is not a Maildir (it has no cur/ or new/ folder)"
         return Maildir(path)
     if inbox.imap:
-        return f"{CONFIG_NAME}: inbox: imap: reading a mailbox over IMAP is not built yet; give inbox: maildir: PATH"
+        password = stored_password(inbox.imap.user, IMAP_PASSWORD, IMAP_KEYRING)
+        if not inbox.imap.user or not password:
+            return (f"{CONFIG_NAME}: inbox: imap: needs user: and a password: set {IMAP_PASSWORD} or store it with "
+                    f"'keyring set {IMAP_KEYRING} {inbox.imap.user or 'USER'}'")
+        return Imap(inbox.imap, password)
     return f"{CONFIG_NAME} names no mailbox to read: add inbox: with maildir: PATH (see the README's Inbox section)"

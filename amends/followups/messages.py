@@ -29,7 +29,7 @@ from amends.cases.fields import CONTROL
 from amends.cases.validate import CUSTOMER_TEXTS
 from amends.followups.guards import planned_approval
 from amends.followups.ledger import History
-from amends.followups.mail import HEADING, address_header, to_html, wrap
+from amends.followups.mail import HEADING, address_header, to_html, unlinked, wrap
 from amends.followups.plan import Followup
 from amends.followups.rounds import EarlierRound
 from amends.model import Case, Contact, Problem
@@ -249,7 +249,8 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
         marked = env.get_template(f"{name}.txt").render(values)
         html = _html_template(env, name)
         html = html.render(values) if html else to_html(marked, language, subject)
-        text = marked.replace(HEADING, "")  # a heading in the text part is its line's words
+        # A heading in the text part is its line's words; a named mailto link its name (unlinked).
+        text = unlinked(marked.replace(HEADING, ""))
     except UndefinedError as error:
         missing = re.findall(r"'([^']+)'", str(error))
         field = missing[-1] if missing else str(error)

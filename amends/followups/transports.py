@@ -66,15 +66,20 @@ class OutboxTransport:
 
 
 def smtp_password(user: str | None) -> str | None:
-    """The password from the environment, else the system keyring; never prompted for."""
+    """The SMTP password from the environment, else the system keyring; never prompted for."""
+    return stored_password(user, PASSWORD_VARIABLE, KEYRING_SERVICE)
+
+
+def stored_password(user: str | None, variable: str, service: str) -> str | None:
+    """A password from the environment variable, else the system keyring under `service`; never prompted for."""
     if not user:
         return None
-    if os.environ.get(PASSWORD_VARIABLE):
-        return os.environ[PASSWORD_VARIABLE]
+    if os.environ.get(variable):
+        return os.environ[variable]
     try:
         import keyring
 
-        return keyring.get_password(KEYRING_SERVICE, user)
+        return keyring.get_password(service, user)
     except Exception:  # no keyring backend on this machine: same as no password stored
         return None
 

@@ -39,7 +39,7 @@ def overview(state: Review, agg: Aggregates, as_of: date) -> dict:
         "tasks": agg.followups_in(["due"], task=True),
         # Customers who said all is not put right, or whose email bounced: first on the page.
         "call_backs": [i for i in agg.followups_in(["due"], task=True) if i.followup.kind == hearing.CALL_BACK],
-        "unmatched": sum(1 for h in state.heard if not h.case_id),
+        "loose_mail": len(hearing.loose(state.heard)),
         "period": period_figures(agg, "month", as_of),
         "recent": agg.newest(10),
     }

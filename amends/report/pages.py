@@ -127,7 +127,7 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     out += table_pages(state, as_of, links)
     out += of_cases
     out += followup_pages(state, shows)
-    out.append(inbox_page(state))
+    out += inbox_page(state)
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
                                                        "problems": state.problems}, digest(*map(repr, state.problems))))
@@ -269,11 +269,12 @@ def heard_digest(h: hearing.Heard) -> str:
     return digest(repr(sorted(h.message.items())), h.kind, h.case_id or "", h.key or "", h.answer, str(h.score), h.why)
 
 
-def inbox_page(state: Review) -> Page:
-    """The messages of the mailbox that belong to no case, or that machines sent: for a person to look at."""
-    loose = [h for h in state.heard if not h.case_id or h.kind == hearing.DELAYED]
-    return Page(INBOX, "inbox.html", {"title": "Mail for a person", "section": "home", "messages": loose,
-                                      "read": len(state.heard)}, digest(str(len(state.heard)), *map(heard_digest, loose)))
+def inbox_page(state: Review) -> list[Page]:
+    """The page of the mail for a person (hearing.loose), when there is any: the overview links it then."""
+    loose = hearing.loose(state.heard)
+    return [Page(INBOX, "inbox.html", {"title": "Mail for a person", "section": "home", "messages": loose,
+                                       "read": len(state.heard)}, digest(str(len(state.heard)), *map(heard_digest, loose)))
+            ] if loose else []
 
 
 def row_keys(inputs: dict[str, str], links: Links, cases: list[Case]) -> dict[str, str]:

@@ -26,62 +26,20 @@ from bs4 import BeautifulSoup
 
 from amends import cli
 from amends.followups import mailbox
-from conftest import MINIMAL_CASE, REPO, write_case
+from conftest import MINIMAL_CASE, write_case
+from test_postfix import MAIN_CF as POSTFIX_MAIN_CF, MASTER_CF, free_port
 
 POSTFIX, DOVECOT = "/usr/sbin/postfix", "/usr/sbin/dovecot"
 NOBODY = 65534
-# What the servers know: the business and its customers share one Maildir; anyone else at example.com
-# is accepted at the door and bounced after, as a real server does for a mailbox that is gone.
+# The mailboxes the servers know: the business and its customer share one Maildir.
 KNOWN = ("care@example.com", "ann@example.com")
 
-MASTER_CF = """\
-{port} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-virtual   unix  - n n - - virtual
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-showq     unix  n - n - - showq
-"""
-
-MAIN_CF = """\
-compatibility_level = 3.6
-queue_directory = {folder}/queue
-data_directory = {folder}/data
-maillog_file = {folder}/maillog
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-myhostname = mail.amends-test.invalid
-mydomain = amends-test.invalid
-myorigin = $mydomain
-mydestination =
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-relayhost =
-default_transport = error:this test server relays nowhere
-relay_transport = error:this test server relays nowhere
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = {folder}/mail
-virtual_mailbox_maps = texthash:{folder}/config/mailboxes
-virtual_uid_maps = static:{uid}
-virtual_gid_maps = static:{uid}
-# Accept mail for an unknown mailbox, then bounce it: the delivery status notification this test reads.
-smtpd_reject_unlisted_recipient = no
-"""
+# test_postfix's Postfix, but for these mailboxes only: anyone else at example.com is accepted at the door
+# and bounced after, as a real server does for a mailbox that is gone.
+MAIN_CF = POSTFIX_MAIN_CF.replace("virtual_mailbox_maps = static:maildir/",
+                                  "virtual_mailbox_maps = texthash:{folder}/config/mailboxes") + \
+    "smtpd_reject_unlisted_recipient = no\n"
+assert "texthash" in MAIN_CF, "test_postfix's main.cf changed: keep this one in step"
 
 DOVECOT_CONF = """\
 base_dir = {folder}/dovecot-run
@@ -116,12 +74,6 @@ service imap-login {{
   }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cannot_run(reason: str) -> None:
@@ -159,7 +111,7 @@ def servers():
     (config / "users").write_text("care@example.com:{PLAIN}not-a-real-secret\n")
     (config / "mailboxes").write_text("".join(f"{address} maildir/\n" for address in KNOWN))
     smtp_port, imap_port = free_port(), free_port()
-    (config / "main.cf").write_text(MAIN_CF.format(folder=folder, uid=NOBODY))
+    (config / "main.cf").write_text(MAIN_CF.format(folder=folder, uid=NOBODY, gid=NOBODY))
     (config / "master.cf").write_text(MASTER_CF.format(port=f"127.0.0.1:{smtp_port}"))
     (config / "dovecot.conf").write_text(DOVECOT_CONF.format(folder=folder, uid=NOBODY, port=imap_port))
     started = subprocess.run([POSTFIX, "-c", str(config), "start"], capture_output=True, text=True)

@@ -562,3 +562,99 @@ def test_a_mime_bomb_or_a_huge_message_makes_no_case(root: Path, capsys, monkeyp
     monkeypatch.setattr(incoming, "MAX_BYTES", 1000)
     status, said, path = new_from(root, message(body="x" * 5000), capsys)
     assert status == 2 and path is None and "larger than" in said
+
+
+# --------------------------------------------------------------------------
+# A score from 1 to 5, and what the answers add up to
+# --------------------------------------------------------------------------
+def mail_client_subject(link: str) -> str:
+    """The subject a mail client puts in the mail a mailto: link opens (RFC 6068)."""
+    from urllib.parse import parse_qs, urlsplit
+    parts = urlsplit(link)
+    assert parts.scheme == "mailto"
+    return parse_qs(parts.query)["subject"][0]
+
+
+@pytest.mark.parametrize("language, low, high", [("en", "1, poorly", "5, very well"), ("de", "1, schlecht", "5, sehr gut")])
+def test_the_check_in_asks_for_a_score_by_the_same_kind_of_link(recent: Path, language: str, low: str, high: str):
+    path = recent / "cases" / f"{RECENT}.md"
+    path.write_text(path.read_text().replace("  email: ann@example.com", f"  email: ann@example.com\n  language: {language}"))
+    checkin = next(p for p in review(recent, LATER).prepared if p.followup.kind == "checkin")
+    html = BeautifulSoup(checkin.rendered.html, "html5lib")
+    links = [html.find("a", string=name) for name in (low, "2", "3", "4", high)]
+    assert all(links) and "mailto:" not in checkin.rendered.text and low in checkin.rendered.text
+    for score, link in enumerate(links, start=1):
+        h = heard(recent, message(subject=mail_client_subject(link["href"]), body="", msgid=f"<s{score}@example.com>"), {})
+        assert (h.kind, h.case_id, h.score, h.answer) == (hearing.ANSWER, RECENT, score, "")
+        assert hearing.unhappy(h) == (score <= 2) and hearing.confirms(h) == (score >= 3)
+
+
+def test_a_plan_without_score_asks_for_none_and_only_a_check_in_may_ask(recent: Path):
+    settings = recent / "amends.yaml"
+    settings.write_text(settings.read_text().replace("      score: true", "      score: false"))
+    checkin = next(p for p in review(recent, LATER).prepared if p.followup.kind == "checkin")
+    assert "Not yet" in checkin.rendered.text and "1, poorly" not in checkin.rendered.text
+    settings.write_text(settings.read_text().replace("      after: 3 business days\n", "      after: 3 business days\n"
+                                                                                      "      score: true\n", 1))
+    line = settings.read_text().splitlines().index("      score: true") + 1
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(recent), "check"],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"amends.yaml:{line}: only a check-in (checkin, thanks) asks for a score, not 'followup'" in \
+        result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("body, score", [("4\n", 4), ("2/5\n\nThe stand is still cracked.\n", 2), ("5 von 5!\n", 5)])
+def test_a_score_typed_in_a_reply_counts(recent: Path, body: str, score: int):
+    kinds = answered(recent, dated(message(In_Reply_To=OURS, body=body)), sent_kind="checkin")
+    assert ("call-back" in kinds) == (score <= 2)
+    if score <= 2:
+        assert f"they answered a score of {score} on 30 Nov 2026" in kinds["call-back"].reason
+
+
+def test_the_latest_answer_stands_and_each_answer_is_a_contact_by_the_customer(recent: Path):
+    path = recent / "cases" / f"{RECENT}.md"
+    path.write_text(path.read_text().replace("status: resolved", "status: recovered"))
+    answered(recent, dated(message(In_Reply_To=OURS, body="Not yet, the stand is cracked.\n", msgid="<a1@example.com>"),
+                           datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)), sent_kind="checkin")
+    case = built(recent, "2026-12-01T10:00")[f"cases/{RECENT}.html"]
+    assert "not confirmed" in case.find(id="heard-h").parent.text
+    events = [li.text for li in case.find(id="timeline-h").parent.find_all("li")]
+    # 10:30 in Berlin, where the business is.
+    assert any('28 Nov 2026 10:30 Contact by email, by the customer: answered the check-in: not yet, '
+               '"Not yet, the stand is cracked."' in e for e in events), events
+    mailbox.read_mailbox(recent, mailbox.Memory([dated(message(In_Reply_To=OURS, body="Yes, all good!\n",
+                                                               msgid="<a2@example.com>"))]), LATER)
+    case = built(recent, "2026-12-01T10:00")[f"cases/{RECENT}.html"]
+    section = case.find(id="heard-h").parent.text
+    assert "confirmed" in section and "not confirmed" not in section
+    assert sum("Contact by email, by the customer" in li.text
+               for li in case.find(id="timeline-h").parent.find_all("li")) == 2
+
+
+def test_the_figures_show_the_share_confirmed_by_team_and_period(recent: Path):
+    """Three check-ins in November: Bakery's confirmed and not put right, Café's unanswered; one in October."""
+    cases = {"a": ("Bakery", "<q-a@x>"), "b": ("bakery", "<q-b@x>"), "c": ("Café", "<q-c@x>"), "d": ("Café", "<q-d@x>")}
+    for name, (team, _) in cases.items():
+        write_case(recent, f"2026-10-0{ord(name) - 96}-{name}.md", RECENT_CASE.replace("ann@example.com", f"{name}@example.com")
+                   .replace("2026-11-23", f"2026-10-0{ord(name) - 96}").replace("2026-11-24", f"2026-10-0{ord(name) - 95}")
+                   .replace("status: resolved", f"status: resolved\nteam: {team}"))
+    for name, (_, msgid) in cases.items():
+        key = f"2026-10-0{ord(name) - 96}-{name}/checkin/2026-10-0{ord(name) - 95}"
+        when = datetime(2026, 10 if name == "d" else 11, 20, 9, 0, tzinfo=timezone.utc)
+        ledger.append(recent / ledger.NAME, ledger.event(key, "sent", when, transport="outbox", msgid=msgid,
+                                                         to=f"{name}@example.com"))
+    mailbox.read_mailbox(recent, mailbox.Memory([
+        message(sender="a@example.com", In_Reply_To="<q-a@x>", body="Yes, all good\n", msgid="<r-a@x>"),
+        message(sender="b@example.com", In_Reply_To="<q-b@x>", body="Score: 2\n", subject="Score: 2", msgid="<r-b@x>"),
+        message(sender="d@example.com", In_Reply_To="<q-d@x>", body="5\n", msgid="<r-d@x>")]), LATER)
+    assert cli.main(["--root", str(recent), "--now", "2026-11-30T10:00", "--quiet", "build"]) in (0, 1)
+    month = BeautifulSoup((recent / "site" / "figures" / "month.html").read_text(encoding="utf-8"), "html5lib")
+    rows = {tr.th.text: [td.text for td in tr.find_all("td")] for tr in month.find(id="answers-month").tbody.find_all("tr")}
+    assert rows == {"All teams": ["3", "1 (33%)", "1", "1", "2 (1 score)"], "Bakery": ["2", "1 (50%)", "1", "0", "2 (1 score)"],
+                    "Café": ["1", "0 (0%)", "0", "1", "—"]}
+    year = BeautifulSoup((recent / "site" / "figures" / "year.html").read_text(encoding="utf-8"), "html5lib")
+    rows = {tr.th.text: [td.text for td in tr.find_all("td")] for tr in year.find(id="answers-year").tbody.find_all("tr")}
+    assert rows["All teams"] == ["4", "2 (50%)", "1", "1", "3.5 (2 scores)"] and rows["Café"][4] == "5 (1 score)"
+    # Beside the month before: October's one check-in was confirmed.
+    assert month.find(id="answers-month-prev").text == "October 2026: 1 of 1 check-ins confirmed (100%)."

@@ -31,6 +31,8 @@ class Step:
     approval: bool = False
     # Only for cases that gave back this kind of accommodation (e.g. gift-card).
     only_if_given: str | None = None
+    # A check-in that also asks for a score from 1 to 5, answered by a link like its yes and no.
+    score: bool = False
 
     @property
     def delay_text(self) -> str:
@@ -317,7 +319,7 @@ def _tasks(r: Reader, d: Config) -> tuple[tuple[str, str], ...]:
 def _plan(r: Reader) -> tuple[Step, ...]:
     steps: list[Step] = []
     for item in r.items(("followups", "plan")):
-        if not r.keys(item, ["kind", "after", "template", "approval", "only_if_given"]):
+        if not r.keys(item, ["kind", "after", "template", "approval", "only_if_given", "score"]):
             continue
         kind = r.text(item + ("kind",), required=True)
         after = r.text(item + ("after",), required=True)
@@ -329,11 +331,15 @@ def _plan(r: Reader) -> tuple[Step, ...]:
             r.problem(item + ("after",), f"'{after}' is not a delay; write e.g. '3 days' or '2 business days'")
         approval = r.choice(item + ("approval",), ("none", "required"))
         only_if = r.choice(item + ("only_if_given",), ACCOMMODATION_KINDS)
+        score = bool(r.boolean(item + ("score",)))
+        if score and kind not in CHECKIN_KINDS:
+            r.problem(item + ("score",), f"only a check-in ({', '.join(CHECKIN_KINDS)}) asks for a score, not '{kind}'")
+            score = False
         if kind and match:
             if kind in (s.kind for s in steps):
                 r.problem(item + ("kind",), f"the plan names '{kind}' twice")
             steps.append(Step(kind, int(match.group(1)), bool(match.group(2)),
-                              r.text(item + ("template",)) or kind, approval == "required", only_if))
+                              r.text(item + ("template",)) or kind, approval == "required", only_if, score))
     return tuple(steps)
 
 

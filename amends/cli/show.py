@@ -140,8 +140,7 @@ def heard_line(h: hearing.Heard) -> str:
     if h.kind in (hearing.BOUNCE, hearing.DELAYED) and h.case_id:
         return f"{h.kind} of {h.key}: {m['bounce']['words']} ({m['bounce']['status']})"
     if h.kind == hearing.ANSWER:
-        answer = h.answer or (f"score {h.score}" if h.score else "no clear answer")
-        return f"answer from {who} on {h.case_id}: {answer}{said}"
+        return f"answer from {who} on {h.case_id}: {h.answer_text}{said}"
     if h.case_id:
         return f"{h.kind} from {who} on {h.case_id}{said}"
     return f"{h.kind}: {m.get('subject') or '(no subject)'} from {who} ({h.why})"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from amends.cases.config import CHECKIN_KINDS, Config
 from amends.followups.ledger import History, address_key, key_for
-from amends.followups.messages import case_token
+from amends.followups.messages import SCORE, case_token
 from amends.followups.plan import SETTLED, Followup
 from amends.followups.window import days_after
 from amends.model import Case
@@ -28,7 +28,9 @@ REPLY, ANSWER, BOUNCE, DELAYED, WROTE_AGAIN, AUTOMATIC, UNMATCHED = (
 # starts with one of them, and so may a reply typed by hand.
 YES = ("yes, all good", "yes", "all good", "ja, alles gut", "ja", "alles gut", "alles in ordnung")
 NOT_YET = ("not yet", "no", "noch nicht", "nein")
-_SCORE = re.compile(r"^(?:score|bewertung)\s*:?\s*([1-5])\b", re.IGNORECASE)
+_SCORE = re.compile(rf"^(?:{'|'.join(SCORE.values())})\s*:?\s*([1-5])\b", re.IGNORECASE)
+# A reply typed by hand that is a score alone: "4", "4/5", "4 of 5", "4 von 5".
+_BARE_SCORE = re.compile(r"^([1-5])(?:\s*(?:/|of|von)\s*5)?[.!]?$", re.IGNORECASE)
 _WORDS = re.compile(r"[^\w\s,]+")
 
 
@@ -41,6 +43,11 @@ class Heard:
     answer: str = ""        # "yes", "not yet", or "" when no clear answer
     score: int | None = None
     why: str = ""           # for a person: why the message is not counted for a case
+
+    @property
+    def answer_text(self) -> str:
+        """The answer as a list shows it: "yes", "not yet", "score 4" or "not a clear yes"."""
+        return self.answer or (f"score {self.score}" if self.score else "not a clear yes")
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,9 @@ def answer_of(message: dict) -> tuple[str, int | None]:
     if score:
         return "", int(score.group(1))
     lines = [line.strip() for line in message.get("words", "").splitlines() if line.strip()]
+    bare = _BARE_SCORE.match(lines[0]) if lines else None
+    if bare:
+        return "", int(bare.group(1))
     for text in (subject, lines[0] if lines else ""):
         said = _WORDS.sub("", text).strip().casefold()
         if said in YES and len(lines) <= 2:
@@ -184,6 +194,11 @@ def _day(moment: datetime, config: Config):
 def unhappy(h: Heard) -> bool:
     """An answer that is not a clear yes: "not yet", a score of 1 or 2, or words a person must read."""
     return h.kind == ANSWER and h.answer != "yes" and (h.score is None or h.score <= 2)
+
+
+def confirms(h: Heard) -> bool:
+    """An answer that says all was put right: a clear yes, or a score of 3 or more (nobody calls them back)."""
+    return h.kind == ANSWER and not unhappy(h)
 
 
 def first_line(h: Heard) -> str:

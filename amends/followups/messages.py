@@ -115,7 +115,8 @@ def context(case: Case, config: Config, kind: str, language: str = DEFAULT_LANGU
         "signer": _present({"name": signer.name, "role": signer.role_for(language)}) if signer else {},
         # The check-in's answers: links that open a mail to us with the answer and the case's token in the
         # subject. Nothing for a scanner to click: only the customer's own mail counts (followups.hearing).
-        "answers": answer_links(case, config, language),
+        "answers": answer_links(case, config, language,
+                                any(s.kind == kind and s.score for s in config.plan)),
         "business": _present({"name": config.business_name, "email": config.reply_to or config.business_email,
                               "phone": config.business_phone, "address": config.business_address,
                               "signature": signature}),
@@ -334,20 +335,28 @@ def message_id(key: str, config: Config) -> str:
     return f"<amends.{digest}@{domain}>"
 
 
-# The check-in's two answers, by language: the subject of the mail each link opens (followups.hearing
-# reads them back).
+# The check-in's two answers, and the word before its score, by language: the subject of the mail each
+# link opens (followups.hearing reads them back).
 ANSWERS = {"en": ("Yes, all good", "Not yet"), "de": ("Ja, alles gut", "Noch nicht")}
+SCORE = {"en": "Score", "de": "Bewertung"}
 
 
-def answer_links(case: Case, config: Config, language: str) -> dict[str, str]:
-    """{"yes": mailto, "not_yet": mailto} for the check-in (RFC 6068), or nothing without an address for replies."""
+def answer_links(case: Case, config: Config, language: str, score: bool = False) -> dict:
+    """{"yes": mailto, "not_yet": mailto} for the check-in (RFC 6068), and with `score` "scores": a mailto
+    for each of 1 to 5; nothing without an address for replies."""
     address = config.reply_to or config.business_email
     if not address:
         return {}
     token = case_token(case.id, config)
+
+    def link(words: str) -> str:
+        return f"mailto:{address}?subject={quote(f'{words} [ref {token}]', safe='')}"
+
     yes, not_yet = ANSWERS.get(language, ANSWERS["en"])
-    return {name: f"mailto:{address}?subject={quote(f'{words} [ref {token}]', safe='')}"
-            for name, words in (("yes", yes), ("not_yet", not_yet))}
+    out: dict = {"yes": link(yes), "not_yet": link(not_yet)}
+    if score:
+        out["scores"] = [link(f"{SCORE.get(language, SCORE['en'])}: {n}") for n in range(1, 6)]
+    return out
 
 
 def case_token(case_id: str, config: Config) -> str:

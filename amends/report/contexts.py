@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
+from amends.cases.config import CHECKIN_KINDS
 from amends.followups import hearing
 from amends.followups.review import Review
 from amends.model import Case, Promise
@@ -52,8 +54,12 @@ def promises(due: list[tuple[Case, Promise]], broken: list[tuple[Case, Promise]]
             "promises_broken": [(c, p, "broken") for c, p in broken]}
 
 
-def figures_page(agg: Aggregates, key: str, as_of: date, currency: str) -> dict:
+def figures_page(agg: Aggregates, key: str, as_of: date, currency: str, asked: list[figures.Asked]) -> dict:
+    """A period's figures, the answers to its check-ins by team, and its charts."""
     period = period_figures(agg, key, as_of)
+    before = figures.previous(period["now"].period)
+    period["answers"] = figures.answers(asked, period["now"].period)
+    period["answers_before"] = figures.answers(asked, before) if before else []
     return {
         "title": f"Figures: {period['now'].period.label}", "period": period,
         "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,
@@ -73,6 +79,20 @@ def period_figures(agg: Aggregates, key: str, as_of: date) -> dict:
     now = figures.period(key, as_of)
     before = figures.previous(now)
     return {"key": key, "now": agg.figures(now), "before": agg.figures(before) if before else None}
+
+
+def check_ins(state: Review) -> list[figures.Asked]:
+    """Every check-in email that went out, with the customer's latest answer to it."""
+    latest = {h.key: h for h in state.heard if h.kind == hearing.ANSWER and h.key}
+    zone = ZoneInfo(state.project.config.timezone)
+    out = []
+    for item in state.prepared:
+        f = item.followup
+        if f.kind in CHECKIN_KINDS and f.medium == "email" and f.state == "sent" and f.when:
+            h = latest.get(f.key)
+            said = "" if h is None else figures.CONFIRMED if hearing.confirms(h) else figures.NOT_PUT_RIGHT
+            out.append(figures.Asked(f.case.team, f.when.astimezone(zone).date(), said, h.score if h else None))
+    return out
 
 
 def period_charts(agg: Aggregates, period: figures.Period, as_of: date, currency: str) -> list:

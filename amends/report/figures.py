@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from amends.model import FAULTS, Case
-from amends.report.views import customer_key
+from amends.report.views import customer_key, label_key
 
 PERIODS = ("month", "quarter", "year", "all")
 PERIOD_NAMES = {"month": "This month", "quarter": "This quarter", "year": "This year", "all": "All time"}
@@ -87,6 +87,65 @@ class Figures:
     def per_case(self, currency: str) -> Decimal | None:
         total = dict(self.compensation).get(currency)
         return (total / self.compensated_cases).quantize(Decimal("0.01")) if total is not None and self.compensated_cases else None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A check-in that reached the customer, and what they answered (followups.hearing)."""
+
+    team: str | None
+    sent: date
+    answer: str = ""          # CONFIRMED, NOT_PUT_RIGHT, or "" for no answer yet
+    score: int | None = None
+
+
+CONFIRMED, NOT_PUT_RIGHT = "confirmed", "not put right"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the customers asked "Has everything been put right?" in a period answered, for a team or all."""
+
+    name: str
+    asked: int
+    confirmed: int
+    not_put_right: int
+    scores: tuple[int, ...] = ()
+
+    @property
+    def unanswered(self) -> int:
+        return self.asked - self.confirmed - self.not_put_right
+
+    @property
+    def share_confirmed(self) -> float | None:
+        return self.confirmed / self.asked if self.asked else None
+
+    @property
+    def mean_score(self) -> float | None:
+        return round(statistics.mean(self.scores), 1) if self.scores else None
+
+
+ALL_TEAMS, NO_TEAM = "All teams", "No team"
+
+
+def answers(asked: list[Asked], p: Period) -> list[Answers]:
+    """The check-ins sent in the period and their answers: all teams first, then each team by name."""
+    mine = [a for a in asked if p.holds(a.sent)]
+    teams: dict[str, list[Asked]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for a in mine:
+        key = label_key(a.team) if a.team else ""
+        teams[key].append(a)
+        names.setdefault(key, a.team or NO_TEAM)
+
+    def row(name: str, of: list[Asked]) -> Answers:
+        said = Counter(a.answer for a in of)
+        return Answers(name, len(of), said[CONFIRMED], said[NOT_PUT_RIGHT],
+                       tuple(a.score for a in of if a.score is not None))
+
+    # Without a team, last: it is not a team of its own.
+    order = sorted(teams, key=lambda key: (key == "", names[key].casefold()))
+    return [row(ALL_TEAMS, mine)] + [row(names[key], teams[key]) for key in order] if mine else []
 
 
 def whole_percents(counts: list[int]) -> list[int | None]:

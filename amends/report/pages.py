@@ -23,7 +23,7 @@ from amends.incremental.files import file_key, read_regular
 from amends.model import Case
 from amends.report import figures, views
 from amends.report.aggregates import Aggregates
-from amends.report.contexts import figures_page, lessons, overview, promises
+from amends.report.contexts import check_ins, figures_page, lessons, overview, promises
 
 
 # The cases table's filters: (name, label, the value a case has).
@@ -191,9 +191,10 @@ def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], 
     today = digest(every, as_of.isoformat())
     out = [Page("index.html", "home.html", {"title": "Overview", "section": "home"}, today,
                 lambda: overview(state, aggregates(), as_of))]
+    asked = functools.cache(lambda: check_ins(state))
     for key in figures.PERIODS:
         out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, today,
-                        lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency)))
+                        lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency, asked())))
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
                     lambda: lessons(aggregates())))
     listed = promises(*views.promises_to_watch(state.project.cases, as_of), as_of)
@@ -227,6 +228,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
     for case in cases:
         mine, warned = by_case.get(case.id, []), warnings.get(case.path, [])
         said = heard.get(case.id, [])
+        answered = [h for h in said if h.kind == hearing.ANSWER]  # the latest answer is the one that stands
         file = state.project.digests[case.path]
         earlier, later = views.other_cases(case, customers[views.customer_key(case)])
         # The page shows the customer's other cases: any change to one of them changes this page.
@@ -236,7 +238,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
-            "confirmed": any(h.kind == hearing.ANSWER and h.answer == "yes" for h in said),
+            "confirmed": bool(answered) and hearing.confirms(answered[-1]),
         }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
                   repr(overdue), *map(heard_digest, said)),
             lambda case=case: {"body_html": bodies()[case.id]}))

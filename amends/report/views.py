@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from amends.followups import hearing
 from amends.model import STATUSES, Case, Promise
 from amends.text import slugify
 
@@ -178,13 +180,21 @@ class Event:
 _ORDER = {"opened": 0, "contact": 1, "promise": 2, "resolved": 3}
 
 
-def timeline(case: Case) -> list[Event]:
-    """Opened → contacts → promises → resolved, in date order."""
+def timeline(case: Case, heard: Iterable[hearing.Heard] = (), zone: str = "UTC") -> list[Event]:
+    """Opened → contacts → promises → resolved, in date order; the contacts include what the customer
+    wrote back, as read from the mailbox (`heard`), at its time in `zone`."""
     events = [Event(case.opened, "opened", f"Opened ({case.channel})")]
     for contact in case.contacts:
         time = contact.at.strftime("%H:%M") if isinstance(contact.at, datetime) else None
         events.append(Event(contact.day, "contact", f"Contact by {contact.channel}" if contact.channel else "Contact",
                             contact.note, time, contact.dated))
+    for h in heard:
+        if h.kind in (hearing.REPLY, hearing.ANSWER, hearing.WROTE_AGAIN):
+            at = hearing.received(h).astimezone(ZoneInfo(zone))
+            said = hearing.first_line(h)
+            detail = (f"answered the check-in: {h.answer_text}" + (f", \"{said}\"" if said else "")
+                      if h.kind == hearing.ANSWER else f"\"{said}\"" if said else None)
+            events.append(Event(at.date(), "contact", "Contact by email, by the customer", detail, at.strftime("%H:%M")))
     for promise in case.promises:
         if promise.due is not None:
             state = {True: "kept", False: "broken", None: "due"}[promise.kept]

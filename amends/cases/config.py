@@ -120,6 +120,8 @@ class Config:
     people: tuple[tuple[str, Person], ...] = ()
     currency: str = "EUR"
     timezone: str = "UTC"
+    # The language a customer is written to in when their case gives none.
+    language: str = "en"
     # An open case older than this many days is flagged in the report.
     attention_days: int = 14
     plan: tuple[Step, ...] = DEFAULT_PLAN
@@ -218,7 +220,7 @@ def _pick(value, default):
 def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
     d = Config()
-    r.keys((), ["business", "people", "currency", "timezone", "attention_days", "followups",
+    r.keys((), ["business", "people", "currency", "timezone", "language", "attention_days", "followups",
                 "do_not_contact", "transport", "smtp", "inbox"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
@@ -236,6 +238,7 @@ def read_config(r: Reader) -> Config:
         people=_people(r),
         currency=_pick(r.currency(("currency",)), d.currency),
         timezone=_pick(r.timezone(("timezone",)), d.timezone),
+        language=_pick(r.language(("language",)), d.language),
         attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
         plan=_plan(r) or d.plan,
         window_start=start, window_end=end, window_days=days,

@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     # threshold (700) the collector walks them again and again, a third of a `followups` run.
     gc.set_threshold(100_000, 50, 100)
     args = parser().parse_args(argv)
+    if args.command == "init":  # the one command with no project yet: no cases/, no amends.yaml to read
+        from amends.cli.init import cmd_init
+        return cmd_init(args)
     root = args.root
     if not (root / "cases").is_dir():
         print(f"error: no cases/ folder in {root.resolve()}; run this in your amends project folder", file=sys.stderr)

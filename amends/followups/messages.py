@@ -242,7 +242,7 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     # A kind of the plan that a person does by phone (a severe case's check-in) has its own call sheet.
     template = (followup.step.template if followup.step else
                 followup.kind if followup.kind == followup.medium else f"{followup.kind}-{followup.medium}")
-    language, name = template_set(env, template, case.customer.language)
+    language, name = template_set(env, template, case.customer.language or config.language)
     values = context(case, config, followup.kind, language, followup.earlier)
     needs_subject = not followup.is_task or followup.kind == "letter"
     try:

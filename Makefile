@@ -47,13 +47,15 @@ bench: $(UV)
 # with poppler-utils (pdftotext, pdfinfo), and pass mail through Postfix. Postfix
 # is installed with debconf's "No configuration": the system's own Postfix has no
 # main.cf, so it neither starts nor relays; tests/test_postfix.py runs a private
-# instance on 127.0.0.1 that delivers into a folder of the test. LibreOffice Calc
+# instance on 127.0.0.1 that delivers into a folder of the test. Dovecot's IMAP,
+# LMTP and Sieve (Pigeonhole: a customer's vacation notice) serve the inbox tests,
+# from a private instance too. LibreOffice Calc
 # (libreoffice-calc-nogui) opens each year's cases-YEAR.csv in tests/test_spreadsheet.py.
 system-deps:
-	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix && test -x /usr/sbin/dovecot && command -v soffice >/dev/null || { \
+	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix && test -x /usr/sbin/dovecot && test -x /usr/lib/dovecot/lmtp && test -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so && command -v soffice >/dev/null || { \
 	  echo "Installing Chromium, Java, poppler-utils, Postfix, Dovecot and LibreOffice Calc for the browser, HTML, print, mail and spreadsheet tests..."; \
 	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix dovecot-imapd libreoffice-calc-nogui >/dev/null; }
+	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix dovecot-imapd dovecot-lmtpd dovecot-sieve libreoffice-calc-nogui >/dev/null; }
 
 # The Nu HTML Checker and axe-core come from the npm registry (package.json).
 node_modules/.installed: package.json package-lock.json

@@ -12,6 +12,7 @@ import json
 import mailbox
 import ssl
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email.parser import BytesHeaderParser
@@ -98,28 +99,71 @@ class Imap:
 
         s = self.settings
         port = s.port or IMAP_PORTS[s.security]
+        where = f"{s.host}:{port}"
+        # Connects: a server that cannot be reached, or whose certificate fails, is an OSError of its own.
         box = (MailBox(s.host, port, s.timeout, ssl_context=ssl.create_default_context()) if s.security == "tls" else
                MailBoxStartTls(s.host, port, s.timeout, ssl_context=ssl.create_default_context()) if s.security == "starttls"
                else MailBoxUnencrypted(s.host, port, s.timeout))
-        with box.login(s.user, self.password, initial_folder=None) as mail:
-            mail.folder.set(s.folder, readonly=True)
-            uids = mail.uids("ALL")
+        try:
+            with _plainly(where):
+                box.login(s.user, self.password, initial_folder=None)
+                box.folder.set(s.folder, readonly=True)
+                uids = box.uids("ALL")
             for start in range(0, len(uids), IMAP_CHUNK):
                 chunk = uids[start:start + IMAP_CHUNK]
-                ids = {m.uid: m.headers.get("message-id", ("",))[0]
-                       for m in mail.fetch(AND(uid=chunk), mark_seen=False, headers_only=True, bulk=True)}
+                with _plainly(where):
+                    ids = {m.uid: m.headers.get("message-id", ("",))[0]
+                           for m in box.fetch(AND(uid=chunk), mark_seen=False, headers_only=True, bulk=True)}
                 for uid in chunk:
                     found = incoming._MSGID.findall(ids.get(uid, ""))
-                    yield (found[0] if found else ""), lambda uid=uid: _fetch(mail, uid)
+                    yield (found[0] if found else ""), lambda uid=uid: _fetch(box, uid, where)
+        finally:
+            _close(box)
 
 
-def _fetch(mail, uid: str) -> bytes:
+def _fetch(box, uid: str, where: str) -> bytes:
     """The whole message, as the server holds it; BODY.PEEK leaves it unread."""
-    status, data = mail.client.uid("FETCH", uid, "(BODY.PEEK[])")
+    with _plainly(where):
+        status, data = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
     parts = [item[1] for item in data if isinstance(item, tuple) and len(item) > 1] if status == "OK" else []
     if not parts:
-        raise OSError(f"the IMAP server did not give message {uid}")
+        raise OSError(f"the IMAP server {where} did not give message {uid}")
     return parts[0]
+
+
+@contextmanager
+def _plainly(where: str) -> Iterator[None]:
+    """IMAP's own errors, and a connection that breaks off, as an OSError of one line, which `inbox` reports
+    as it does any mailbox it cannot read: imaplib and imap-tools raise errors of their own, not OSErrors."""
+    import imaplib
+
+    from imap_tools.errors import UnexpectedCommandStatusError
+
+    try:
+        yield
+    except UnexpectedCommandStatusError as error:
+        typ, data = error.command_result[0], error.command_result[1]
+        said = " ".join(d.decode("utf-8", "replace") for d in data if isinstance(d, bytes))
+        raise OSError(f"the IMAP server {where} answered {typ}: {said}") from error
+    except (imaplib.IMAP4.abort, OSError) as error:
+        raise OSError(f"the connection to the IMAP server {where} broke off ({error}); what was read before is "
+                      f"recorded, and the next run reads the rest") from error
+    except imaplib.IMAP4.error as error:
+        raise OSError(f"the IMAP server {where} refused a command: {error}") from error
+
+
+def _close(box) -> None:
+    """Log out if the connection still holds, and close it either way. Nothing to say when that fails: the
+    error that broke the connection is told already, and everything read is recorded."""
+    import imaplib
+
+    from imap_tools.errors import ImapToolsError
+
+    try:
+        box.logout()
+    except (ImapToolsError, imaplib.IMAP4.error, OSError):
+        with suppress(OSError):
+            box.client.shutdown()
 
 
 @dataclass

@@ -152,6 +152,8 @@ class Case:
     repeat_of: str | None = None
     # The Message-ID of the customer's complaint email, when the case was made from it: the follow-ups answer it.
     message_id: str | None = None
+    # Who agreed to give more than amends.yaml's guidelines allow for the case's severity.
+    approved_by: str | None = None
     not_a_repeat_of: tuple[str, ...] = ()
     # The file line of each customer-facing text and of customer.language, keyed by its
     # dotted name (accommodation[1].note), so a warning about one can point at it; and of each

@@ -299,7 +299,8 @@ def test_every_command_the_parser_knows_is_in_the_table():
     from amends.cli.args import parser
 
     sub = next(a for a in parser()._actions if a.dest == "command")
-    assert set(sub.choices) == set(cli.COMMANDS)
+    assert set(sub.choices) == set(cli.COMMANDS) | set(cli.WITHOUT_PROJECT)
+    assert not set(cli.COMMANDS) & set(cli.WITHOUT_PROJECT)
 
 
 @pytest.mark.parametrize("before, args", [([], ["build"]), (["build"], ["build"]), ([], ["check"]), ([], ["followups"]),

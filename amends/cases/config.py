@@ -5,6 +5,7 @@ import functools
 import re
 from dataclasses import astuple, dataclass, field
 from datetime import date, time
+from decimal import Decimal
 from pathlib import Path
 
 from amends.cases.fields import LANGUAGE, Reader
@@ -89,6 +90,14 @@ class Smtp:
 
 
 @dataclass(frozen=True)
+class Guideline:
+    """What staff may give on their own for a case of one severity (amends.yaml guidelines:)."""
+
+    max: Decimal | None = None   # in the business currency; None: no limit on the amount
+    kinds: tuple[str, ...] = ()  # the kinds of accommodation allowed; none named: every kind
+
+
+@dataclass(frozen=True)
 class Imap:
     host: str
     port: int | None = None
@@ -122,6 +131,8 @@ class Config:
     timezone: str = "UTC"
     # The language a customer is written to in when their case gives none.
     language: str = "en"
+    # By severity: the most staff may give without someone's approval (a case's approved_by:).
+    guidelines: tuple[tuple[str, Guideline], ...] = ()
     # An open case older than this many days is flagged in the report.
     attention_days: int = 14
     plan: tuple[Step, ...] = DEFAULT_PLAN
@@ -165,6 +176,10 @@ class Config:
         if not self.signatures:
             return self.signature
         return dict(self.signatures).get(language or "en") or self.business_name
+
+    def guideline(self, severity: str | None) -> Guideline | None:
+        """What staff may give for a case of this severity, if amends.yaml says."""
+        return dict(self.guidelines).get(severity or "")
 
     def person(self, owner: str | None) -> Person | None:
         """The person a case's owner names, by their key in `people:` or their full name."""
@@ -220,7 +235,7 @@ def _pick(value, default):
 def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
     d = Config()
-    r.keys((), ["business", "people", "currency", "timezone", "language", "attention_days", "followups",
+    r.keys((), ["business", "people", "currency", "timezone", "language", "guidelines", "attention_days", "followups",
                 "do_not_contact", "transport", "smtp", "inbox"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
@@ -239,6 +254,7 @@ def read_config(r: Reader) -> Config:
         currency=_pick(r.currency(("currency",)), d.currency),
         timezone=_pick(r.timezone(("timezone",)), d.timezone),
         language=_pick(r.language(("language",)), d.language),
+        guidelines=_guidelines(r),
         attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
         plan=_plan(r) or d.plan,
         window_start=start, window_end=end, window_days=days,
@@ -384,6 +400,20 @@ def _smtp(r: Reader) -> Smtp:
         user=r.text(("smtp", "user")),
         timeout=_pick(r.integer(("smtp", "timeout"), minimum=1), d.timeout),
     )
+
+
+def _guidelines(r: Reader) -> tuple[tuple[str, Guideline], ...]:
+    """guidelines: severity -> {max: amount, kinds: [...]}, in the order of SEVERITIES."""
+    if not r.keys(("guidelines",), list(SEVERITIES)):
+        return ()
+    out = []
+    for severity in SEVERITIES:
+        path = ("guidelines", severity)
+        if not r.present(path) or not r.keys(path, ["max", "kinds"]):
+            continue
+        kinds = tuple(k for k in (r.choice(p, ACCOMMODATION_KINDS) for p in r.items(path + ("kinds",))) if k)
+        out.append((severity, Guideline(r.amount(path + ("max",)), kinds)))
+    return tuple(out)
 
 
 def _inbox(r: Reader) -> Inbox:

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from amends.cases.casefile import RawCase
+from amends.cases import guidelines
 from amends.cases.config import SAYS, Config
 from amends.cases.fields import Reader
 from amends.cases.yamlfile import dotted, shown
@@ -25,7 +26,7 @@ CASE_KEYS = (
     "fault", "severity", "owner", "team", "category", "tags",
     "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
-    "repeat_of", "not_a_repeat_of", "message_id",
+    "repeat_of", "not_a_repeat_of", "message_id", "approved_by",
 )
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
 ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent")
@@ -223,6 +224,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         repeat_of=r.text(("repeat_of",)),
         not_a_repeat_of=r.text_list(("not_a_repeat_of",)),
         message_id=_message_id(r),
+        approved_by=r.text(("approved_by",)),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),
@@ -230,6 +232,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     case = replace(case, spoken=tuple(spoken_of(case)))
     _check_links(r, case)
     _check_greeting(r, customer)
+    _check_guideline(r, case, config)
     if opened is not None:
         _check_dates(r, case, today)
     # Warnings are kept with the case: they never make it invalid.
@@ -369,6 +372,14 @@ def _check_greeting(r: Reader, customer: Customer) -> None:
     if (customer.language or "").split("-")[0] == "de" and customer.person and not customer.salutation:
         r.problem(("customer",), f"a German customer is greeted by 'salutation:' (e.g. 'Frau Müller', 'Herr "
                                  f"Schmidt'); without it the greeting is 'Guten Tag, {customer.person},'", warning=True)
+
+
+def _check_guideline(r: Reader, case: Case, config: Config) -> None:
+    """More given than the guideline for the case's severity allows, with no one named who agreed."""
+    verdict = guidelines.judge(case.severity, case.accommodation, config)
+    if verdict and not verdict.within and not case.approved_by:
+        r.problem(("accommodation",), f"{'; '.join(verdict.over)} (amends.yaml guidelines); if someone agreed, "
+                                      "add approved_by: with their name", warning=True)
 
 
 def _check_links(r: Reader, case: Case) -> None:

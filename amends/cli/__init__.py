@@ -13,6 +13,7 @@ from amends.cases.project import Settings, read_settings
 from amends.cli import commands
 from amends.cli.args import ExitStatus, parser
 from amends.cli.clock import Clock, start_clock, time_travel
+from amends.cli.init import cmd_init
 from amends.cli.show import environment_problem
 from amends.followups.send import ACTIONS
 
@@ -28,6 +29,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, Settings], ExitStatus]]
     "inbox": commands.cmd_inbox,
     **dict.fromkeys(ACTIONS, commands.cmd_record),
 }
+# Commands that make a project: they read none.
+WITHOUT_PROJECT: dict[str, Callable[[argparse.Namespace], ExitStatus]] = {"init": cmd_init}
 # Commands that send or record: they act on the real clock, or a moment in its past.
 RECORDS = ("send", "schedule", *ACTIONS)
 
@@ -39,9 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     # threshold (700) the collector walks them again and again, a third of a `followups` run.
     gc.set_threshold(100_000, 50, 100)
     args = parser().parse_args(argv)
-    if args.command == "init":  # the one command with no project yet: no cases/, no amends.yaml to read
-        from amends.cli.init import cmd_init
-        return cmd_init(args)
+    if args.command in WITHOUT_PROJECT:  # no cases/ and no amends.yaml to read yet
+        return WITHOUT_PROJECT[args.command](args)
     root = args.root
     if not (root / "cases").is_dir():
         print(f"error: no cases/ folder in {root.resolve()}; run this in your amends project folder", file=sys.stderr)

@@ -86,6 +86,8 @@ def _render(d: Draft) -> str:
     if d.do_not_contact:
         lines.append("do_not_contact: true")
     lines += _list_lines("accommodation", d.accommodation)
+    if d.approved_by:
+        lines.append(f"approved_by: {_q(d.approved_by)}")
     lines += _list_lines("promises", d.promises)
     lines.append(f"about: {_q(d.about)}")
     lines += [f"{key}: {_q(text)}" for key, text in d.story.items()]

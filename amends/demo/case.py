@@ -74,6 +74,7 @@ class Draft:
     customer_value: int | None = None
     do_not_contact: bool = False
     accommodation: list[dict] | None = None
+    approved_by: str | None = None
     promises: list[dict] | None = None
     story: dict | None = None
     contacts: list[tuple[str, str, str, str]] | None = None
@@ -293,7 +294,24 @@ def draft(rng: random.Random, index: int, person: Person, today: date, theirs: l
     d.customer_value = int(rng.lognormvariate(6.3, 1.1)) // 10 * 10 if rng.random() < 0.8 else None
     d.do_not_contact = rng.random() < 0.02
     d.accommodation = _accommodation(rng, index, kind, d, today)
+    d.approved_by = _approver(d)
     return d
+
+
+# The sample amends.yaml's guidelines: the most staff may give, in EUR, by severity, and what a low case may get.
+GUIDELINE_MAX = {"low": 15, "medium": 40, "high": 150, "critical": 500}
+LOW_KINDS = ("discount", "gift-card", "replacement", "other")
+
+
+def _approver(d: Draft) -> str | None:
+    """Who agreed to give more than the guideline: the owner, on every case that gives more, so that the
+    demo checks clean. Drawn without the random generator, so that every other case stays as the same
+    seed made it before."""
+    gifts = [a for a in d.accommodation if a["kind"] != "reimbursement"]
+    given = sum(float(a["amount"] or 0) for a in gifts if a["currency"] in (None, "EUR"))
+    over = (given > GUIDELINE_MAX[d.severity] or any(a["currency"] not in (None, "EUR") for a in gifts if a["amount"])
+            or (d.severity == "low" and any(a["kind"] not in LOW_KINDS for a in gifts)))
+    return OWNERS[0] if over else None
 
 
 def choose_causes(rng: random.Random, drafts: list[Draft]) -> None:

@@ -31,7 +31,7 @@ HEAD_COLUMNS = (
     "customer_language", "customer_value", "do_not_contact", "what_went_wrong", "how_resolved", "prevention",
 )
 # Between the two: one compensation_<CURRENCY> column per currency in the data.
-TAIL_COLUMNS = ("accommodation", "promises_total", "promises_kept", "promises_broken",
+TAIL_COLUMNS = ("accommodation", "approved_by", "promises_total", "promises_kept", "promises_broken",
                 "contacts", "first_contact", "path")
 
 PRODID = "-//amends//customer recovery//EN"
@@ -101,6 +101,7 @@ def _row(case: Case, currencies: list[str]) -> list[str]:
         _text(case.what_went_wrong), _text(case.how_resolved), _text(case.prevention),
         *(_number(sums.get(currency)) for currency in currencies),
         _text("; ".join(_given(given) for given in case.accommodation)),
+        _text(case.approved_by),
         str(len(case.promises)),
         str(sum(p.kept is True for p in case.promises)),
         str(sum(p.kept is False for p in case.promises)),

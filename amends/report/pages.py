@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from amends.cases import guidelines
 from amends.cases.config import Config
 from amends.followups.mail import MAX_SHOWN_BYTES, Sent, blocks, file_name, paragraphs, read_sent
 from amends.followups import hearing
@@ -45,6 +46,8 @@ SECTIONS = (
 
 PROMISES = "promises.html"
 INBOX = "inbox.html"
+# The languages amends ships templates in: the guidelines sheet is printed in each.
+SHEET_LANGUAGES = ("en", "de")
 CALENDAR = "followups.ics"
 
 
@@ -128,6 +131,7 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     out += of_cases
     out += followup_pages(state, shows)
     out += inbox_page(state)
+    out += guideline_pages(state.project.config)
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
                                                        "problems": state.problems}, digest(*map(repr, state.problems))))
@@ -235,12 +239,15 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         others = [part for c in earlier + later for part in (c.id, state.project.digests[c.path])]
         # Of all that changes with the day, a case page shows only which promises are overdue.
         overdue = [views.overdue(promise, case, as_of) for promise in case.promises]
+        verdict = guidelines.judge(case.severity, case.accommodation, config)
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
             "confirmed": bool(answered) and hearing.confirms(answered[-1]),
+            "guideline": verdict, "allowed": guidelines.allowed(verdict.guideline, config.currency) if verdict else "",
+            "guideline_page": guideline_page("en"),
         }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
-                  repr(overdue), *map(heard_digest, said)),
+                  repr(overdue), *map(heard_digest, said), repr(verdict)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:
@@ -277,6 +284,20 @@ def inbox_page(state: Review) -> list[Page]:
     return [Page(INBOX, "inbox.html", {"title": "Mail for a person", "section": "home", "messages": loose,
                                        "read": len(state.heard)}, digest(str(len(state.heard)), *map(heard_digest, loose)))
             ] if loose else []
+
+
+def guideline_page(language: str) -> str:
+    return f"guidelines/{language}.html"
+
+
+def guideline_pages(config: Config) -> list[Page]:
+    """The sheet of what staff may give, one per shipped language, when amends.yaml sets guidelines."""
+    if not config.guidelines:
+        return []
+    return [Page(guideline_page(language), "guidelines.html", {
+        "title": "What you may give", "section": "cases", "guidelines": config.guidelines,
+        "sheet_language": language, "sheet_languages": SHEET_LANGUAGES, "language": language,
+    }, digest(repr(config.guidelines), config.currency, config.business_name)) for language in SHEET_LANGUAGES]
 
 
 def row_keys(inputs: dict[str, str], links: Links, cases: list[Case]) -> dict[str, str]:

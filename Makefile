@@ -49,13 +49,16 @@ bench: $(UV)
 # main.cf, so it neither starts nor relays; tests/test_postfix.py runs a private
 # instance on 127.0.0.1 that delivers into a folder of the test. Dovecot's IMAP,
 # LMTP and Sieve (Pigeonhole: a customer's vacation notice) serve the inbox tests,
-# from a private instance too. LibreOffice Calc
+# from a private instance too; where systemd started the system's own Dovecot on
+# installing it, it is stopped and disabled, so no IMAP server listens beyond the
+# tests. LibreOffice Calc
 # (libreoffice-calc-nogui) opens each year's cases-YEAR.csv in tests/test_spreadsheet.py.
 system-deps:
 	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix && test -x /usr/sbin/dovecot && test -x /usr/lib/dovecot/lmtp && test -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so && command -v soffice >/dev/null || { \
 	  echo "Installing Chromium, Java, poppler-utils, Postfix, Dovecot and LibreOffice Calc for the browser, HTML, print, mail and spreadsheet tests..."; \
 	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix dovecot-imapd dovecot-lmtpd dovecot-sieve libreoffice-calc-nogui >/dev/null; }
+	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix dovecot-imapd dovecot-lmtpd dovecot-sieve libreoffice-calc-nogui >/dev/null; \
+	  if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true; fi; }
 
 # The Nu HTML Checker and axe-core come from the npm registry (package.json).
 node_modules/.installed: package.json package-lock.json

@@ -89,6 +89,15 @@ class Accommodation:
 
 
 @dataclass(frozen=True)
+class AskedFor:
+    """What the customer said would make it right, in their words, with an amount if they named one."""
+
+    what: str
+    amount: Decimal | None = None
+    currency: str = ""
+
+
+@dataclass(frozen=True)
 class Promise:
     what: str
     due: date | None = None
@@ -154,6 +163,7 @@ class Case:
     message_id: str | None = None
     # Who agreed to give more than amends.yaml's guidelines allow for the case's severity.
     approved_by: str | None = None
+    asked_for: AskedFor | None = None
     not_a_repeat_of: tuple[str, ...] = ()
     # The file line of each customer-facing text and of customer.language, keyed by its
     # dotted name (accommodation[1].note), so a warning about one can point at it; and of each

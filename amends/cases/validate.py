@@ -16,7 +16,7 @@ from amends.cases.fields import Reader
 from amends.cases.yamlfile import dotted, shown
 from amends.model import (
     ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
-    Accommodation, Case, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
+    Accommodation, AskedFor, Case, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
 )
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -26,8 +26,9 @@ CASE_KEYS = (
     "fault", "severity", "owner", "team", "category", "tags",
     "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
-    "repeat_of", "not_a_repeat_of", "message_id", "approved_by",
+    "repeat_of", "not_a_repeat_of", "message_id", "approved_by", "asked_for",
 )
+ASKED_FOR_KEYS = ("what", "amount", "currency")
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
 ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent")
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
@@ -225,6 +226,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         not_a_repeat_of=r.text_list(("not_a_repeat_of",)),
         message_id=_message_id(r),
         approved_by=r.text(("approved_by",)),
+        asked_for=_asked_for(r, config),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),
@@ -273,6 +275,18 @@ def _accommodation(r: Reader, config: Config, today: date, resolved: date | None
             if out[-1].sent and r.in_future(out[-1].sent):
                 r.problem(item + ("sent",), f"'sent' is in the future ({out[-1].sent}; today is {today})")
     return tuple(out)
+
+
+def _asked_for(r: Reader, config: Config) -> AskedFor | None:
+    """asked_for: their words alone, or {what, amount, currency}."""
+    path = ("asked_for",)
+    if not isinstance(r.raw(path), dict):
+        what = r.text(path, multiline=True)
+        return AskedFor(what) if what else None
+    if not r.keys(path, ASKED_FOR_KEYS):
+        return None
+    return AskedFor(r.text(path + ("what",), required=True, multiline=True) or "", r.amount(path + ("amount",)),
+                    r.currency(path + ("currency",)) or config.currency)
 
 
 def _promises(r: Reader) -> tuple[Promise, ...]:

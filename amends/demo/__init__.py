@@ -88,6 +88,9 @@ def _render(d: Draft) -> str:
     lines += _list_lines("accommodation", d.accommodation)
     if d.approved_by:
         lines.append(f"approved_by: {_q(d.approved_by)}")
+    if d.asked_for:
+        lines += ["asked_for:", f"  what: {_q(d.asked_for['what'])}"] + (
+            [f"  amount: {d.asked_for['amount']}"] if d.asked_for["amount"] else [])
     lines += _list_lines("promises", d.promises)
     lines.append(f"about: {_q(d.about)}")
     lines += [f"{key}: {_q(text)}" for key, text in d.story.items()]

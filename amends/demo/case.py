@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from amends.demo.people import Person, slug
-from amends.demo.words import (ABOUT, ABOUT_DE, ACCOMMODATION_NOTES, ACCOMMODATION_NOTES_DE, BAKERS, CAME_IN,
-                               CATEGORIES, CHECK_IN_NOTES, CLOSING_NOTES, DAYS, DRIVERS, EVENTS, FAULT_LINES,
+from amends.demo.words import (ABOUT, ABOUT_DE, ACCOMMODATION_NOTES, ACCOMMODATION_NOTES_DE, ASKED_FOR, ASKED_FOR_DE,
+                               BAKERS, CAME_IN, CATEGORIES, CHECK_IN_NOTES, CLOSING_NOTES, DAYS, DRIVERS, EVENTS, FAULT_LINES,
                                FIRST_NOTES, FOUND_ANY, FOUND_ORDER, HAPPENED_ANY, HAPPENED_ORDER, ITEMS, LATER_NOTES,
                                LESSONS_GENERIC, LINKS_ANY, LINKS_ORDER, LOST_ENDINGS, MIDDLE_NOTES, OPEN_ITEMS,
                                OWNERS, PLACES, PROMISE_GENERIC, QUOTES_DE, QUOTES_GENERIC, RECOVERED_ENDINGS, TEAMS,
@@ -75,6 +75,7 @@ class Draft:
     do_not_contact: bool = False
     accommodation: list[dict] | None = None
     approved_by: str | None = None
+    asked_for: dict | None = None
     promises: list[dict] | None = None
     story: dict | None = None
     contacts: list[tuple[str, str, str, str]] | None = None
@@ -295,7 +296,20 @@ def draft(rng: random.Random, index: int, person: Person, today: date, theirs: l
     d.do_not_contact = rng.random() < 0.02
     d.accommodation = _accommodation(rng, index, kind, d, today)
     d.approved_by = _approver(d)
+    d.asked_for = _asked_for(index, d)
     return d
+
+
+def _asked_for(index: int, d: Draft) -> dict | None:
+    """What one customer in three said would make it right: sometimes an amount, half, all or twice what was
+    then given first. Drawn from the index, not the random generator, for the same reason as _approver."""
+    if index % 3 != 1 or not d.accommodation:
+        return None
+    pool = ASKED_FOR_DE if d.person.language == "de" else ASKED_FOR
+    first = next((a for a in d.accommodation if a["amount"] and a["currency"] in (None, "EUR")), None)
+    factor = (None, 0.5, 1, 2)[index // 3 % 4]
+    return {"what": pool[index // 3 % len(pool)],
+            "amount": f"{float(first['amount']) * factor:.2f}" if first and factor else None}
 
 
 # The sample amends.yaml's guidelines: the most staff may give, in EUR, by severity, and what a low case may get.

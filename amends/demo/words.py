@@ -101,6 +101,8 @@ STREETS, TOWNS, PHONE_PREFIXES = _texts("streets"), _texts("towns"), _texts("pho
 # Only `de` has its own email templates; the others fall back to the default set.
 OTHER_LANGUAGES = _texts("other_languages")
 OWNERS, DRIVERS, BAKERS = _texts("owners"), _texts("drivers"), _texts("bakers")
+# What a customer said would make it right, as staff note it (English, and for German customers German).
+ASKED_FOR, ASKED_FOR_DE = _texts("asked_for"), _texts("asked_for_de")
 
 # -- what ----------------------------------------------------------------------------
 

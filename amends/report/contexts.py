@@ -54,12 +54,15 @@ def promises(due: list[tuple[Case, Promise]], broken: list[tuple[Case, Promise]]
             "promises_broken": [(c, p, "broken") for c, p in broken]}
 
 
-def figures_page(agg: Aggregates, key: str, as_of: date, currency: str, asked: list[figures.Asked]) -> dict:
-    """A period's figures, the answers to its check-ins by team, and its charts."""
+def figures_page(agg: Aggregates, key: str, as_of: date, currency: str, asked: list[figures.Asked],
+                 cases: list[Case]) -> dict:
+    """A period's figures, the answers to its check-ins by team, what customers asked for beside what they
+    were given, and its charts."""
     period = period_figures(agg, key, as_of)
     before = figures.previous(period["now"].period)
     period["answers"] = figures.answers(asked, period["now"].period)
     period["answers_before"] = figures.answers(asked, before) if before else []
+    period["asked_and_given"] = figures.asked_and_given(cases, period["now"].period, currency)
     return {
         "title": f"Figures: {period['now'].period.label}", "period": period,
         "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,

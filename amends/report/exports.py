@@ -31,7 +31,7 @@ HEAD_COLUMNS = (
     "customer_language", "customer_value", "do_not_contact", "what_went_wrong", "how_resolved", "prevention",
 )
 # Between the two: one compensation_<CURRENCY> column per currency in the data.
-TAIL_COLUMNS = ("accommodation", "approved_by", "promises_total", "promises_kept", "promises_broken",
+TAIL_COLUMNS = ("accommodation", "approved_by", "asked_for", "promises_total", "promises_kept", "promises_broken",
                 "contacts", "first_contact", "path")
 
 PRODID = "-//amends//customer recovery//EN"
@@ -86,6 +86,14 @@ def _given(given: Accommodation) -> str:
     return text
 
 
+def _asked(case: Case) -> str:
+    """What the customer asked for, on one line: "a refund of the fee (12.00 EUR)"."""
+    if case.asked_for is None:
+        return ""
+    amount = case.asked_for.amount
+    return _oneline(case.asked_for.what) + (f" ({_number(amount)} {case.asked_for.currency})" if amount is not None else "")
+
+
 def _row(case: Case, currencies: list[str]) -> list[str]:
     """The cells of one case, in the order of the header."""
     customer, sums = case.customer, totals(case)
@@ -102,6 +110,7 @@ def _row(case: Case, currencies: list[str]) -> list[str]:
         *(_number(sums.get(currency)) for currency in currencies),
         _text("; ".join(_given(given) for given in case.accommodation)),
         _text(case.approved_by),
+        _text(_asked(case)),
         str(len(case.promises)),
         str(sum(p.kept is True for p in case.promises)),
         str(sum(p.kept is False for p in case.promises)),

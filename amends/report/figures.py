@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from amends.model import FAULTS, Case
+from amends.model import FAULTS, SEVERITIES, Case
 from amends.report.views import customer_key, label_key
 
 PERIODS = ("month", "quarter", "year", "all")
@@ -146,6 +146,34 @@ def answers(asked: list[Asked], p: Period) -> list[Answers]:
     # Without a team, last: it is not a team of its own.
     order = sorted(teams, key=lambda key: (key == "", names[key].casefold()))
     return [row(ALL_TEAMS, mine)] + [row(names[key], teams[key]) for key in order] if mine else []
+
+
+@dataclass(frozen=True)
+class AskedGiven:
+    """For the cases of one severity resolved in a period that say what the customer asked for: how
+    many, what they asked and what was given (in the business currency), and how often it was enough."""
+
+    severity: str
+    cases: int
+    with_amount: int     # of them, those whose ask names an amount in the business currency
+    asked: Decimal
+    given: Decimal       # to those with an amount, reimbursements included
+    enough: int          # given at least the amount asked
+
+
+def asked_and_given(cases: list[Case], p: Period, currency: str) -> list[AskedGiven]:
+    """What customers asked for beside what they were given, by severity, for the cases resolved in the period."""
+    rows = []
+    for severity in SEVERITIES:
+        mine = [c for c in cases if c.asked_for and c.severity == severity and p.holds(c.resolved)]
+        priced = [c for c in mine if c.asked_for.amount is not None and c.asked_for.currency == currency]
+        given = {c.id: sum((a.amount for a in c.accommodation if a.amount is not None and a.currency == currency),
+                           Decimal(0)) for c in priced}
+        if mine:
+            rows.append(AskedGiven(severity, len(mine), len(priced), sum((c.asked_for.amount for c in priced), Decimal(0)),
+                                   sum(given.values(), Decimal(0)),
+                                   sum(given[c.id] >= c.asked_for.amount for c in priced)))
+    return rows
 
 
 def whole_percents(counts: list[int]) -> list[int | None]:

@@ -198,7 +198,8 @@ def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], 
     asked = functools.cache(lambda: check_ins(state))
     for key in figures.PERIODS:
         out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, today,
-                        lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency, asked())))
+                        lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency, asked(),
+                                                     state.project.cases)))
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
                     lambda: lessons(aggregates())))
     listed = promises(*views.promises_to_watch(state.project.cases, as_of), as_of)

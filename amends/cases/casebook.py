@@ -73,6 +73,8 @@ currency: {_quoted(b.currency.upper())}
 timezone: {_quoted(b.timezone)}
 # A customer whose case names no language is written to in this one.
 language: {_quoted(b.language)}
+# How often, by severity, a customer with an open case hears from us, in days.
+cadence: {{critical: 1, high: 2, medium: 3, low: 5}}
 
 followups:
   plan:                         # in order; `after` counts from the day the case was resolved

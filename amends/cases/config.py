@@ -133,6 +133,8 @@ class Config:
     language: str = "en"
     # By severity: the most staff may give without someone's approval (a case's approved_by:).
     guidelines: tuple[tuple[str, Guideline], ...] = ()
+    # By severity: the most days an open case may go without a word from us to the customer.
+    cadence: tuple[tuple[str, int], ...] = ()
     # An open case older than this many days is flagged in the report.
     attention_days: int = 14
     plan: tuple[Step, ...] = DEFAULT_PLAN
@@ -176,6 +178,10 @@ class Config:
         if not self.signatures:
             return self.signature
         return dict(self.signatures).get(language or "en") or self.business_name
+
+    def every(self, severity: str | None) -> int | None:
+        """How often an open case of this severity hears from us, in days (a case without one counts as medium)."""
+        return dict(self.cadence).get(severity or "medium")
 
     def guideline(self, severity: str | None) -> Guideline | None:
         """What staff may give for a case of this severity, if amends.yaml says."""
@@ -235,7 +241,8 @@ def _pick(value, default):
 def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
     d = Config()
-    r.keys((), ["business", "people", "currency", "timezone", "language", "guidelines", "attention_days", "followups",
+    r.keys((), ["business", "people", "currency", "timezone", "language", "guidelines", "cadence", "attention_days",
+                "followups",
                 "do_not_contact", "transport", "smtp", "inbox"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
     r.keys(("followups",), ["plan", "send_window", "holidays", "catch_up_days", "calls_and_letters",
@@ -255,6 +262,7 @@ def read_config(r: Reader) -> Config:
         timezone=_pick(r.timezone(("timezone",)), d.timezone),
         language=_pick(r.language(("language",)), d.language),
         guidelines=_guidelines(r),
+        cadence=_cadence(r),
         attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
         plan=_plan(r) or d.plan,
         window_start=start, window_end=end, window_days=days,
@@ -400,6 +408,14 @@ def _smtp(r: Reader) -> Smtp:
         user=r.text(("smtp", "user")),
         timeout=_pick(r.integer(("smtp", "timeout"), minimum=1), d.timeout),
     )
+
+
+def _cadence(r: Reader) -> tuple[tuple[str, int], ...]:
+    """cadence: severity -> days, in the order of SEVERITIES."""
+    if not r.keys(("cadence",), list(SEVERITIES)):
+        return ()
+    days = {severity: r.integer(("cadence", severity), minimum=1) for severity in SEVERITIES}
+    return tuple((severity, n) for severity, n in days.items() if n is not None)
 
 
 def _guidelines(r: Reader) -> tuple[tuple[str, Guideline], ...]:

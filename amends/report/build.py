@@ -125,7 +125,8 @@ def download_keys(state: Review, as_of: date) -> dict[str, str]:
     model, inputs, keys = model_key(state), state.project.digests, {}
     for year, cases in cases_by_year(state.project.cases).items():
         keys.update(dict.fromkeys(export_names(year), digest(model, *(p for c in cases for p in (c.path, inputs[c.path])))))
-    entries = exports.calendar_entries([i.followup for i in state.prepared], state.project.cases, as_of)
+    entries = exports.calendar_entries([i.followup for i in state.prepared], state.project.cases, as_of,
+                                       state.project.config.every)
     keys[CALENDAR] = digest(as_of.isoformat(), state.project.config.business_name, *map(repr, entries))
     return keys
 
@@ -154,7 +155,7 @@ def downloads(state: Review, as_of: date, names: set[str], cache: Cache = NO_CAC
         events = cache.load("calendar", as_of.isoformat()) or {}
         count = len(events)
         made[CALENDAR] = exports.calendar([p.followup for p in state.prepared], state.project.cases,
-                                          state.project.config.business_name, as_of, events)
+                                          state.project.config.business_name, as_of, events, state.project.config.every)
         if len(events) != count:
             cache.save("calendar", as_of.isoformat(), events)
     return {name: data for name, data in made.items() if name in names}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from amends.cases.config import CHECKIN_KINDS
+from amends.cases.config import CHECKIN_KINDS, Config
 from amends.followups import hearing
 from amends.followups.review import Review
 from amends.model import Case, Promise
@@ -44,7 +44,19 @@ def overview(state: Review, agg: Aggregates, as_of: date) -> dict:
         "loose_mail": len(hearing.loose(state.heard)),
         "period": period_figures(agg, "month", as_of),
         "recent": agg.newest(10),
+        "out_of_touch": out_of_touch(agg.open_cases_by_age(as_of), state.project.config, as_of),
     }
+
+
+def out_of_touch(open_cases: list[tuple[Case, int]], config: Config, as_of: date) -> list[tuple[Case, str]]:
+    """The open cases whose customer has waited longer than the cadence for a word from us, longest first,
+    each with why."""
+    late = []
+    for case, _ in open_cases:
+        t = views.touch(case, config.every(case.severity))
+        if t and t.late(as_of):
+            late.append((t.due, case.id, case, t.words(as_of, case.severity)))
+    return [(case, why) for _, _, case, why in sorted(late, key=lambda x: (x[0], x[1]))]
 
 
 def promises(due: list[tuple[Case, Promise]], broken: list[tuple[Case, Promise]], as_of: date) -> dict:

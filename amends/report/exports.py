@@ -10,12 +10,14 @@ import dataclasses
 import io
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 
 from amends.followups.plan import Followup
 from amends.model import Accommodation, Case
+from amends.report import views
 
 # A cell starting with one of these is run as a formula by a spreadsheet (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -186,12 +188,15 @@ def cases_json(cases: list[Case], records: list[bytes] | None = None) -> bytes:
     return b"".join([b'{\n  "cases": [\n', *(part for pair in zip(records, between) for part in pair)])
 
 
-def calendar_entries(followups: list[Followup], cases: list[Case], as_of: date) -> list[tuple[date | datetime, str, str, str]]:
+def calendar_entries(followups: list[Followup], cases: list[Case], as_of: date,
+                     every: Callable[[str | None], int | None] = lambda severity: None
+                     ) -> list[tuple[date | datetime, str, str, str]]:
     """(start, uid, summary, description) of every event, in the calendar's order: what is still to come.
 
-    The follow-ups, calls and letters still to go (one late is still to go), and the promises not kept
-    that fall due today or later. A promise past its day is on the overview and its case's page; in a
-    calendar it would sit on a past day for ever, and the file would grow with the years.
+    The follow-ups, calls and letters still to go (one late is still to go), the promises not kept
+    that fall due today or later, and the next word from us each open case is owed (`every`: the cadence
+    in days by severity), today when it is late. A promise past its day is on the overview and its case's
+    page; in a calendar it would sit on a past day for ever, and the file would grow with the years.
     """
     found = []
     for f in followups:
@@ -206,6 +211,10 @@ def calendar_entries(followups: list[Followup], cases: list[Case], as_of: date) 
     for case in cases:
         if case.status == "lost":
             continue
+        touch = views.touch(case, every(case.severity))
+        if touch:
+            found.append((max(touch.due, as_of), f"{case.id}/touch@amends", f"Get in touch with {case.customer.name}",
+                          f"{case.title}\n{touch.words(max(touch.due, as_of), case.severity)}"))
         for index, promise in enumerate(case.promises):
             if promise.due is not None and promise.due >= as_of and promise.kept is None:
                 found.append((promise.due, f"{case.id}/promise/{index}@amends",
@@ -221,7 +230,8 @@ def _instant(start: date | datetime) -> datetime:
 
 
 def calendar(followups: list[Followup], cases: list[Case], business: str, as_of: date,
-             known: dict[tuple, bytes] | None = None) -> bytes:
+             known: dict[tuple, bytes] | None = None,
+             every: Callable[[str | None], int | None] = lambda severity: None) -> bytes:
     """An iCalendar feed of what is still to come (see calendar_entries).
 
     `known` maps events already written (by what they say) to their text; new ones are added to it.
@@ -234,7 +244,7 @@ def calendar(followups: list[Followup], cases: list[Case], business: str, as_of:
     cal.add("x-wr-calname", f"{business}: follow-ups")
     known = {} if known is None else known
     events = []
-    for entry in calendar_entries(followups, cases, as_of):
+    for entry in calendar_entries(followups, cases, as_of, every):
         if (entry, as_of) not in known:
             known[entry, as_of] = _event(*entry, as_of)
         events.append(known[entry, as_of])

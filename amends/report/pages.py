@@ -241,14 +241,15 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         # Of all that changes with the day, a case page shows only which promises are overdue.
         overdue = [views.overdue(promise, case, as_of) for promise in case.promises]
         verdict = guidelines.judge(case.severity, case.accommodation, config)
+        touch = views.touch(case, config.every(case.severity))
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
             "confirmed": bool(answered) and hearing.confirms(answered[-1]),
             "guideline": verdict, "allowed": guidelines.allowed(verdict.guideline, config.currency) if verdict else "",
-            "guideline_page": guideline_page("en"),
+            "guideline_page": guideline_page("en"), "touch": touch,
         }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
-                  repr(overdue), *map(heard_digest, said), repr(verdict)),
+                  repr(overdue), *map(heard_digest, said), repr(verdict), repr(touch)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:

@@ -6,7 +6,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -202,6 +202,33 @@ def timeline(case: Case, heard: Iterable[hearing.Heard] = (), zone: str = "UTC")
     if case.resolved is not None:
         events.append(Event(case.resolved, "resolved", "Resolved" + (" (since reopened)" if case.reopened else "")))
     return sorted(events, key=lambda e: (e.day, _ORDER[e.kind], e.time or ""))
+
+
+@dataclass(frozen=True)
+class Touch:
+    """When an open case's customer should next hear from us (amends.yaml cadence:), and why."""
+
+    due: date
+    every: int                # days between our contacts, for the case's severity
+    last: date | None = None  # our latest contact; None: we have not been in touch yet
+
+    def late(self, as_of: date) -> bool:
+        return self.due < as_of if self.last else self.due <= as_of
+
+    def words(self, as_of: date, severity: str | None) -> str:
+        """"no contact for 4 days; high: every 2 days", or "no contact from us yet"."""
+        gap = f"no contact for {(as_of - self.last).days} days" if self.last else "no contact from us yet"
+        return f"{gap}; {severity or 'medium'}: every {self.every} day{'' if self.every == 1 else 's'}"
+
+
+def touch(case: Case, every: int | None) -> Touch | None:
+    """The next touch of an open case: `every` days after our latest contact, or at once when we have made
+    none; None for a settled case, or without a cadence for its severity."""
+    if not case.is_open or every is None:
+        return None
+    ours = [c.day for c in case.contacts if c.by == "us"]
+    last = max(ours) if ours else None
+    return Touch(last + timedelta(days=every) if last else case.opened, every, last)
 
 
 def open_cases_by_age(cases: list[Case], today: date) -> list[tuple[Case, int]]:

@@ -164,6 +164,9 @@ class Case:
     # Who agreed to give more than amends.yaml's guidelines allow for the case's severity.
     approved_by: str | None = None
     asked_for: AskedFor | None = None
+    # The id of the same customer's earlier case that recovered them not long before this one was opened:
+    # found by the project among all cases (cases.chances), never written in a file.
+    second_chance_of: str | None = None
     not_a_repeat_of: tuple[str, ...] = ()
     # The file line of each customer-facing text and of customer.language, keyed by its
     # dotted name (accommodation[1].note), so a warning about one can point at it; and of each
@@ -177,6 +180,14 @@ class Case:
     def severe(self) -> bool:
         """High or critical: harm, not trouble, and a person reads every word first."""
         return self.severity in SEVERE
+
+    @property
+    def weight(self) -> str | None:
+        """The severity that guidelines, cadence and approval go by: at least high for a second chance,
+        since most customers give one and very few a third."""
+        if self.second_chance_of and (self.severity or "medium") not in SEVERE:
+            return "high"
+        return self.severity
 
     @property
     def reopened(self) -> bool:

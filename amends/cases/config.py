@@ -135,6 +135,9 @@ class Config:
     guidelines: tuple[tuple[str, Guideline], ...] = ()
     # By severity: the most days an open case may go without a word from us to the customer.
     cadence: tuple[tuple[str, int], ...] = ()
+    # A case opened within this many days after the same customer's case was resolved as recovered is
+    # their second chance.
+    second_chance_days: int = 365
     # An open case older than this many days is flagged in the report.
     attention_days: int = 14
     plan: tuple[Step, ...] = DEFAULT_PLAN
@@ -241,7 +244,8 @@ def _pick(value, default):
 def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
     d = Config()
-    r.keys((), ["business", "people", "currency", "timezone", "language", "guidelines", "cadence", "attention_days",
+    r.keys((), ["business", "people", "currency", "timezone", "language", "guidelines", "cadence", "second_chance_days",
+                "attention_days",
                 "followups",
                 "do_not_contact", "transport", "smtp", "inbox"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
@@ -263,6 +267,7 @@ def read_config(r: Reader) -> Config:
         language=_pick(r.language(("language",)), d.language),
         guidelines=_guidelines(r),
         cadence=_cadence(r),
+        second_chance_days=_pick(r.integer(("second_chance_days",), minimum=0), d.second_chance_days),
         attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
         plan=_plan(r) or d.plan,
         window_start=start, window_end=end, window_days=days,

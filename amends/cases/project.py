@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from amends.cases.casefile import parse_case
 from amends.cases.config import CONFIG_NAME, Config, load_config, parse_config
+from amends.cases import chances
 from amends.cases.validate import copies, id_line, to_case, unique, unknown_links
 from amends.incremental import workers
 from amends.incremental.cache import NO_CACHE, Cache, digest
@@ -199,9 +200,11 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE,
     cases, unknown = unknown_links(cases, [case.id for _, case, _, _, _ in checked.values() if case is not None]
                            + [Path(name).stem for name in names])
     found += unknown
+    cases = chances.second_chances(cases, config.second_chance_days)
     problems += [p for _, _, _, mine, _ in checked.values() for p in mine] + found
     problems.sort(key=lambda p: (p.path != CONFIG_NAME, p.path, p.line or 0))
-    return Project(root, config, cases, problems, len(names), digests, warnings + copies(cases))
+    return Project(root, config, cases, problems, len(names), digests,
+                   warnings + copies(cases) + chances.guideline_warnings(cases, config))
 
 
 def plural(n: int, word: str) -> str:

@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 
 from amends.cases.casefile import RawCase
-from amends.cases import guidelines
 from amends.cases.config import SAYS, Config
 from amends.cases.fields import Reader
 from amends.cases.yamlfile import dotted, shown
@@ -34,7 +33,7 @@ ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expi
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
 # Whose lines a case keeps for warnings: the texts written to the customer, and the language;
 # and repeat_of, for the check of the ids it names against all cases (not_a_repeat_of's items too).
-_LINES_KEPT = {("about",), ("subject",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
+_LINES_KEPT = {("accommodation",), ("about",), ("subject",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
                ("repeat_of",)}
 PROMISE_KEYS = ("what", "due", "kept")
 CONTACT_KEYS = ("at", "by", "channel", "note", "dated")
@@ -234,7 +233,6 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
     case = replace(case, spoken=tuple(spoken_of(case)))
     _check_links(r, case)
     _check_greeting(r, customer)
-    _check_guideline(r, case, config)
     if opened is not None:
         _check_dates(r, case, today)
     # Warnings are kept with the case: they never make it invalid.
@@ -386,14 +384,6 @@ def _check_greeting(r: Reader, customer: Customer) -> None:
     if (customer.language or "").split("-")[0] == "de" and customer.person and not customer.salutation:
         r.problem(("customer",), f"a German customer is greeted by 'salutation:' (e.g. 'Frau Müller', 'Herr "
                                  f"Schmidt'); without it the greeting is 'Guten Tag, {customer.person},'", warning=True)
-
-
-def _check_guideline(r: Reader, case: Case, config: Config) -> None:
-    """More given than the guideline for the case's severity allows, with no one named who agreed."""
-    verdict = guidelines.judge(case.severity, case.accommodation, config)
-    if verdict and not verdict.within and not case.approved_by:
-        r.problem(("accommodation",), f"{'; '.join(verdict.over)} (amends.yaml guidelines); if someone agreed, "
-                                      "add approved_by: with their name", warning=True)
 
 
 def _check_links(r: Reader, case: Case) -> None:

@@ -263,8 +263,9 @@ def due(e: Email) -> Verdict:
 
 def planned_approval(case: Case, step: Step, config: Config) -> str | None:
     """Why a person reads this email before it goes, if one must: the case's severity, or the plan."""
-    if case.severity in config.approve_first:
-        return f"severity {case.severity}: a person reads it first"
+    if case.weight in config.approve_first:
+        second = f", as a second chance after {case.second_chance_of}" if case.weight != case.severity else ""
+        return f"severity {case.weight}{second}: a person reads it first"
     return "waiting for approval" if step.approval else None
 
 

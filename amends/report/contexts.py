@@ -44,18 +44,19 @@ def overview(state: Review, agg: Aggregates, as_of: date) -> dict:
         "loose_mail": len(hearing.loose(state.heard)),
         "period": period_figures(agg, "month", as_of),
         "recent": agg.newest(10),
-        "out_of_touch": out_of_touch(agg.open_cases_by_age(as_of), state.project.config, as_of),
+        "out_of_touch": out_of_touch(state.project.cases, state.project.config, as_of),
     }
 
 
-def out_of_touch(open_cases: list[tuple[Case, int]], config: Config, as_of: date) -> list[tuple[Case, str]]:
+def out_of_touch(cases: list[Case], config: Config, as_of: date) -> list[tuple[Case, str]]:
     """The open cases whose customer has waited longer than the cadence for a word from us, longest first,
-    each with why."""
+    each with why. From the cases as checked, not the kept aggregates: a second chance, which weighs on
+    the cadence, comes from another case's file."""
     late = []
-    for case, _ in open_cases:
-        t = views.touch(case, config.every(case.severity))
+    for case in cases:
+        t = views.touch(case, config.every(case.weight)) if config.cadence else None
         if t and t.late(as_of):
-            late.append((t.due, case.id, case, t.words(as_of, case.severity)))
+            late.append((t.due, case.id, case, t.words(as_of, case.weight)))
     return [(case, why) for _, _, case, why in sorted(late, key=lambda x: (x[0], x[1]))]
 
 

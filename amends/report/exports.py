@@ -211,10 +211,10 @@ def calendar_entries(followups: list[Followup], cases: list[Case], as_of: date,
     for case in cases:
         if case.status == "lost":
             continue
-        touch = views.touch(case, every(case.severity))
+        touch = views.touch(case, every(case.weight))
         if touch:
             found.append((max(touch.due, as_of), f"{case.id}/touch@amends", f"Get in touch with {case.customer.name}",
-                          f"{case.title}\n{touch.words(max(touch.due, as_of), case.severity)}"))
+                          f"{case.title}\n{touch.words(max(touch.due, as_of), case.weight)}"))
         for index, promise in enumerate(case.promises):
             if promise.due is not None and promise.due >= as_of and promise.kept is None:
                 found.append((promise.due, f"{case.id}/promise/{index}@amends",

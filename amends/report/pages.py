@@ -240,8 +240,8 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         others = [part for c in earlier + later for part in (c.id, state.project.digests[c.path])]
         # Of all that changes with the day, a case page shows only which promises are overdue.
         overdue = [views.overdue(promise, case, as_of) for promise in case.promises]
-        verdict = guidelines.judge(case.severity, case.accommodation, config)
-        touch = views.touch(case, config.every(case.severity))
+        verdict = guidelines.judge(case.weight, case.accommodation, config)
+        touch = views.touch(case, config.every(case.weight))
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,

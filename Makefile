@@ -53,12 +53,19 @@ bench: $(UV)
 # installing it, it is stopped and disabled, so no IMAP server listens beyond the
 # tests. LibreOffice Calc
 # (libreoffice-calc-nogui) opens each year's cases-YEAR.csv in tests/test_spreadsheet.py.
+# nginx (Debian's `nginx`, the smallest package with TLS, HTTP/2 and basic auth)
+# serves the README's recipe, docs/nginx-amends.conf, in tests/test_share.py, on
+# 127.0.0.1; the system's own, which systemd starts on installing it with a
+# default site on port 80 of every interface, is stopped and disabled the same way
+# (only when this installed it: an nginx that was already there is someone's).
 system-deps:
-	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix && test -x /usr/sbin/dovecot && test -x /usr/lib/dovecot/lmtp && test -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so && command -v soffice >/dev/null || { \
-	  echo "Installing Chromium, Java, poppler-utils, Postfix, Dovecot and LibreOffice Calc for the browser, HTML, print, mail and spreadsheet tests..."; \
+	@test -x /usr/bin/chromium && command -v java >/dev/null && command -v pdftotext >/dev/null && test -x /usr/sbin/postfix && test -x /usr/sbin/dovecot && test -x /usr/lib/dovecot/lmtp && test -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so && command -v soffice >/dev/null && test -x /usr/sbin/nginx || { \
+	  echo "Installing Chromium, Java, poppler-utils, Postfix, Dovecot, LibreOffice Calc and nginx for the browser, HTML, print, mail, spreadsheet and sharing tests..."; \
 	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix dovecot-imapd dovecot-lmtpd dovecot-sieve libreoffice-calc-nogui >/dev/null; \
-	  if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true; fi; }
+	  new_nginx=$$(test -x /usr/sbin/nginx || echo yes); \
+	  $(APT) update -qq && $(APT) install -y -qq chromium default-jre-headless poppler-utils postfix dovecot-imapd dovecot-lmtpd dovecot-sieve libreoffice-calc-nogui nginx >/dev/null; \
+	  if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true; \
+	    if [ -n "$$new_nginx" ]; then $(SUDO) systemctl disable --now nginx.service >/dev/null 2>&1 || true; fi; fi; }
 
 # The Nu HTML Checker and axe-core come from the npm registry (package.json).
 node_modules/.installed: package.json package-lock.json

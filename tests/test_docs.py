@@ -28,8 +28,9 @@ def test_readme_case_example_is_valid(root):
 
 
 def test_readme_yaml_examples_are_valid_settings(tmp_path):
-    """Every amends.yaml snippet in the README loads without a problem."""
-    blocks = fenced("yaml")
+    """Every amends.yaml snippet in the README loads without a problem; a block that names another file
+    on its first line (a CI workflow, say) is that file."""
+    blocks = [b for b in fenced("yaml") if not re.match(r"# [\w./-]+\.ya?ml\n", b)]
     assert len(blocks) >= 3
     configs = {}
     for block in blocks:

@@ -43,6 +43,7 @@ class Heard:
     answer: str = ""        # "yes", "not yet", or "" when no clear answer
     score: int | None = None
     why: str = ""           # for a person: why the message is not counted for a case
+    after: str = ""         # when the follow-up it answers was handed over (ISO): no answer comes before it
 
     @property
     def answer_text(self) -> str:
@@ -56,6 +57,7 @@ class Sent:
     case_id: str
     to: str                 # address_key of where it went
     kind: str
+    at: str = ""            # when it was handed over (ISO)
 
 
 def loose(heard: list[Heard]) -> list[Heard]:
@@ -70,7 +72,7 @@ def sent_messages(histories: dict[str, History]) -> dict[str, Sent]:
         case_id, kind = key.split("/")[0], key.split("/")[1]
         for event in history.events:
             if event.get("msgid") and event.get("to") and event["ev"] in ("data", "sent", "ambiguous"):
-                out[event["msgid"]] = Sent(key, case_id, address_key(event["to"]), kind)
+                out[event["msgid"]] = Sent(key, case_id, address_key(event["to"]), kind, event.get("ts", ""))
     return out
 
 
@@ -138,7 +140,7 @@ def _match(m: dict, sent: dict[str, Sent], by_id: dict[str, Case], tokens: dict[
     if answered is not None:
         case = by_id.get(answered.case_id)
         if sender and (sender == answered.to or (case and case.customer.email and sender == address_key(case.customer.email))):
-            return _from_customer(m, answered.case_id, answered.key, answered.kind in CHECKIN_KINDS)
+            return replace(_from_customer(m, answered.case_id, answered.key, answered.kind in CHECKIN_KINDS), after=answered.at)
         return Heard(m, UNMATCHED, why=f"a reply to a follow-up of {answered.case_id}, but from {sender or 'an unknown sender'}, "
                                        "not the address it went to")
     case = tokens.get(m.get("token", ""))
@@ -181,10 +183,12 @@ HOLDS = (REPLY, ANSWER, WROTE_AGAIN, BOUNCE)
 
 
 def received(h: Heard) -> datetime:
-    """When the message came: its Date, if it is no later than when it was read; else when it was read."""
+    """When the message came: its Date, if it is no later than when it was read (else when it was read),
+    and for a reply no earlier than the follow-up it answers: a phone whose clock was reset dates it 1970."""
     read = datetime.fromisoformat(h.message["read"])
     sent = datetime.fromisoformat(h.message["date"]) if h.message.get("date") else None
-    return sent if sent and sent.tzinfo and sent <= read else read
+    came = sent if sent and sent.tzinfo and sent <= read else read
+    return max(came, datetime.fromisoformat(h.after)) if h.after else came
 
 
 def _day(moment: datetime, config: Config):
@@ -227,10 +231,15 @@ def apply(followups: list[Followup], heard: list[Heard], histories: dict[str, Hi
     for f in followups:
         out.append(_changed(f, mine.get(f.case.id, []), bounced, histories.get(f.key, History()), config))
     by_id = {f.case.id: f.case for f in followups}
+    # One call-back a day per case, for the latest of what called for it that day: a customer who writes
+    # "Not yet" and then the reason is one call.
+    calls: dict[str, Heard] = {}
     for case_id, hs in mine.items():
-        for h in hs:
+        for h in sorted(hs, key=received):
             if (unhappy(h) or h.kind == BOUNCE) and case_id in by_id:
-                out.append(_call_back(by_id[case_id], h, histories, config, now))
+                calls[key_for(case_id, CALL_BACK, received(h).date())] = h
+    for h in calls.values():
+        out.append(_call_back(by_id[h.case_id], h, histories, config, now))
     return out
 
 

@@ -10,9 +10,12 @@ import email
 import email.policy
 import hashlib
 import html
+import itertools
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.parser import BytesHeaderParser, HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -37,6 +40,10 @@ _QUOTED_ID = re.compile(r"^message-id:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MU
 # Senders that are machines by name: a reply to them reaches nobody.
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)([+.-].*)?$", re.IGNORECASE)
 _MACHINE_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+
+# flufl.bounce logs each detector it runs, and a traceback for each that fails on odd input (which only
+# means the message is no bounce that detector knows); `inbox` logs at INFO, and an owner must see neither.
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -70,17 +77,46 @@ def read(data: bytes) -> Incoming:
     """The message in `data`, as far as it can be read safely."""
     if len(data) > MAX_BYTES:
         return _headers_only(data, f"it is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
-    parts = list(_walk(msg))
-    if len(parts) > MAX_PARTS:
+    try:
+        msg = _parse(data)
+    except _TooManyParts:
         return _headers_only(data, f"it has more than {MAX_PARTS} parts")
-    bounce = _bounce(msg) or (_other_bounce(msg, data) if automatic(msg) else None)
+    parts = list(_walk(msg))
+    machine = automatic(msg)
+    bounce = _bounce(msg) or (_other_bounce(msg, data) if machine else None)
+    sender, name = _sender(msg)
+    subject = _header(msg, "Subject")
     return Incoming(
-        message_id=_message_id(msg, data), sender=_sender(msg)[0], sender_name=_sender(msg)[1],
-        subject=_header(msg, "Subject"), date=_date(msg), refers_to=_refers_to(msg),
-        token=_token(_header(msg, "Subject")), automatic="" if bounce else automatic(msg),
+        message_id=_message_id(msg, data), sender=sender, sender_name=name, subject=subject, date=_date(msg),
+        refers_to=_refers_to(msg), token=_token(subject), automatic="" if bounce else machine,
         bounce=bounce, words="" if bounce else new_words(_text(parts)),
     )
+
+
+class _TooManyParts(Exception):
+    pass
+
+
+def _parse(data: bytes) -> Message:
+    """The message, parsed until it has more than MAX_PARTS parts: a bomb of 200,000 empty parts in 6 MB
+    would take over 100 MB parsed whole, and parts nested a few thousand deep exceed Python's recursion."""
+    made = itertools.count()
+
+    def part(policy=email.policy.compat32) -> Message:
+        if next(made) > MAX_PARTS:  # the parser makes one message first, to try the factory
+            raise _TooManyParts
+        return Message(policy=policy)
+
+    parser = BytesFeedParser(part, policy=email.policy.compat32)
+    for start in range(0, len(data), 64 * 1024):
+        parser.feed(data[start:start + 64 * 1024])
+    return parser.close()
+
+
+def unreadable(data: bytes, error: Exception) -> Incoming:
+    """A message the parser broke on: known by its bytes alone, for a person to read from its kept copy."""
+    return Incoming("digest:" + hashlib.sha256(data).hexdigest(), "", "", "", None, (), "", "", None, "",
+                    refused=f"it could not be read ({type(error).__name__})")
 
 
 def _headers_only(data: bytes, why: str) -> Incoming:
@@ -98,14 +134,19 @@ def _walk(msg: Message):
 
 
 def _header(msg: Message, name: str) -> str:
-    """A header as text, its encoded words decoded; "" when absent or unreadable."""
+    """A header as text, its encoded words decoded; "" when absent."""
     raw = msg.get(name)
-    if raw is None:
-        return ""
+    return "" if raw is None else _decoded(str(raw))
+
+
+def _decoded(text: str) -> str:
+    """Header text with its encoded words decoded, as written when they cannot be, on one line and with no
+    control character: `inbox` prints it, and an encoded line break must not make a line of its own."""
     try:
-        return str(email.header.make_header(email.header.decode_header(str(raw)))).strip()
-    except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
-        return str(raw).strip()
+        text = str(email.header.make_header(email.header.decode_header(text)))
+    except (ValueError, LookupError, email.errors.MessageError):  # a charset that is none: "utf-\xff8"
+        pass
+    return _without_controls(text)
 
 
 def _message_id(msg: Message, data: bytes) -> str:
@@ -114,15 +155,21 @@ def _message_id(msg: Message, data: bytes) -> str:
 
 
 def _sender(msg: Message) -> tuple[str, str]:
-    pairs = getaddresses([_header(msg, "From")])
-    name, addr = pairs[0] if pairs else ("", "")
-    return (address_key(addr) if "@" in addr else ""), name
+    """The From address and name, or ("", "") unless the From is one address. The address is read before
+    any encoded word is decoded, since RFC 2047 allows them in a name only: decoded first, the name of
+    "=?utf-8?q?ann=40example.com=2C?= <eve@evil.example>" made ann@example.com the sender."""
+    raw = msg.get("From")
+    pairs = getaddresses([_without_controls(str(raw))]) if raw is not None else []
+    if len(pairs) != 1 or "@" not in pairs[0][1]:  # "ann@example.com <eve@evil.example>" reads as two
+        return "", ""
+    name, addr = pairs[0]
+    return address_key(addr), _decoded(name)
 
 
 def _date(msg: Message) -> datetime | None:
     try:
         return parsedate_to_datetime(_header(msg, "Date"))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # "+99999999999999999999" overflows
         return None
 
 
@@ -167,10 +214,15 @@ def _text(parts: list[Message]) -> str:
                 payload = part.get_payload(decode=True) or b""
                 try:
                     text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
-                except LookupError:
+                except (LookupError, ValueError):  # no such charset, or a NUL in its name
                     text = payload.decode("utf-8", errors="replace")
-                return text if kind == "text/plain" else _plain(text)
+                return _printable(text if kind == "text/plain" else _plain(text))
     return ""
+
+
+def _printable(text: str) -> str:
+    """Text without the control characters that would act on a terminal that `inbox` prints it to."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _plain(markup: str) -> str:
@@ -293,4 +345,4 @@ def draft(data: bytes) -> Draft | str:
 
 
 def _without_controls(text: str) -> str:
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
+    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())

@@ -233,7 +233,10 @@ def read_mailbox(root: Path, source: Source, now: datetime) -> Pass:
             out.skipped += 1
             continue
         data = load()
-        found = incoming.read(data)
+        try:
+            found = incoming.read(data)
+        except Exception as error:  # noqa: BLE001 - anyone's bytes: one the parser breaks on must not stop every run
+            found = incoming.unreadable(data, error)
         if found.message_id in seen:
             out.skipped += 1
             continue

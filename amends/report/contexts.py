@@ -8,7 +8,7 @@ from amends.cases.config import CHECKIN_KINDS, Config
 from amends.followups import hearing
 from amends.followups.review import Review
 from amends.model import Case, Promise
-from amends.report import charts, figures, views
+from amends.report import charts, figures, risk, views
 from amends.report.aggregates import Aggregates
 
 
@@ -23,12 +23,17 @@ LESSON_ROWS = 20
 DAY_BINS = [(0, 1), (2, 3), (4, 7), (8, 14), (15, 30), (31, None)]
 
 
+# The overview names the customers most at risk of leaving; their page has them all.
+AT_RISK_ROWS = 5
+
+
 # The overview lists at most this many of each thing to act on; "and 312 more" links to the page with them all.
 OVERVIEW_ROWS = 50
 
 
-def overview(state: Review, agg: Aggregates, as_of: date) -> dict:
-    """What to act on today, then the figures; `agg` holds the cases' aggregates (kept by difference)."""
+def overview(state: Review, agg: Aggregates, as_of: date, at_risk: list[risk.AtRisk]) -> dict:
+    """What to act on today, then the figures; `agg` holds the cases' aggregates (kept by difference), and
+    `at_risk` the customers who may leave next (risk.at_risk)."""
     return {
         "figures": agg.figures(figures.period("all", as_of)), "per_status": agg.status_counts(),
         "case_count": len(agg.cases),
@@ -45,6 +50,7 @@ def overview(state: Review, agg: Aggregates, as_of: date) -> dict:
         "period": period_figures(agg, "month", as_of),
         "recent": agg.newest(10),
         "out_of_touch": out_of_touch(state.project.cases, state.project.config, as_of),
+        "at_risk": at_risk, "at_risk_rows": AT_RISK_ROWS,
     }
 
 
@@ -97,18 +103,20 @@ def period_figures(agg: Aggregates, key: str, as_of: date) -> dict:
     return {"key": key, "now": agg.figures(now), "before": agg.figures(before) if before else None}
 
 
-def check_ins(state: Review) -> list[figures.Asked]:
+def sent_checkins(state: Review) -> list[risk.Checkin]:
     """Every check-in email that went out, with the customer's latest answer to it."""
     latest = {h.key: h for h in state.heard if h.kind == hearing.ANSWER and h.key}
     zone = ZoneInfo(state.project.config.timezone)
-    out = []
-    for item in state.prepared:
-        f = item.followup
-        if f.kind in CHECKIN_KINDS and f.medium == "email" and f.state == "sent" and f.when:
-            h = latest.get(f.key)
-            said = "" if h is None else figures.CONFIRMED if hearing.confirms(h) else figures.NOT_PUT_RIGHT
-            out.append(figures.Asked(f.case.team, f.when.astimezone(zone).date(), said, h.score if h else None))
-    return out
+    return [risk.Checkin(f.case, f.when.astimezone(zone).date(), latest.get(f.key))
+            for f in (item.followup for item in state.prepared)
+            if f.kind in CHECKIN_KINDS and f.medium == "email" and f.state == "sent" and f.when]
+
+
+def check_ins(checkins: list[risk.Checkin]) -> list[figures.Asked]:
+    """The check-ins as the figures count them: by team and day, confirmed or not put right or unanswered."""
+    return [figures.Asked(c.case.team, c.sent, "" if c.answer is None else
+                          figures.CONFIRMED if hearing.confirms(c.answer) else figures.NOT_PUT_RIGHT,
+                          c.answer.score if c.answer else None) for c in checkins]
 
 
 def period_charts(agg: Aggregates, period: figures.Period, as_of: date, currency: str) -> list:

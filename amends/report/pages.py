@@ -22,9 +22,9 @@ from amends.followups.review import Review
 from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import Case
-from amends.report import figures, views
+from amends.report import figures, risk, views
 from amends.report.aggregates import Aggregates
-from amends.report.contexts import check_ins, figures_page, lessons, overview, promises
+from amends.report.contexts import check_ins, figures_page, lessons, overview, promises, sent_checkins
 
 
 # The cases table's filters: (name, label, the value a case has).
@@ -46,6 +46,7 @@ SECTIONS = (
 
 PROMISES = "promises.html"
 INBOX = "inbox.html"
+AT_RISK = "at-risk.html"
 # The languages amends ships templates in: the guidelines sheet is printed in each.
 SHEET_LANGUAGES = ("en", "de")
 CALENDAR = "followups.ics"
@@ -193,15 +194,19 @@ def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], 
     """The overview (what to act on today, then figures), the figures per period, the lessons."""
     # The overview's ages and due dates, and each period's bounds, change with the day.
     today = digest(every, as_of.isoformat())
+    checkins = functools.cache(lambda: sent_checkins(state))
+    at_risk = functools.cache(lambda: risk.at_risk(state.project.cases, checkins(), as_of))
     out = [Page("index.html", "home.html", {"title": "Overview", "section": "home"}, today,
-                lambda: overview(state, aggregates(), as_of))]
-    asked = functools.cache(lambda: check_ins(state))
+                lambda: overview(state, aggregates(), as_of, at_risk()))]
+    asked = functools.cache(lambda: check_ins(checkins()))
     for key in figures.PERIODS:
         out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, today,
                         lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency, asked(),
                                                      state.project.cases)))
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
                     lambda: lessons(aggregates())))
+    out.append(Page(AT_RISK, "at-risk.html", {"title": "Who may leave next", "section": "home"}, today,
+                    lambda: {"at_risk": at_risk()}))
     listed = promises(*views.promises_to_watch(state.project.cases, as_of), as_of)
     if not any(listed.values()):
         return out

@@ -86,6 +86,8 @@ class Accommodation:
     url: str | None = None
     expires: date | None = None
     sent: date | None = None
+    # The day the customer used it (a gift card, a discount, a credit): a sign the recovery held.
+    redeemed: date | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,15 @@ class AskedFor:
     """What the customer said would make it right, in their words, with an amount if they named one."""
 
     what: str
+    amount: Decimal | None = None
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """The customer's first purchase after the case: the surest sign they stayed."""
+
+    day: date
     amount: Decimal | None = None
     currency: str = ""
 
@@ -164,6 +175,7 @@ class Case:
     # Who agreed to give more than amends.yaml's guidelines allow for the case's severity.
     approved_by: str | None = None
     asked_for: AskedFor | None = None
+    next_purchase: Purchase | None = None
     # The id of the same customer's earlier case that recovered them not long before this one was opened:
     # found by the project among all cases (cases.chances), never written in a file.
     second_chance_of: str | None = None

@@ -138,6 +138,9 @@ class Config:
     # A case opened within this many days after the same customer's case was resolved as recovered is
     # their second chance.
     second_chance_days: int = 365
+    # What finding a new customer costs the business (advertising, offers), in its currency: set beside
+    # what winning one back cost, on the figures pages.
+    acquisition_cost: Decimal | None = None
     # An open case older than this many days is flagged in the report.
     attention_days: int = 14
     plan: tuple[Step, ...] = DEFAULT_PLAN
@@ -245,7 +248,7 @@ def read_config(r: Reader) -> Config:
     """Build a Config from a parsed amends.yaml, defaults filling the gaps."""
     d = Config()
     r.keys((), ["business", "people", "currency", "timezone", "language", "guidelines", "cadence", "second_chance_days",
-                "attention_days",
+                "acquisition_cost", "attention_days",
                 "followups",
                 "do_not_contact", "transport", "smtp", "inbox"])
     r.keys(("business",), ["name", "email", "phone", "address", "reply_to", "signature"])
@@ -268,6 +271,7 @@ def read_config(r: Reader) -> Config:
         guidelines=_guidelines(r),
         cadence=_cadence(r),
         second_chance_days=_pick(r.integer(("second_chance_days",), minimum=0), d.second_chance_days),
+        acquisition_cost=r.amount(("acquisition_cost",)),
         attention_days=_pick(r.integer(("attention_days",), minimum=1), d.attention_days),
         plan=_plan(r) or d.plan,
         window_start=start, window_end=end, window_days=days,

@@ -15,7 +15,7 @@ from amends.cases.fields import Reader
 from amends.cases.yamlfile import dotted, shown
 from amends.model import (
     ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
-    Accommodation, AskedFor, Case, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
+    Accommodation, AskedFor, Case, Purchase, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
 )
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -25,11 +25,12 @@ CASE_KEYS = (
     "fault", "severity", "owner", "team", "category", "tags",
     "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
-    "repeat_of", "not_a_repeat_of", "message_id", "approved_by", "asked_for",
+    "repeat_of", "not_a_repeat_of", "message_id", "approved_by", "asked_for", "next_purchase",
 )
 ASKED_FOR_KEYS = ("what", "amount", "currency")
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
-ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent")
+ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent", "redeemed")
+PURCHASE_KEYS = ("date", "amount", "currency")
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
 # Whose lines a case keeps for warnings: the texts written to the customer, and the language;
 # and repeat_of, for the check of the ids it names against all cases (not_a_repeat_of's items too).
@@ -226,6 +227,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         message_id=_message_id(r),
         approved_by=r.text(("approved_by",)),
         asked_for=_asked_for(r, config),
+        next_purchase=_next_purchase(r, config),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),
@@ -261,7 +263,10 @@ def _accommodation(r: Reader, config: Config, today: date, resolved: date | None
                 url=r.url(item + ("url",)),
                 expires=r.date(item + ("expires",)),
                 sent=r.date(item + ("sent",)),
+                redeemed=r.date(item + ("redeemed",)),
             ))
+            if out[-1].redeemed and r.in_future(out[-1].redeemed):
+                r.problem(item + ("redeemed",), f"'redeemed' is in the future ({out[-1].redeemed}; today is {today})")
             if kind == "gift-card" and out[-1].expires is None and out[-1].sent is None:
                 r.problem(item, "the gift card has no 'expires' date, so the customer is not told until when it "
                                 "is valid; add 'expires:'", warning=True)
@@ -285,6 +290,22 @@ def _asked_for(r: Reader, config: Config) -> AskedFor | None:
         return None
     return AskedFor(r.text(path + ("what",), required=True, multiline=True) or "", r.amount(path + ("amount",)),
                     r.currency(path + ("currency",)) or config.currency)
+
+
+def _next_purchase(r: Reader, config: Config) -> Purchase | None:
+    """next_purchase: a date, or {date, amount, currency}; a day still to come is a mistake."""
+    path = ("next_purchase",)
+    if isinstance(r.raw(path), dict):
+        if not r.keys(path, PURCHASE_KEYS):
+            return None
+        day, amount = r.date(path + ("date",), required=True), r.amount(path + ("amount",))
+        where, currency = path + ("date",), r.currency(path + ("currency",)) or config.currency
+    else:
+        day, amount, where, currency = r.date(path), None, path, config.currency
+    if day and r.in_future(day):
+        r.problem(where, f"'next_purchase' is in the future ({day}; today is {r.today}); write it once they have bought again")
+        return None
+    return Purchase(day, amount, currency) if day else None
 
 
 def _promises(r: Reader) -> tuple[Promise, ...]:

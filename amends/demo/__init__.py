@@ -88,6 +88,10 @@ def _render(d: Draft) -> str:
     lines += _list_lines("accommodation", d.accommodation)
     if d.approved_by:
         lines.append(f"approved_by: {_q(d.approved_by)}")
+    if d.next_purchase:
+        bought = d.next_purchase
+        lines.append(f"next_purchase: {{date: {bought['date']}, amount: {bought['amount']}}}" if bought["amount"]
+                     else f"next_purchase: {bought['date']}")
     if d.asked_for:
         lines += ["asked_for:", f"  what: {_q(d.asked_for['what'])}"] + (
             [f"  amount: {d.asked_for['amount']}"] if d.asked_for["amount"] else [])

@@ -76,6 +76,7 @@ class Draft:
     accommodation: list[dict] | None = None
     approved_by: str | None = None
     asked_for: dict | None = None
+    next_purchase: dict | None = None
     promises: list[dict] | None = None
     story: dict | None = None
     contacts: list[tuple[str, str, str, str]] | None = None
@@ -297,7 +298,22 @@ def draft(rng: random.Random, index: int, person: Person, today: date, theirs: l
     d.accommodation = _accommodation(rng, index, kind, d, today)
     d.approved_by = _approver(d)
     d.asked_for = _asked_for(index, d)
+    _came_back(index, d, today)
     return d
+
+
+def _came_back(index: int, d: Draft, today: date) -> None:
+    """Signs that a recovery held: every other gift card, discount or credit used some days after the case
+    was resolved, and two recovered customers in three buying again. From the index, like _approver."""
+    if d.resolved is None or d.status == "lost":
+        return
+    for position, item in enumerate(d.accommodation):
+        used = d.resolved + timedelta(days=5 + (index + position) % 40)
+        if item["kind"] in ("gift-card", "discount", "credit") and (index + position) % 2 == 0 and used <= today:
+            item["redeemed"] = used
+    bought = d.resolved + timedelta(days=3 + index % 50)
+    if d.status == "recovered" and index % 3 and bought <= today:
+        d.next_purchase = {"date": bought, "amount": f"{20 + index % 9 * 15}.00" if index % 2 else None}
 
 
 def _asked_for(index: int, d: Draft) -> dict | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from amends.cases.config import CHECKIN_KINDS, Config
@@ -74,7 +75,7 @@ def promises(due: list[tuple[Case, Promise]], broken: list[tuple[Case, Promise]]
 
 
 def figures_page(agg: Aggregates, key: str, as_of: date, currency: str, asked: list[figures.Asked],
-                 cases: list[Case]) -> dict:
+                 cases: list[Case], acquisition_cost: Decimal | None = None) -> dict:
     """A period's figures, the answers to its check-ins by team, what customers asked for beside what they
     were given, and its charts."""
     period = period_figures(agg, key, as_of)
@@ -82,6 +83,7 @@ def figures_page(agg: Aggregates, key: str, as_of: date, currency: str, asked: l
     period["answers"] = figures.answers(asked, period["now"].period)
     period["answers_before"] = figures.answers(asked, before) if before else []
     period["asked_and_given"] = figures.asked_and_given(cases, period["now"].period, currency)
+    period["payback"] = figures.payback(cases, period["now"].period, currency, acquisition_cost)
     return {
         "title": f"Figures: {period['now'].period.label}", "period": period,
         "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,

@@ -33,7 +33,8 @@ HEAD_COLUMNS = (
     "customer_language", "customer_value", "do_not_contact", "what_went_wrong", "how_resolved", "prevention",
 )
 # Between the two: one compensation_<CURRENCY> column per currency in the data.
-TAIL_COLUMNS = ("accommodation", "approved_by", "asked_for", "promises_total", "promises_kept", "promises_broken",
+TAIL_COLUMNS = ("accommodation", "approved_by", "asked_for", "next_purchase", "next_purchase_amount",
+                "next_purchase_currency", "promises_total", "promises_kept", "promises_broken",
                 "contacts", "first_contact", "path")
 
 PRODID = "-//amends//customer recovery//EN"
@@ -85,6 +86,8 @@ def _given(given: Accommodation) -> str:
         text += f" {_number(given.amount)} {given.currency}"
     if given.note:
         text += f" ({_oneline(given.note)})"
+    if given.redeemed:
+        text += f" used {given.redeemed.isoformat()}"
     return text
 
 
@@ -113,6 +116,9 @@ def _row(case: Case, currencies: list[str]) -> list[str]:
         _text("; ".join(_given(given) for given in case.accommodation)),
         _text(case.approved_by),
         _text(_asked(case)),
+        _day(case.next_purchase.day if case.next_purchase else None),
+        _number(case.next_purchase.amount if case.next_purchase else None),
+        _text(case.next_purchase.currency if case.next_purchase and case.next_purchase.amount is not None else None),
         str(len(case.promises)),
         str(sum(p.kept is True for p in case.promises)),
         str(sum(p.kept is False for p in case.promises)),

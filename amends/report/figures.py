@@ -176,6 +176,47 @@ def asked_and_given(cases: list[Case], p: Period, currency: str) -> list[AskedGi
     return rows
 
 
+# What a customer can use later, so that using it is a sign they came back.
+REDEEMABLE = ("gift-card", "discount", "credit")
+
+
+@dataclass(frozen=True)
+class Payback:
+    """Did recovery pay, for the cases resolved in a period: what was given back used, customers who bought
+    again and what they spent beside what winning them back cost, and that cost beside finding a new customer."""
+
+    redeemable: int          # gift cards, discounts and credits given
+    redeemed: int
+    settled: int             # cases resolved and not lost
+    came_back: int           # of them, with a next purchase
+    spent: Decimal           # their next purchases, in the business currency
+    spent_cost: Decimal      # what was given back to those customers
+    recovered: int
+    recovery_cost: Decimal   # given back on the recovered cases
+    acquisition_cost: Decimal | None
+
+    @property
+    def per_recovered(self) -> Decimal | None:
+        return (self.recovery_cost / self.recovered).quantize(Decimal("0.01")) if self.recovered else None
+
+
+def payback(cases: list[Case], p: Period, currency: str, acquisition_cost: Decimal | None) -> Payback:
+    """Payback of the cases resolved in the period (see Payback); amounts in other currencies are left out."""
+    mine = [c for c in cases if p.holds(c.resolved) and c.status != "lost" and not c.is_open]
+
+    def given(of: list[Case]) -> Decimal:
+        return sum((a.amount for c in of for a in c.accommodation if a.amount is not None and a.currency == currency),
+                   Decimal(0))
+
+    usable = [a for c in mine for a in c.accommodation if a.kind in REDEEMABLE]
+    back = [c for c in mine if c.next_purchase]
+    recovered = [c for c in mine if c.status == "recovered"]
+    return Payback(len(usable), sum(a.redeemed is not None for a in usable), len(mine), len(back),
+                   sum((c.next_purchase.amount for c in back if c.next_purchase.amount is not None
+                        and c.next_purchase.currency == currency), Decimal(0)), given(back),
+                   len(recovered), given(recovered), acquisition_cost)
+
+
 def whole_percents(counts: list[int]) -> list[int | None]:
     """Whole-percent shares of `counts` that add up to exactly 100 (largest remainder).
 

@@ -202,7 +202,7 @@ def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], 
     for key in figures.PERIODS:
         out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, today,
                         lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency, asked(),
-                                                     state.project.cases)))
+                                                     state.project.cases, state.project.config.acquisition_cost)))
     out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
                     lambda: lessons(aggregates())))
     out.append(Page(AT_RISK, "at-risk.html", {"title": "Who may leave next", "section": "home"}, today,
@@ -250,7 +250,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         out.append(Page(f"cases/{case.id}.html", "case.html", {
             "title": case.title, "section": "cases", "case": case, "followups": mine, "warnings": warned,
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
-            "confirmed": bool(answered) and hearing.confirms(answered[-1]),
+            "confirmed": bool(answered) and hearing.confirms(answered[-1]), "signs": views.signs_it_held(case),
             "guideline": verdict, "allowed": guidelines.allowed(verdict.guideline, config.currency) if verdict else "",
             "guideline_page": guideline_page("en"), "touch": touch,
         }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from amends.followups import hearing
 from amends.model import SEVERE, Case
-from amends.report.views import cases_by_customer
+from amends.report.views import cases_by_customer, signs_it_held
 from amends.templating import format_date
 
 # "Two or more cases in 12 months", and how far back a broken promise still counts.
@@ -72,7 +72,7 @@ def _reasons(theirs: list[Case], checkins: dict[str, Checkin], as_of: date) -> l
                    f"{format_date(hearing.received(checkin.answer).date())})")
     elif checkin and not checkin.answer and (as_of - checkin.sent).days >= ANSWER_DAYS:
         out.append(f"no answer to the check-in of {format_date(checkin.sent)}")
-    elif latest.status == "recovered" and latest.opened > as_of - WINDOW \
+    elif latest.status == "recovered" and latest.opened > as_of - WINDOW and not signs_it_held(latest) \
             and not (checkin and checkin.answer and hearing.confirms(checkin.answer)):
         out.append("marked recovered, but the customer has not confirmed it")
     if latest.second_chance_of and (latest.is_open or latest.opened > as_of - WINDOW):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from amends.followups import hearing
 from amends.model import STATUSES, Case, Promise
+from amends.templating import format_date, format_money
 from amends.text import slugify
 
 
@@ -202,6 +203,15 @@ def timeline(case: Case, heard: Iterable[hearing.Heard] = (), zone: str = "UTC")
     if case.resolved is not None:
         events.append(Event(case.resolved, "resolved", "Resolved" + (" (since reopened)" if case.reopened else "")))
     return sorted(events, key=lambda e: (e.day, _ORDER[e.kind], e.time or ""))
+
+
+def signs_it_held(case: Case) -> list[str]:
+    """What says the recovery held, besides the customer's own word: what was given back used, a purchase since."""
+    out = [f"used the {a.kind} on {format_date(a.redeemed)}" for a in case.accommodation if a.redeemed]
+    if case.next_purchase:
+        p = case.next_purchase
+        out.append(f"bought again on {format_date(p.day)}" + (f" ({format_money(p.amount, p.currency)})" if p.amount is not None else ""))
+    return out
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ SEVERITIES = ("low", "medium", "high", "critical")
 # owed, never worded as a gift.
 ACCOMMODATION_KINDS = ("credit", "refund", "gift-card", "discount", "replacement", "reimbursement", "other")
 SEVERE = ("high", "critical")
+# How the customer treated our staff: `abusive` gives them a plain note instead of the warm round, and warns staff.
+CONDUCTS = {"abusive": "the customer insulted or threatened our staff"}
+ABUSIVE = "abusive"
 CONTACT_BY = ("customer", "us")
 # How a follow-up answers in the channel the complaint came by, besides the emails.
 TASKS = ("call", "letter", "social", "none")
@@ -176,6 +179,7 @@ class Case:
     approved_by: str | None = None
     asked_for: AskedFor | None = None
     next_purchase: Purchase | None = None
+    conduct: str | None = None
     # The id of the same customer's earlier case that recovered them not long before this one was opened:
     # found by the project among all cases (cases.chances), never written in a file.
     second_chance_of: str | None = None

@@ -136,7 +136,7 @@ def test_csv_has_a_header_and_one_row_per_case_in_order(demo_root):
     assert data.startswith(b"\xef\xbb\xbfid,title,status,reopened,")
     assert data.endswith(b"\r\n")
     assert [row["id"] for row in rows(data)] == [case.id for case in cases]
-    assert len(rows(data)) == len(list((demo_root / "cases").glob("*.md"))) == 16
+    assert len(rows(data)) == len(list((demo_root / "cases").glob("*.md"))) == 17
 
 
 def test_csv_row_matches_the_front_matter(demo_root):

@@ -14,7 +14,7 @@ from amends.cases.config import SAYS, Config
 from amends.cases.fields import Reader
 from amends.cases.yamlfile import dotted, shown
 from amends.model import (
-    ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
+    ACCOMMODATION_KINDS, CHANNELS, CONDUCTS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
     Accommodation, AskedFor, Case, Purchase, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
 )
 
@@ -25,7 +25,7 @@ CASE_KEYS = (
     "fault", "severity", "owner", "team", "category", "tags",
     "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
-    "repeat_of", "not_a_repeat_of", "message_id", "approved_by", "asked_for", "next_purchase",
+    "repeat_of", "not_a_repeat_of", "message_id", "approved_by", "asked_for", "next_purchase", "conduct",
 )
 ASKED_FOR_KEYS = ("what", "amount", "currency")
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
@@ -228,6 +228,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         approved_by=r.text(("approved_by",)),
         asked_for=_asked_for(r, config),
         next_purchase=_next_purchase(r, config),
+        conduct=r.choice(("conduct",), CONDUCTS),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),

@@ -88,6 +88,8 @@ def _render(d: Draft) -> str:
     lines += _list_lines("accommodation", d.accommodation)
     if d.approved_by:
         lines.append(f"approved_by: {_q(d.approved_by)}")
+    if d.conduct:
+        lines.append(f"conduct: {d.conduct}")
     if d.next_purchase:
         bought = d.next_purchase
         lines.append(f"next_purchase: {{date: {bought['date']}, amount: {bought['amount']}}}" if bought["amount"]

@@ -77,6 +77,7 @@ class Draft:
     approved_by: str | None = None
     asked_for: dict | None = None
     next_purchase: dict | None = None
+    conduct: str | None = None
     promises: list[dict] | None = None
     story: dict | None = None
     contacts: list[tuple[str, str, str, str]] | None = None
@@ -299,6 +300,8 @@ def draft(rng: random.Random, index: int, person: Person, today: date, theirs: l
     d.approved_by = _approver(d)
     d.asked_for = _asked_for(index, d)
     _came_back(index, d, today)
+    # About one settled customer in fifty abused the staff: from the index, like _approver.
+    d.conduct = "abusive" if index % 53 == 11 and d.resolved and d.status != "lost" else None
     return d
 
 

@@ -32,7 +32,7 @@ from amends.followups.ledger import History
 from amends.followups.mail import HEADING, address_header, to_html, unlinked, wrap
 from amends.followups.plan import Followup
 from amends.followups.rounds import EarlierRound
-from amends.model import Case, Contact, Problem
+from amends.model import ABUSIVE, Case, Contact, Problem
 from amends.templating import format_date
 
 MAX_SUBJECT = 200
@@ -242,6 +242,8 @@ def render(followup: Followup, config: Config, env: Environment) -> Rendered | s
     # A kind of the plan that a person does by phone (a severe case's check-in) has its own call sheet.
     template = (followup.step.template if followup.step else
                 followup.kind if followup.kind == followup.medium else f"{followup.kind}-{followup.medium}")
+    if case.conduct == ABUSIVE and template not in ("gift-card", "letter-note") and followup.medium in ("email", "letter"):
+        template = "plain"  # the one note an abusive customer gets (plan.followups skips the rest)
     language, name = template_set(env, template, case.customer.language or config.language)
     values = context(case, config, followup.kind, language, followup.earlier)
     needs_subject = not followup.is_task or followup.kind == "letter"

@@ -22,7 +22,7 @@ from amends.followups.rounds import (EarlierRound, Deliveries, Rounds, deliverie
                                      rounds, same_complaint)
 from amends.followups.window import (call_time, catch_up_deadline, days_after, distance, due_time, fixed_day,
                                      next_slot, opening, send_zone)
-from amends.model import TASKS, Case, Contact
+from amends.model import ABUSIVE, TASKS, Case, Contact
 from amends.templating import format_date
 
 # Staff tasks a plan may hold beside its emails: a call the day of the follow-up.
@@ -175,6 +175,8 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
         due = call_time(case, email_steps[0], config) if task == "call" else \
             due_time(case, email_steps[0], config, config.timezone)
         channel = _task(case, task, due, key, histories.get(key, NOTHING_YET), config, now)
+        if case.conduct == ABUSIVE and task == "call" and channel.state not in SETTLED:
+            channel = _abusive(case, task, key, due, task)
     # "Our reply is on its way by post" goes once the letter is: after a person marked it posted.
     # Planned with the first email, so that the rest of the round keeps its distance after it.
     note = [Step(LETTER_NOTE, email_steps[0].days, email_steps[0].business_days, LETTER_NOTE)] \
@@ -183,9 +185,15 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
     covering = task or ("call" if case.customer.phone and any(s.kind in PLAN_TASKS for s in steps) else None)
     emails: list[Followup] = []
     calls: list[Followup] = []
+    # A customer who abused our staff gets one plain note (messages.render) and the gift card owed, nothing more.
+    plain = next((s.kind for s in email_steps if s.kind != "gift-card"), None) if case.conduct == ABUSIVE else None
     for step in note + steps:
         key = key_for(case.id, step.kind, case.resolved)
         history = histories.get(key, NOTHING_YET)
+        if case.conduct == ABUSIVE and step.kind not in (plain, "gift-card") and not history.last:
+            (calls if step.kind in PLAN_TASKS else emails).append(_abusive(case, step.kind, key, due_time(case, step, config),
+                                                                           "call" if step.kind in PLAN_TASKS else "email", step))
+            continue
         # Staff tasks in the plan (a call the day of the follow-up), and the check-in of a severe case,
         # which a person makes by phone: no automatic mail asks how we did after harm.
         if step.kind in PLAN_TASKS or (step.kind in CHECKIN_KINDS and case.severe):
@@ -208,6 +216,12 @@ def case_followups(case: Case, config: Config, histories: dict[str, History], no
         emails.append(f)
     out = [replace(f, earlier=again) for f in in_order(emails, config) + calls] if again else in_order(emails, config) + calls
     return out + ([channel] if channel else []) + social
+
+
+def _abusive(case: Case, kind: str, key: str, due: datetime, medium: str, step: Step | None = None) -> Followup:
+    """A follow-up not made because the customer abused our staff: one plain note is all they get."""
+    return Followup(case, kind, medium, key, "skipped", "not sent: the customer was abusive to our staff (conduct: "
+                    "abusive); they get one plain note of what was done, and nothing more", due, step)
 
 
 def _social_history(case: Case, histories: dict[str, History]) -> History:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from amends.cases.config import CHECKIN_KINDS, Config
 from amends.followups import hearing
 from amends.followups.review import Review
-from amends.model import Case, Promise
+from amends.model import ABUSIVE, Case, Promise
 from amends.report import charts, figures, risk, views
 from amends.report.aggregates import Aggregates
 
@@ -84,6 +84,9 @@ def figures_page(agg: Aggregates, key: str, as_of: date, currency: str, asked: l
     period["answers_before"] = figures.answers(asked, before) if before else []
     period["asked_and_given"] = figures.asked_and_given(cases, period["now"].period, currency)
     period["payback"] = figures.payback(cases, period["now"].period, currency, acquisition_cost)
+    # Counted for staff safety: the cases opened in the period whose customer abused our staff.
+    period["abusive"] = [sum(c.conduct == ABUSIVE and p.holds(c.opened) for c in cases) if p else None
+                         for p in (period["now"].period, before)]
     return {
         "title": f"Figures: {period['now'].period.label}", "period": period,
         "periods": figures.PERIODS, "period_names": figures.PERIOD_NAMES,

@@ -34,7 +34,7 @@ HEAD_COLUMNS = (
 )
 # Between the two: one compensation_<CURRENCY> column per currency in the data.
 TAIL_COLUMNS = ("accommodation", "approved_by", "asked_for", "next_purchase", "next_purchase_amount",
-                "next_purchase_currency", "promises_total", "promises_kept", "promises_broken",
+                "next_purchase_currency", "conduct", "promises_total", "promises_kept", "promises_broken",
                 "contacts", "first_contact", "path")
 
 PRODID = "-//amends//customer recovery//EN"
@@ -119,6 +119,7 @@ def _row(case: Case, currencies: list[str]) -> list[str]:
         _day(case.next_purchase.day if case.next_purchase else None),
         _number(case.next_purchase.amount if case.next_purchase else None),
         _text(case.next_purchase.currency if case.next_purchase and case.next_purchase.amount is not None else None),
+        _text(case.conduct),
         str(len(case.promises)),
         str(sum(p.kept is True for p in case.promises)),
         str(sum(p.kept is False for p in case.promises)),

@@ -21,7 +21,7 @@ from amends.followups.plan import STATES, before_since
 from amends.followups.review import Review
 from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
-from amends.model import Case
+from amends.model import ABUSIVE, Case
 from amends.report import figures, risk, views
 from amends.report.aggregates import Aggregates
 from amends.report.contexts import check_ins, figures_page, lessons, overview, promises, sent_checkins
@@ -240,7 +240,9 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
         said = heard.get(case.id, [])
         answered = [h for h in said if h.kind == hearing.ANSWER]  # the latest answer is the one that stands
         file = state.project.digests[case.path]
-        earlier, later = views.other_cases(case, customers[views.customer_key(case)])
+        theirs = customers[views.customer_key(case)]
+        earlier, later = views.other_cases(case, theirs)
+        abused = [c for c in theirs if c.conduct == ABUSIVE]
         # The page shows the customer's other cases: any change to one of them changes this page.
         others = [part for c in earlier + later for part in (c.id, state.project.digests[c.path])]
         # Of all that changes with the day, a case page shows only which promises are overdue.
@@ -252,7 +254,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
             "confirmed": bool(answered) and hearing.confirms(answered[-1]), "signs": views.signs_it_held(case),
             "guideline": verdict, "allowed": guidelines.allowed(verdict.guideline, config.currency) if verdict else "",
-            "guideline_page": guideline_page("en"), "touch": touch,
+            "guideline_page": guideline_page("en"), "touch": touch, "abused": abused,
         }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
                   repr(overdue), *map(heard_digest, said), repr(verdict), repr(touch)),
             lambda case=case: {"body_html": bodies()[case.id]}))

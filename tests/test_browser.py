@@ -107,7 +107,7 @@ def test_follow_a_link_from_home_to_a_case(served, browser):
     """A person clicks an open case on the home page and lands on its page."""
     _, base = served
     page, _, _ = open_page(browser, f"{base}/index.html")
-    link = page.locator("ul.attention a").first
+    link = page.locator("#attention-open a").first
     title = link.inner_text()
     link.click()
     page.wait_for_load_state("load")

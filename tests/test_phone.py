@@ -71,6 +71,8 @@ PAGES = {
     "inbox.html": ["inbox.html"],
     "letter.html": ["letters/*.html"],
     "message.html": ["messages/*.html"],
+    "at-risk.html": ["at-risk.html"],
+    "guidelines.html": ["guidelines/*.html"],
 }
 
 # The column that says where a row stands: a case's status, a follow-up's state.

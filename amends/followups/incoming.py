@@ -35,6 +35,13 @@ REPLY_LANGUAGES = ["en", "de"]
 # What a case's token looks like in a subject: "[ref 3f9a0c21de]" (see messages.case_token).
 TOKEN = re.compile(r"\[ref[ :#]*([0-9a-f]{10})\]", re.IGNORECASE)
 _MSGID = re.compile(r"<[^<>\s]+>")
+
+
+def message_ids(header: str) -> list[str]:
+    """The Message-IDs a header names ("<a@b>"), in order."""
+    return _MSGID.findall(header)
+
+
 # The Message-ID header of a message quoted in a bounce's text.
 _QUOTED_ID = re.compile(r"^message-id:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 # Senders that are machines by name: a reply to them reaches nobody.

@@ -70,7 +70,7 @@ class Maildir:
             except (FileNotFoundError, KeyError):  # taken by the mail client meanwhile: the next run sees it
                 continue
             headers = BytesHeaderParser().parsebytes(head)
-            found = incoming._MSGID.findall(str(headers.get("Message-ID", "")))
+            found = incoming.message_ids(str(headers.get("Message-ID", "")))
             yield (found[0] if found else ""), lambda key=key: box.get_bytes(key)
 
 
@@ -115,7 +115,7 @@ class Imap:
                     ids = {m.uid: m.headers.get("message-id", ("",))[0]
                            for m in box.fetch(AND(uid=chunk), mark_seen=False, headers_only=True, bulk=True)}
                 for uid in chunk:
-                    found = incoming._MSGID.findall(ids.get(uid, ""))
+                    found = incoming.message_ids(ids.get(uid, ""))
                     yield (found[0] if found else ""), lambda uid=uid: _fetch(box, uid, where)
         finally:
             _close(box)

@@ -71,6 +71,7 @@ PAGES = {
     "inbox.html": ["inbox.html"],
     "letter.html": ["letters/*.html"],
     "message.html": ["messages/*.html"],
+    "briefing.html": ["briefings/*/*.html"],
 }
 
 # The column that says where a row stands: a case's status, a follow-up's state.

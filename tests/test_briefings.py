@@ -182,6 +182,13 @@ def test_the_exports_say_who_was_briefed(root: Path):
     assert record["acknowledged_by"] == [{"name": "Tom Becker", "on": "2026-11-20"}, {"name": "Ana Souza", "on": None}]
 
 
+def test_the_case_page_says_who_was_briefed(site: Path):
+    page = soup(site / "cases/2026-11-10-rye.html")
+    assert text(page.find(id="briefed")) == "Tom Becker (20 Nov 2026), Ana Souza"
+    assert text(page.find(id="briefed").find_previous_sibling("dt")) == "Briefed"
+    assert soup(site / "cases/2026-11-15-cake.html").find(id="briefed") is None
+
+
 def test_the_samples_and_the_demo_brief_some_settled_cases():
     people = {"Priya Nair", "Ana Souza", "Tom Becker", "Jonas Lind"}  # the sample business's, in amends.yaml
     briefed = [c for c in load_project(REPO, TODAY).cases if c.acknowledged_by]

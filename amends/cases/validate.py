@@ -9,13 +9,14 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from amends.cases.briefed import briefed
 from amends.cases.casefile import RawCase
 from amends.cases.config import SAYS, Config
 from amends.cases.fields import Reader
 from amends.cases.yamlfile import dotted, shown
 from amends.model import (
     ACCOMMODATION_KINDS, CHANNELS, CONTACT_BY, FAULTS, SEVERITIES, STATUSES, TASKS,
-    Accommodation, AskedFor, Briefed, Case, Purchase, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
+    Accommodation, AskedFor, Case, Purchase, Contact, Customer, FollowupOverrides, Problem, Promise, looks_like_company,
 )
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -32,7 +33,6 @@ ASKED_FOR_KEYS = ("what", "amount", "currency")
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
 ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent", "redeemed")
 PURCHASE_KEYS = ("date", "amount", "currency")
-BRIEFED_KEYS = ("name", "on")
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
 # Whose lines a case keeps for warnings: the texts written to the customer, and the language;
 # and repeat_of, for the check of the ids it names against all cases (not_a_repeat_of's items too).
@@ -230,7 +230,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         approved_by=r.text(("approved_by",)),
         asked_for=_asked_for(r, config),
         next_purchase=_next_purchase(r, config),
-        acknowledged_by=_acknowledged(r, opened),
+        acknowledged_by=briefed(r, opened),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),
@@ -309,42 +309,6 @@ def _next_purchase(r: Reader, config: Config) -> Purchase | None:
         r.problem(where, f"'next_purchase' is in the future ({day}; today is {r.today}); write it once they have bought again")
         return None
     return Purchase(day, amount, currency) if day else None
-
-
-def _acknowledged(r: Reader, opened: date | None) -> tuple[Briefed, ...]:
-    """acknowledged_by: who was briefed on the lesson, each a name or {name, on}; a day still to come, or one
-    before the complaint came in, is a mistake, and a name given twice is worth a look."""
-    out: list[Briefed] = []
-    first: dict[str, int] = {}
-    for item in r.items(("acknowledged_by",)):
-        value, on = r.raw(item), None
-        if isinstance(value, dict):
-            if not r.keys(item, BRIEFED_KEYS):
-                continue
-            name, on = r.text(item + ("name",), required=True), r.date(item + ("on",))
-        elif isinstance(value, list):
-            r.problem(item, f"'{dotted(item)}' should be a name, or a name and the day they were briefed like "
-                            "{name: Tom Becker, on: 2026-11-20}, not a list")
-            continue
-        elif value is None or not value.strip():
-            r.problem(item, f"'{dotted(item)}' is empty; give a name or remove it")
-            continue
-        else:
-            name = r.text(item)
-        if on is not None and r.in_future(on):
-            r.problem(item + ("on",), f"'{dotted(item + ('on',))}' is in the future ({on}; today is {r.today}); "
-                                      "write the day they were briefed once it has come")
-        elif on is not None and opened is not None and on < opened:
-            r.problem(item + ("on",), f"'{dotted(item + ('on',))}' ({on}) is before 'opened' ({opened}): nobody "
-                                      "is briefed on a complaint before it came in")
-        if name is None:
-            continue
-        if name.casefold() in first:
-            r.problem(item, f"'{shown(name)}' was briefed already (acknowledged_by[{first[name.casefold()]}]); "
-                            "keep one line per person", warning=True)
-        first.setdefault(name.casefold(), item[-1] + 1)
-        out.append(Briefed(name, on))
-    return tuple(out)
 
 
 def _promises(r: Reader) -> tuple[Promise, ...]:

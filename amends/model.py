@@ -112,6 +112,14 @@ class Purchase:
 
 
 @dataclass(frozen=True)
+class Briefed:
+    """Someone briefed on a case's lesson, and the day, when it was written down."""
+
+    name: str
+    on: date | None = None
+
+
+@dataclass(frozen=True)
 class Promise:
     what: str
     due: date | None = None
@@ -180,6 +188,8 @@ class Case:
     asked_for: AskedFor | None = None
     next_purchase: Purchase | None = None
     conduct: str | None = None
+    # Who was briefed on the case's lesson (what went wrong, what was given, the prevention): the team's sheet shows it.
+    acknowledged_by: tuple[Briefed, ...] = ()
     # The id of the same customer's earlier case that recovered them not long before this one was opened:
     # found by the project among all cases (cases.chances), never written in a file.
     second_chance_of: str | None = None

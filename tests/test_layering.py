@@ -22,10 +22,10 @@ PACKAGE = REPO / "amends"
 BASE = ["model", "text", "templating"]
 WINGS = {
     "incremental": ["cache", "files", "output", "workers", "progress", "folds"],
-    "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "validate", "chances", "project", "newcase", "casebook"],
+    "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "briefed", "validate", "chances", "project", "newcase", "casebook"],
     "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "transports", "incoming",
                   "hearing", "mailbox", "review", "previews", "send", "scheduler"],
-    "report": ["views", "figures", "risk", "aggregates", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
+    "report": ["views", "figures", "risk", "aggregates", "charts", "markup", "exports", "search", "contexts", "briefings", "pages", "build"],
 }
 WHOLE_WINGS = {
     "incremental": [],

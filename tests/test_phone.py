@@ -73,6 +73,7 @@ PAGES = {
     "message.html": ["messages/*.html"],
     "at-risk.html": ["at-risk.html"],
     "guidelines.html": ["guidelines/*.html"],
+    "briefing.html": ["briefings/*/*.html"],
 }
 
 # The column that says where a row stands: a case's status, a follow-up's state.

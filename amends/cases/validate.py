@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from amends.cases.briefed import briefed
 from amends.cases.casefile import RawCase
 from amends.cases.config import SAYS, Config
 from amends.cases.fields import Reader
@@ -26,6 +27,7 @@ CASE_KEYS = (
     "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
     "repeat_of", "not_a_repeat_of", "message_id", "approved_by", "asked_for", "next_purchase", "conduct",
+    "acknowledged_by",
 )
 ASKED_FOR_KEYS = ("what", "amount", "currency")
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
@@ -229,6 +231,7 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         asked_for=_asked_for(r, config),
         next_purchase=_next_purchase(r, config),
         conduct=r.choice(("conduct",), CONDUCTS),
+        acknowledged_by=briefed(r, opened),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),

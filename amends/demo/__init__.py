@@ -100,6 +100,9 @@ def _render(d: Draft) -> str:
     lines += _list_lines("promises", d.promises)
     lines.append(f"about: {_q(d.about)}")
     lines += [f"{key}: {_q(text)}" for key, text in d.story.items()]
+    if d.acknowledged_by:
+        lines += ["acknowledged_by:"] + [f"  - {{name: {_q(name)}, on: {on}}}" if on else f"  - {_q(name)}"
+                                         for name, on in d.acknowledged_by]
     lines += _list_lines("contacts", [{"at": at, "by": "us" if by == "us" else None, "channel": ch, "note": note}
                                       for at, ch, note, by in d.contacts])
     lines += _followup_lines(d.followups)

@@ -78,6 +78,7 @@ class Draft:
     asked_for: dict | None = None
     next_purchase: dict | None = None
     conduct: str | None = None
+    acknowledged_by: list[tuple[str, date | None]] | None = None
     promises: list[dict] | None = None
     story: dict | None = None
     contacts: list[tuple[str, str, str, str]] | None = None
@@ -302,7 +303,18 @@ def draft(rng: random.Random, index: int, person: Person, today: date, theirs: l
     _came_back(index, d, today)
     # About one settled customer in fifty abused the staff: from the index, like _approver.
     d.conduct = "abusive" if index % 53 == 11 and d.resolved and d.status != "lost" else None
+    d.acknowledged_by = _briefed(index, d, today)
     return d
+
+
+def _briefed(index: int, d: Draft, today: date) -> list[tuple[str, date | None]] | None:
+    """Who was briefed on the lesson of one settled case in three that says its prevention: one to three of the
+    staff, most with the day of the team meeting a few days after it was resolved. From the index, like _approver."""
+    if index % 3 or d.resolved is None or d.status == "open" or d.told < len(STORY):
+        return None
+    first, count = index // 3 % len(OWNERS), 1 + index // 3 % 3
+    met = d.resolved + timedelta(days=1 + index % 6)
+    return [(OWNERS[(first + n) % len(OWNERS)], met if met <= today and (index + n) % 4 else None) for n in range(count)]
 
 
 def _came_back(index: int, d: Draft, today: date) -> None:

@@ -33,7 +33,7 @@ HEAD_COLUMNS = (
     "customer_language", "customer_value", "do_not_contact", "what_went_wrong", "how_resolved", "prevention",
 )
 # Between the two: one compensation_<CURRENCY> column per currency in the data.
-TAIL_COLUMNS = ("accommodation", "approved_by", "asked_for", "next_purchase", "next_purchase_amount",
+TAIL_COLUMNS = ("accommodation", "approved_by", "acknowledged_by", "asked_for", "next_purchase", "next_purchase_amount",
                 "next_purchase_currency", "conduct", "promises_total", "promises_kept", "promises_broken",
                 "contacts", "first_contact", "path")
 
@@ -115,6 +115,7 @@ def _row(case: Case, currencies: list[str]) -> list[str]:
         *(_number(sums.get(currency)) for currency in currencies),
         _text("; ".join(_given(given) for given in case.accommodation)),
         _text(case.approved_by),
+        _text("; ".join(f"{b.name} {b.on.isoformat()}" if b.on else b.name for b in case.acknowledged_by)),
         _text(_asked(case)),
         _day(case.next_purchase.day if case.next_purchase else None),
         _number(case.next_purchase.amount if case.next_purchase else None),

@@ -22,7 +22,7 @@ from amends.followups.review import Review
 from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import ABUSIVE, Case
-from amends.report import figures, risk, views
+from amends.report import briefings, figures, risk, views
 from amends.report.aggregates import Aggregates
 from amends.report.contexts import check_ins, figures_page, lessons, overview, promises, sent_checkins
 
@@ -122,17 +122,20 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     about many cases show (AGGREGATE_TEMPLATES); `links` is filled with where each group's page is.
     """
     groups = groupings(state.project.cases, links)
+    sheets = briefings.sheets(groups["teams"], as_of)
     links.rows = row_keys(state.project.digests, links, state.project.cases)
     # What each follow-up shows, by its key: asked for by every page that lists it.
     shows = {item.followup.key: followup_digest(item) for item in state.prepared}
     of_cases = case_pages(state, as_of, bodies, links, shows)
-    out = group_pages(groups, links)
-    out += home_pages(state, as_of, all_cases_key(of_cases), aggregates)
+    out = group_pages(groups, links, sheets)
+    out += home_pages(state, as_of, all_cases_key(of_cases), aggregates, sheets)
     out += table_pages(state, as_of, links)
     out += of_cases
     out += followup_pages(state, shows)
     out += inbox_page(state)
     out += guideline_pages(state.project.config)
+    out += [Page(path, briefings.TEMPLATE, context, key)
+            for path, context, key in briefings.pages(sheets, state.project.digests, state.project.config)]
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
     out.append(Page("problems.html", "problems.html", {"title": "Problems", "section": "problems",
                                                        "problems": state.problems}, digest(*map(repr, state.problems))))
@@ -169,8 +172,9 @@ def groupings(cases: list[Case], links: Links) -> dict[str, list[views.Group]]:
     return out
 
 
-def group_pages(by_section: dict[str, list[views.Group]], links: Links) -> list[Page]:
-    """One index and one page per group, for each way of grouping."""
+def group_pages(by_section: dict[str, list[views.Group]], links: Links,
+                sheets: dict[str, list[briefings.Sheet]]) -> list[Page]:
+    """One index and one page per group, for each way of grouping; a team's page links its briefing `sheets`."""
     out = []
     for section, title, singular, _ in SECTIONS:
         groups = by_section[section]
@@ -181,7 +185,9 @@ def group_pages(by_section: dict[str, list[views.Group]], links: Links) -> list[
             "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
             **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
                if section == "customers" else {}),
-        }, key=digest(section, g.name, *(links.rows[c.id] for c in g.cases)))
+            "briefings": sheets.get(g.slug, []) if section == "teams" else [],
+        }, key=digest(section, g.name, *(links.rows[c.id] for c in g.cases),
+                      briefings.links_key(sheets.get(g.slug, [])) if section == "teams" else ""))
             for g in groups]
     return out
 
@@ -190,8 +196,10 @@ def group_pages(by_section: dict[str, list[views.Group]], links: Links) -> list[
 AGGREGATE_TEMPLATES = ("home.html", "figures.html", "lessons.html")
 
 
-def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], Aggregates]) -> list[Page]:
-    """The overview (what to act on today, then figures), the figures per period, the lessons."""
+def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], Aggregates],
+               sheets: dict[str, list[briefings.Sheet]]) -> list[Page]:
+    """The overview (what to act on today, then figures), the figures per period, the lessons (which link
+    each team's briefing `sheets`)."""
     # The overview's ages and due dates, and each period's bounds, change with the day.
     today = digest(every, as_of.isoformat())
     checkins = functools.cache(lambda: sent_checkins(state))
@@ -203,8 +211,8 @@ def home_pages(state: Review, as_of: date, every: str, aggregates: Callable[[], 
         out.append(Page(f"figures/{key}.html", "figures.html", {"section": "figures"}, today,
                         lambda key=key: figures_page(aggregates(), key, as_of, state.project.config.currency, asked(),
                                                      state.project.cases, state.project.config.acquisition_cost)))
-    out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons"}, every,
-                    lambda: lessons(aggregates())))
+    out.append(Page("lessons.html", "lessons.html", {"title": "Lessons", "section": "lessons", "briefings": sheets},
+                    digest(every, *(briefings.links_key(mine) for mine in sheets.values())), lambda: lessons(aggregates())))
     out.append(Page(AT_RISK, "at-risk.html", {"title": "Who may leave next", "section": "home"}, today,
                     lambda: {"at_risk": at_risk()}))
     listed = promises(*views.promises_to_watch(state.project.cases, as_of), as_of)

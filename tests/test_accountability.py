@@ -20,6 +20,8 @@ from amends import cli
 from amends.report import build as report_build
 from amends.report.accountability import last_12_months
 from conftest import REPO, link_target, shown_text, write_case
+from test_browser import browser  # noqa: F401  (the same headless Chromium, as a fixture)
+from test_print import print_to_pdf, words
 
 TODAY = date(2026, 11, 22)
 # The last 12 months as of TODAY: 23 Nov 2025 to 22 Nov 2026.
@@ -323,3 +325,15 @@ def test_a_new_day_renders_the_pages_whose_last_12_months_change_and_only_those(
     assert site_files(root / "site") == site_files(clean / "site")
     kitchen = own_rows(root / "site" / "teams" / "kitchen.html")[1]
     assert kitchen == expected(groups("team", NO_TEAM)["Kitchen"], (last_12_months(day).start, day))
+
+
+# --------------------------------------------------------------------------
+# 4. On paper
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["teams/index.html", "owners/index.html", "owners/priya-nair.html"])
+def test_the_tables_print_whole_on_a4(site, browser, tmp_path, name):  # noqa: F811
+    """Every column lands on the paper, inside its right margin (20 mm), the last one's heading too."""
+    text, _, boxes = print_to_pdf(browser, site / name, tmp_path / "page.pdf")
+    assert "Repeat failures" in text and "Last 12 months as of 22 Nov 2026" in text
+    outside = [w for w, _, _, right, _ in words(boxes) if right > 190.5]
+    assert outside == []

@@ -107,7 +107,8 @@ def accountability(cases: list[Case], groups: dict[str, list[views.Group]], as_o
     and one of the last 12 months."""
     # A repeat failure's earlier case can be anyone's: they are found among every case.
     repeats = {later.id for later, _ in views.repeat_failures(cases)}
-    # Counted once for every group's figures, which would otherwise count each group's customers again.
+    # figures() counts each customer's cases unless handed the count; these rows show no repeat complainers,
+    # so one count serves every group.
     per_customer = figures.customer_counts(cases)
     periods = (figures.period("all", as_of), last_12_months(as_of))
     out = {}

@@ -187,7 +187,7 @@ AXE_PAGES = ["index.html", "cases/index.html", "cases/2026-03-14-late-wedding-ca
              "cases/2026-11-09-hair-in-croissant.html", "followups.html", "followups-2026.html", "years/2026.html",
              "downloads.html", "promises.html",
              "figures/month.html", "figures/all.html", "lessons.html", "search.html?q=cake",
-             "categories/index.html", "teams/kitchen.html", "customers/soren-odegaard.html", "problems.html",
+             "categories/index.html", "owners/index.html", "teams/kitchen.html", "customers/soren-odegaard.html", "problems.html",
              "briefings/kitchen/month.html",
              letter_page("2026-11-04-rude-staff-member"),
              "messages/2026-11-09-hair-in-croissant--checkin--2026-11-14.html"]

@@ -25,7 +25,8 @@ WINGS = {
     "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "briefed", "validate", "chances", "project", "newcase", "casebook"],
     "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "transports", "incoming",
                   "hearing", "mailbox", "review", "previews", "send", "scheduler"],
-    "report": ["views", "figures", "risk", "aggregates", "charts", "markup", "exports", "search", "contexts", "briefings", "pages", "build"],
+    "report": ["views", "figures", "accountability", "risk", "aggregates", "charts", "markup", "exports", "search", "contexts",
+               "briefings", "pages", "build"],
 }
 WHOLE_WINGS = {
     "incremental": [],

@@ -254,7 +254,7 @@ def _money(cases: list[Case]) -> tuple[dict[str, Decimal], dict[tuple[str, str],
     return totals, by_kind
 
 
-def _settled_on(case: Case) -> date:
+def settled_on(case: Case) -> date:
     """The day a case's cost and outcome belong to: when it was resolved, else when it came in."""
     return case.resolved or case.opened
 
@@ -273,7 +273,7 @@ def figures(cases: list[Case], p: Period, per_customer: Counter | None = None) -
             opened.append(c)
         if c.resolved is not None and c.status != "open" and start <= c.resolved <= end:
             resolved.append(c)
-        if start <= _settled_on(c) <= end:
+        if start <= settled_on(c) <= end:
             if c.status in ("recovered", "lost"):
                 settled.append(c)
             if c.accommodation:
@@ -328,7 +328,7 @@ def contribution(case: Case) -> dict[date, dict[tuple, int | Decimal]]:
     if case.days_to_resolve is not None:
         add(case.resolved, ("resolved",))
         add(case.resolved, ("days to resolve", case.days_to_resolve))
-    settled = _settled_on(case)
+    settled = settled_on(case)
     if case.status in ("recovered", "lost"):
         add(settled, (case.status,))
     if case.status == "recovered" and case.customer_value is not None:
@@ -433,7 +433,7 @@ def per_month(cases: list[Case], firsts: list[date], currency: str) -> dict[str,
     for case in cases:
         for item in case.accommodation:
             if item.amount is not None and item.currency == currency:
-                paid[month(_settled_on(case))] += item.amount
+                paid[month(settled_on(case))] += item.amount
     return {
         "opened": [opened[m] for m in firsts],
         "resolved": [resolved[m] for m in firsts],

@@ -22,7 +22,7 @@ from amends.followups.review import Review
 from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import ABUSIVE, Case
-from amends.report import briefings, figures, risk, views
+from amends.report import accountability, briefings, figures, risk, views
 from amends.report.aggregates import Aggregates
 from amends.report.contexts import check_ins, figures_page, lessons, overview, promises, sent_checkins
 
@@ -41,6 +41,7 @@ SECTIONS = (
     ("teams", "Teams", "Team", views.by_team),
     ("tags", "Tags", "Tag", views.by_tag),
     ("customers", "Customers", "Customer", views.by_customer),
+    ("owners", "Owners", "Owner", accountability.by_owner),
 )
 
 
@@ -65,7 +66,7 @@ class Page:
 
 @dataclass
 class Links:
-    """Where each case, category, team, tag and customer has its page."""
+    """Where each case, category, team, tag, customer and owner has its page."""
 
     groups: dict[str, dict[str, str]] = field(default_factory=dict)
     # What each case's row in a table of cases shows, by case id (see row_keys): in the key of every table.
@@ -85,7 +86,8 @@ class Links:
         new group elsewhere changes no page that does not link to it."""
         if case.id not in self._of_case:
             self._of_case[case.id] = repr([self.group("categories", case.category), self.group("teams", case.team),
-                                           *(self.group("tags", tag) for tag in case.tags), self.customer(case)])
+                                           *(self.group("tags", tag) for tag in case.tags), self.customer(case),
+                                           self.group("owners", case.owner)])
         return self._of_case[case.id]
 
 
@@ -127,7 +129,7 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     # What each follow-up shows, by its key: asked for by every page that lists it.
     shows = {item.followup.key: followup_digest(item) for item in state.prepared}
     of_cases = case_pages(state, as_of, bodies, links, shows)
-    out = group_pages(groups, links, sheets)
+    out = group_pages(groups, links, sheets, accountability.accountability(state.project.cases, groups, as_of))
     out += home_pages(state, as_of, all_cases_key(of_cases), aggregates, sheets)
     out += table_pages(state, as_of, links)
     out += of_cases
@@ -173,22 +175,29 @@ def groupings(cases: list[Case], links: Links) -> dict[str, list[views.Group]]:
 
 
 def group_pages(by_section: dict[str, list[views.Group]], links: Links,
-                sheets: dict[str, list[briefings.Sheet]]) -> list[Page]:
-    """One index and one page per group, for each way of grouping; a team's page links its briefing `sheets`."""
+                sheets: dict[str, list[briefings.Sheet]], held: dict[str, list[accountability.Table]]) -> list[Page]:
+    """One index and one page per group, for each way of grouping; a team's page links its briefing `sheets`,
+    and `held` has the accountability tables of the teams and owners, which their index shows and each of
+    their pages shows its own row of."""
     out = []
     for section, title, singular, _ in SECTIONS:
-        groups = by_section[section]
+        groups, tables = by_section[section], held.get(section, [])
         # An index shows each group's name and counts, not its cases: an edit that moves no count leaves it be.
-        out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups},
-                        key=digest(*(part for g in groups for part in (g.name, g.slug, str(len(g.cases)), str(g.open_count))))))
-        out += [Page(f"{section}/{g.slug}.html", "group.html", {
-            "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
-            **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
-               if section == "customers" else {}),
-            "briefings": sheets.get(g.slug, []) if section == "teams" else [],
-        }, key=digest(section, g.name, *(links.rows[c.id] for c in g.cases),
-                      briefings.links_key(sheets.get(g.slug, [])) if section == "teams" else ""))
-            for g in groups]
+        # Of a table it shows the rows and the period's name, never its first day: status.css shows the day.
+        shown = [part for t in tables for part in (t.period.label, repr(t.rows))]
+        out.append(Page(f"{section}/index.html", "groups.html", {"title": title, "section": section, "groups": groups,
+                                                                 "tables": tables},
+                        key=digest(*shown, *(part for g in groups for part in (g.name, g.slug, str(len(g.cases)), str(g.open_count))))))
+        for g in groups:
+            rows = [(t.period, t.of(g.slug)) for t in tables]
+            briefed = sheets.get(g.slug, []) if section == "teams" else []
+            out.append(Page(f"{section}/{g.slug}.html", "group.html", {
+                "title": f"{singular}: {g.name}", "section": section, "group": g, "singular": singular, "cases": g.cases,
+                "rows": rows, "briefings": briefed,
+                **({"compensation": views.compensation_totals(g.cases), "value": views.customer_value(g.cases)}
+                   if section == "customers" else {}),
+            }, key=digest(section, g.name, *(links.rows[c.id] for c in g.cases), *(repr(r) for _, r in rows),
+                          briefings.links_key(briefed) if section == "teams" else "")))
     return out
 
 

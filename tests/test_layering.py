@@ -22,7 +22,7 @@ PACKAGE = REPO / "amends"
 BASE = ["model", "text", "templating"]
 WINGS = {
     "incremental": ["cache", "files", "output", "workers", "progress", "folds"],
-    "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "validate", "chances", "project", "newcase", "casebook"],
+    "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "attachments", "validate", "chances", "project", "newcase", "casebook"],
     "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "transports", "incoming",
                   "hearing", "mailbox", "review", "previews", "send", "scheduler"],
     "report": ["views", "figures", "aggregates", "charts", "markup", "exports", "search", "contexts", "pages", "build"],

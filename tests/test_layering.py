@@ -25,7 +25,7 @@ WINGS = {
     "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "attachments", "validate", "chances", "project", "newcase", "casebook"],
     "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "transports", "incoming",
                   "hearing", "mailbox", "review", "previews", "send", "scheduler"],
-    "report": ["views", "figures", "aggregates", "charts", "markup", "exports", "search", "contexts", "pages", "build"],
+    "report": ["views", "figures", "aggregates", "charts", "markup", "attachments", "exports", "search", "contexts", "pages", "build"],
 }
 WHOLE_WINGS = {
     "incremental": [],

@@ -22,7 +22,7 @@ from amends.followups.review import Review
 from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import Case
-from amends.report import figures, views
+from amends.report import attachments, figures, views
 from amends.report.aggregates import Aggregates
 from amends.report.contexts import check_ins, figures_page, lessons, overview, promises
 
@@ -247,9 +247,9 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
             "confirmed": bool(answered) and hearing.confirms(answered[-1]),
             "guideline": verdict, "allowed": guidelines.allowed(verdict.guideline, config.currency) if verdict else "",
-            "guideline_page": guideline_page("en"), "touch": touch,
+            "guideline_page": guideline_page("en"), "touch": touch, "attachments": attachments.shown(case),
         }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
-                  repr(overdue), *map(heard_digest, said), repr(verdict), repr(touch)),
+                  repr(overdue), *map(heard_digest, said), repr(verdict), repr(touch), attachments.key(case)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:

@@ -164,6 +164,8 @@ def make_project(out: Path) -> Path:
     assert cli.main(["--root", str(REPO), "--today", DAY, "demo", "--cases", "60", "--out", str(out), "--seed", "3"]) == 0
     for path in sorted((REPO / "cases").glob("*.md")):
         shutil.copy(path, out / "cases" / path.name)
+    # The files two samples keep, beside those of the demo's cases.
+    shutil.copytree(REPO / "cases" / "attachments", out / "cases" / "attachments", dirs_exist_ok=True)
     assert (out / "amends.yaml").is_file() and (out / "templates" / "site" / "case.html").is_file()
     assert len(list((out / "cases").glob("*.md"))) == 76
     return out

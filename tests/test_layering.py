@@ -37,7 +37,7 @@ WHOLE_WINGS = {
 REPORT_READS = ["followups.ledger", "followups.plan", "followups.mail", "followups.messages", "followups.hearing",
                 "followups.review"]
 # The demo's modules in their order; the package itself comes last.
-DEMO = ["demo.words", "demo.people", "demo.case", "demo"]
+DEMO = ["demo.words", "demo.people", "demo.case", "demo.files", "demo"]
 OTHERS = {**{m: BASE + DEMO[:i] for i, m in enumerate(DEMO)}, "serve": ["incremental.workers"], "cli": None}
 
 

@@ -148,6 +148,9 @@ def cmd_demo(args: argparse.Namespace, clock: Clock, settings: Settings) -> Exit
         shutil.copytree(args.root / "templates", args.out / "templates")
     for name, text in demo.generate(args.cases, args.seed, clock.start.date()):
         (cases / name).write_text(text, encoding="utf-8")
+    for name, data in demo.files(args.cases):
+        (cases / name).parent.mkdir(parents=True, exist_ok=True)
+        (cases / name).write_bytes(data)
     print(f"Wrote {plural(args.cases, 'case')} to {cases}; build them with: {again(args.out)}")
     return ExitStatus.OK
 

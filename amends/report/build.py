@@ -124,7 +124,8 @@ def download_keys(state: Review, as_of: date) -> dict[str, str]:
     nothing else, and the calendar what is still to come."""
     model, inputs, keys = model_key(state), state.project.digests, {}
     for year, cases in cases_by_year(state.project.cases).items():
-        keys.update(dict.fromkeys(export_names(year), digest(model, *(p for c in cases for p in (c.path, inputs[c.path])))))
+        keys.update(dict.fromkeys(export_names(year), digest(model, *(p for c in cases for p in (
+            c.path, inputs[c.path], attachments.key(c))))))
     entries = exports.calendar_entries([i.followup for i in state.prepared], state.project.cases, as_of,
                                        state.project.config.every)
     keys[CALENDAR] = digest(as_of.isoformat(), state.project.config.business_name, *map(repr, entries))
@@ -144,7 +145,7 @@ def downloads(state: Review, as_of: date, names: set[str], cache: Cache = NO_CAC
         known.update(cache.load_parts(f"exports-{year}", model))
     # The parts of every year to make again in one pass, on every core.
     parts = reuse(known, [c for cases in years.values() for c in cases],
-                  lambda c: digest(c.path, inputs[c.path], *columns[c.opened.year]),
+                  lambda c: digest(c.path, inputs[c.path], attachments.key(c), *columns[c.opened.year]),
                   lambda c: (exports.csv_line(c, columns[c.opened.year]), exports.json_record(c)))
     for year, cases in years.items():
         cache.save_parts(f"exports-{year}", model, {c.id: parts[c.id] for c in cases})

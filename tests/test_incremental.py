@@ -292,6 +292,18 @@ def test_deleted_case_and_its_own_groups_are_gone(warm: Path):
         assert OPEN_CASE not in cases_linked(root, page), f"{page} still links the deleted case"
 
 
+def test_case_file_renamed_as_it_is_matches_clean_build(warm: Path):
+    """Same bytes, another name: another id, whose page every table, group and the overview link instead."""
+    root = warm
+    renamed = f"{OPEN_CASE}-renamed"
+    case_file(root, OPEN_CASE).rename(root / "cases" / f"{renamed}.md")
+    assert build(root) == 0
+    assert_same_site(site_bytes(root), clean_build(root))
+    files = site_bytes(root)
+    assert not [page for page in html_pages(files) if OPEN_CASE in cases_linked(root, page)]
+    assert renamed in cases_linked(root, "cases/index.html") and renamed in cases_linked(root, "index.html")
+
+
 # --------------------------------------------------------------------------
 # 4. A case made invalid
 # --------------------------------------------------------------------------

@@ -140,6 +140,21 @@ def test_a_photo_is_copied_upright_without_exif_gps_xmp_icc_or_comment(tmp_path,
         assert CAMERA.encode() not in data and b"SecretComment" not in data, name
 
 
+def test_a_gif_becomes_a_png_of_its_first_frame_without_its_comment(tmp_path):
+    root = project(tmp_path)
+    frames = [Image.new("P", (600, 300), n) for n in (1, 2)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], comment=b"SecretComment", loop=0)
+    put(root, "2026-03-01-sign/index.md", case_text("Sign"))
+    put(root, "2026-03-01-sign/sign.gif", out.getvalue())
+
+    assert run(root, "build") == 0
+    figure = page(root, "2026-03-01-sign").select_one("#attachments figure")
+    copy = target(root, "2026-03-01-sign", figure.a["href"])
+    assert copy.suffix == ".png" and assert_bare(copy.read_bytes()).size == (600, 300)
+    assert (int(figure.img["width"]), int(figure.img["height"])) == (480, 240)
+
+
 # -- PDFs, and files that must never run ----------------------------------------------------
 
 def test_a_pdf_is_copied_as_it_is_and_linked_with_its_note_and_size(tmp_path):

@@ -271,6 +271,7 @@ attachments:
   - missing.pdf
   - big.pdf
   - link.pdf
+  - elsewhere/secret.pdf
   - broken.jpg
   - file: photo.jpg
   - photo.jpg
@@ -290,6 +291,7 @@ def test_check_names_every_mistake_at_its_line_and_leaves_the_file_out(tmp_path,
     outside = Path(tempfile.mkdtemp()) / "secret.pdf"
     outside.write_bytes(pdf(["TopSecretLetter"]))
     os.symlink(outside, root / "cases" / "link.pdf")
+    os.symlink(outside.parent, root / "cases" / "elsewhere")  # a folder on the way out
     whole = io.BytesIO()
     Image.effect_noise((400, 300), 60).save(whole, "JPEG")
     put(root, "broken.jpg", whole.getvalue()[:8000])  # its header whole, its picture cut off
@@ -309,7 +311,8 @@ def test_check_names_every_mistake_at_its_line_and_leaves_the_file_out(tmp_path,
         "- /etc/hostname": "the attachment '/etc/hostname' is an absolute path",
         "- missing.pdf": "the attachment 'missing.pdf' does not exist (no file cases/missing.pdf)",
         "- big.pdf": "the attachment 'big.pdf' is 11.5 MB, more than the 10 MB an attachment may have",
-        "- link.pdf": f"the attachment 'link.pdf' is a symbolic link to {outside.resolve()}, outside cases/",
+        "- link.pdf": f"the attachment 'link.pdf' leads to {outside.resolve()} through a symbolic link, outside cases/",
+        "- elsewhere/secret.pdf": f"the attachment 'elsewhere/secret.pdf' leads to {outside.resolve()} through a symbolic link",
         "- broken.jpg": "the attachment 'broken.jpg' cannot be read as a JPEG image",
         "- photo.jpg": "the attachment 'photo.jpg' is listed twice",
         "- .hidden.pdf": "the attachment '.hidden.pdf' is a hidden file",

@@ -262,6 +262,20 @@ def test_a_case_folder_is_a_case_whose_other_files_are_its_attachments(tmp_path,
         ("b-photo.jpg", "image", "as it came"), ("a-letter.pdf", "pdf", None), ("scans/c-receipt.pdf", "pdf", None)]
 
 
+def test_demo_and_init_never_write_where_case_folders_are(tmp_path, capsys):
+    root = project(tmp_path)
+    put(root, "2026-03-01-cracked-stand/index.md", case_text("Cracked stand"))
+    assert run(root, "demo", "--cases", "3", "--out", str(root)) == 2
+    assert "already holds case files" in capsys.readouterr().err
+    book = tmp_path / "book"  # no amends.yaml: only the case folder stops init
+    shutil.copytree(root / "cases", book / "cases")
+    assert cli.main(["init", str(book), "--name", "Bakery"]) == 2
+    assert "already holds case files" in capsys.readouterr().err
+    assert sorted(p.name for p in (root / "cases").iterdir()) == sorted(p.name for p in (book / "cases").iterdir()) == [
+        "2026-03-01-cracked-stand"]
+    assert not (book / "amends.yaml").exists()
+
+
 # -- every mistake at its line ---------------------------------------------------------------
 
 MISTAKES = """\

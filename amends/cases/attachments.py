@@ -209,10 +209,11 @@ def inspect(root: str, inside: str, source: str) -> str | tuple[tuple, str]:
         return f"does not exist (no file {source})"
     except OSError as error:
         return f"cannot be looked at: {error.strerror}"
+    # Through a link of its own, or of a folder on the way to it.
+    real = os.path.realpath(path)
+    if not real.startswith(inside):
+        return f"leads to {real} through a symbolic link, outside cases/"
     if stat.S_ISLNK(info.st_mode):
-        real = os.path.realpath(path)
-        if not real.startswith(inside):
-            return f"is a symbolic link to {real}, outside cases/"
         try:
             info = os.stat(path)
         except OSError:

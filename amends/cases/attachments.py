@@ -228,6 +228,8 @@ def inspect(root: str, inside: str, source: str) -> str | tuple[tuple, str]:
 
 
 class Resolved(NamedTuple):
+    """What `resolve` found: the cases with their attachments, and the warnings about files left out."""
+
     cases: list[Case]
     warnings: list[Problem]
     # What each file examined holds, by its path in the project, kept for the next reading (see resolve).

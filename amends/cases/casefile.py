@@ -33,7 +33,7 @@ class RawCase:
     stem: str
     doc: Document
     body: str
-    body_line: int
+    body_line: int  # the file line of the body's first line
 
 
 def read_case(path: Path, name: str) -> tuple[RawCase | None, list[Problem]]:

@@ -141,6 +141,33 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """A file the front matter lists under `attachments:`, as written: checked against the disk when the project is read."""
+
+    name: str  # relative to the case file's folder, with '/' between folders
+    note: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file kept with a case (a photo of the damage, the scan of a letter), found on disk and safe to copy.
+
+    Only the private site shows it: nothing a customer receives names it.
+    """
+
+    name: str    # relative to the case file's folder: "photos/cracked-stand.jpg"
+    source: str  # its path in the project: "cases/photos/cracked-stand.jpg"
+    kind: str    # "image" (re-encoded), "pdf" (copied) or "file" (a download only), by its first bytes
+    size: int
+    digest: str  # of its bytes
+    note: str | None = None
+    # An image's format and its width and height once turned upright (its EXIF orientation applied).
+    format: str = ""
+    pixels: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
 class FollowupOverrides:
     """Per-case changes to the follow-up plan, from the `followups` front matter."""
 
@@ -194,6 +221,12 @@ class Case:
     # found by the project among all cases (cases.chances), never written in a file.
     second_chance_of: str | None = None
     not_a_repeat_of: tuple[str, ...] = ()
+    # The files the front matter lists under `attachments:`, and the images the notes show: (src, alt, line).
+    listed: tuple[Listed, ...] = ()
+    images: tuple[tuple[str, str, int], ...] = ()
+    # The files kept with the case, found on disk when the project is read (cases.attachments): those listed
+    # and, for a case folder (cases/<id>/index.md), every other file in it.
+    attachments: tuple[Attachment, ...] = ()
     # The file line of each customer-facing text and of customer.language, keyed by its
     # dotted name (accommodation[1].note), so a warning about one can point at it; and of each
     # id named by repeat_of or not_a_repeat_of, for the check against all cases.

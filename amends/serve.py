@@ -6,6 +6,7 @@ import http.server
 import logging
 import os
 import threading
+import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -84,6 +85,9 @@ def _rebuild(rebuild: Callable[[], None]) -> None:
 
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# The site's folder of attachments, and the kinds of copy in it a browser may show (report.attachments).
+ATTACHMENTS = "attachments"
+SHOWN = (".jpg", ".png", ".pdf")
 # Sec-Fetch-Site values of a request made by the site's own pages, or typed or bookmarked by a person.
 OWN_REQUEST = ("same-origin", "none")
 
@@ -146,6 +150,14 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         # a second, misleading console error (its HTML type) to the 404.
         if code < HTTPStatus.BAD_REQUEST:
             self.send_header("X-Content-Type-Options", "nosniff")
+            # An attachment that is no image or PDF is a .zip to save (report.attachments), never a page to open.
+            if code == HTTPStatus.OK and self._downloaded():
+                self.send_header("Content-Disposition", "attachment")
+
+    def _downloaded(self) -> bool:
+        """Whether the file asked for is one of the site's attachments that is only ever saved, not shown."""
+        path = urllib.parse.urlsplit(self.path).path
+        return path.startswith(f"/{ATTACHMENTS}/") and not path.lower().endswith(SHOWN)
 
     def list_directory(self, path):
         self.send_error(HTTPStatus.NOT_FOUND)

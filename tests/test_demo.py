@@ -10,9 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
 from amends.cases.project import Project, load_project
-from amends.demo import CATEGORIES, Cause, Thing, cause_tag, generate
+from amends.demo import CATEGORIES, Cause, Thing, cause_tag, files, generate
 from amends.demo.words import ABOUT, ACCOMMODATION_NOTES, ACCOMMODATION_NOTES_DE, CAME_IN, FAULT_LINES
 from amends.followups.review import review
 from amends.model import ACCOMMODATION_KINDS, CHANNELS, FAULTS, SEVERITIES, STATUSES
@@ -32,6 +33,9 @@ def write_demo(root: Path, n: int, seed: int) -> Path:
     (root / "cases").mkdir()
     for name, text in generate(n, seed, TODAY):
         (root / "cases" / name).write_text(text, encoding="utf-8")
+    for name, data in files(n):
+        (root / "cases" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "cases" / name).write_bytes(data)
     shutil.copy(REPO / "amends.yaml", root / "amends.yaml")
     shutil.copytree(REPO / "templates", root / "templates")
     return root
@@ -116,8 +120,23 @@ def test_every_body_is_300_to_800_words_with_headings_a_list_and_a_link(project:
 def test_addresses_and_links_stay_on_example_domains(project: Project):
     domains = {c.customer.email.rsplit("@", 1)[1] for c in project.cases if c.customer.email}
     assert domains <= {"example.com", "example.org", "example.net"}
-    links = [url for c in project.cases for url in re.findall(r"\]\(([^)]*)\)", c.body)]
+    # Besides a case's own attachments, which its notes show.
+    links = [url for c in project.cases for url in re.findall(r"\]\(([^)]*)\)", c.body)
+             if url not in {a.name for a in c.attachments}]
     assert links and all(url.startswith("https://example.com/") for url in links)
+
+
+def test_a_few_cases_keep_a_photo_and_a_scan_that_the_site_can_copy(project: Project):
+    kept = [c for c in project.cases if c.attachments]
+    assert 2 <= len(kept) <= len(project.cases) // 50
+    assert {a.kind for c in kept for a in c.attachments} == {"image", "pdf"}
+    assert [str(w) for w in project.warnings if w.field in ("attachments", "body")] == []
+    # Each shows its photo in the notes, and the photo carries what a phone writes: the site's copy must not.
+    for case in kept:
+        assert [src for src, _, _ in case.images] == [a.name for a in case.attachments if a.kind == "image"]
+    photo = next(a for c in kept for a in c.attachments if a.kind == "image")
+    with Image.open(project.root / photo.source) as image:
+        assert image.getexif().get_ifd(0x8825), "the demo's photo has no GPS to strip"
 
 
 def test_dates_are_plausible(project: Project):

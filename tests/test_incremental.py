@@ -164,6 +164,8 @@ def make_project(out: Path) -> Path:
     assert cli.main(["--root", str(REPO), "--today", DAY, "demo", "--cases", "60", "--out", str(out), "--seed", "3"]) == 0
     for path in sorted((REPO / "cases").glob("*.md")):
         shutil.copy(path, out / "cases" / path.name)
+    # The files two samples keep, beside those of the demo's cases.
+    shutil.copytree(REPO / "cases" / "attachments", out / "cases" / "attachments", dirs_exist_ok=True)
     assert (out / "amends.yaml").is_file() and (out / "templates" / "site" / "case.html").is_file()
     assert len(list((out / "cases").glob("*.md"))) == 60 + len(list((REPO / "cases").glob("*.md")))
     return out
@@ -288,6 +290,18 @@ def test_deleted_case_and_its_own_groups_are_gone(warm: Path):
         assert page in files and OPEN_CASE not in cases_linked(root, page), page
     for page in html_pages(files):
         assert OPEN_CASE not in cases_linked(root, page), f"{page} still links the deleted case"
+
+
+def test_case_file_renamed_as_it_is_matches_clean_build(warm: Path):
+    """Same bytes, another name: another id, whose page every table, group and the overview link instead."""
+    root = warm
+    renamed = f"{OPEN_CASE}-renamed"
+    case_file(root, OPEN_CASE).rename(root / "cases" / f"{renamed}.md")
+    assert build(root) == 0
+    assert_same_site(site_bytes(root), clean_build(root))
+    files = site_bytes(root)
+    assert not [page for page in html_pages(files) if OPEN_CASE in cases_linked(root, page)]
+    assert renamed in cases_linked(root, "cases/index.html") and renamed in cases_linked(root, "index.html")
 
 
 # --------------------------------------------------------------------------

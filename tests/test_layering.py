@@ -22,11 +22,12 @@ PACKAGE = REPO / "amends"
 BASE = ["model", "text", "templating"]
 WINGS = {
     "incremental": ["cache", "files", "output", "workers", "progress", "folds"],
-    "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "briefed", "validate", "chances", "project", "newcase", "casebook"],
+    "cases": ["yamlfile", "fields", "casefile", "config", "guidelines", "briefed", "attachments", "validate", "chances",
+              "project", "newcase", "casebook"],
     "followups": ["ledger", "window", "rounds", "guards", "plan", "mail", "messages", "transports", "incoming",
                   "hearing", "mailbox", "review", "previews", "send", "scheduler"],
-    "report": ["views", "figures", "accountability", "risk", "aggregates", "charts", "markup", "exports", "search", "contexts",
-               "briefings", "pages", "build"],
+    "report": ["views", "figures", "accountability", "risk", "aggregates", "charts", "markup", "attachments", "exports",
+               "search", "contexts", "briefings", "pages", "build"],
 }
 WHOLE_WINGS = {
     "incremental": [],
@@ -38,7 +39,7 @@ WHOLE_WINGS = {
 REPORT_READS = ["followups.ledger", "followups.plan", "followups.mail", "followups.messages", "followups.hearing",
                 "followups.review"]
 # The demo's modules in their order; the package itself comes last.
-DEMO = ["demo.words", "demo.people", "demo.case", "demo"]
+DEMO = ["demo.words", "demo.people", "demo.case", "demo.files", "demo"]
 OTHERS = {**{m: BASE + DEMO[:i] for i, m in enumerate(DEMO)}, "serve": ["incremental.workers"], "cli": None}
 
 

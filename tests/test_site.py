@@ -687,6 +687,13 @@ def is_site_form(site: Path, path: Path, element) -> bool:
     return form.get("id") == "filters" and (path == site / "cases" / "index.html" or path.parent == site / "years")
 
 
+def is_attachment_image(site: Path, path: Path, element) -> bool:
+    """An image of a case page that is one of the site's own copies of the case's attachments, and nothing else."""
+    target = link_target(path, element.get("src", ""))
+    return (path.parent == site / "cases" and target is not None and target.parent == (site / "attachments").resolve()
+            and target.is_file() and set(element.attrs) <= {"src", "alt", "title", "width", "height"})
+
+
 def check_safe(site: Path) -> None:
     for path in html_pages(site):
         soup = soup_of(path)
@@ -704,6 +711,8 @@ def check_safe(site: Path) -> None:
             if element.name == "svg" and is_site_chart(site, path, element):
                 continue  # amends' own charts; their contents are checked in is_site_chart
             if element.name in ("form", "input") and is_site_form(site, path, element):
+                continue
+            if element.name == "img" and is_attachment_image(site, path, element):
                 continue
             if element.name in FORBIDDEN_ELEMENTS:
                 assert element.name == "link" and element.find_parent("head") is not None, f"{path}: <{element.name}>"

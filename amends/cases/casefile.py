@@ -14,6 +14,16 @@ from amends.model import Problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _FENCES = ("---", "...")
+# The case file of a case folder (cases/<id>/index.md, as Hugo's page bundles): the files beside it are its attachments.
+BUNDLE_FILE = "index.md"
+
+
+def stem_of(name: str) -> str:
+    """The id a case file's name gives: cases/x.md is x, and a case folder's cases/x/index.md is x too."""
+    folder, _, file = name.rpartition("/")
+    if file == BUNDLE_FILE and folder.count("/") == 1:
+        return folder.rpartition("/")[2]
+    return Path(file).stem
 
 
 @dataclass
@@ -23,7 +33,7 @@ class RawCase:
     stem: str
     doc: Document
     body: str
-    body_line: int
+    body_line: int  # the file line of the body's first line
 
 
 def read_case(path: Path, name: str) -> tuple[RawCase | None, list[Problem]]:
@@ -63,5 +73,8 @@ def split_case(text: str, stem: str, name: str) -> tuple[RawCase | None, list[Pr
     doc, problems = parse_mapping("\n".join(lines[1:end]), name, first_line=2)
     if doc is None:
         return None, problems
-    body = "\n".join(lines[end + 1:]).strip("\n")
-    return RawCase(stem, doc, body, end + 2), problems
+    after = "\n".join(lines[end + 1:])
+    body = after.strip("\n")
+    # The line of the body's first line: the blank lines before it are not part of it.
+    first = end + 2 + len(after) - len(after.lstrip("\n"))
+    return RawCase(stem, doc, body, first), problems

@@ -6,7 +6,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from amends.cases.casefile import parse_case
+from amends.cases.casefile import parse_case, stem_of
 from amends.cases.config import Config
 from amends.cases.project import case_names, check_file, read_regular
 from amends.model import Problem
@@ -93,7 +93,7 @@ def claimed_ids(root: Path) -> set[str]:
     names, _ = case_names(root)
     taken = set()
     for name in names:
-        stem = Path(name).stem
+        stem = stem_of(name)
         taken.add(stem.casefold())
         try:
             raw, _ = parse_case(read_regular(os.path.join(root, name)), stem, name)

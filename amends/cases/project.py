@@ -9,7 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from amends.cases.casefile import parse_case
+from amends.cases import attachments
+from amends.cases.casefile import BUNDLE_FILE, parse_case, stem_of
 from amends.cases.config import CONFIG_NAME, Config, load_config, parse_config
 from amends.cases import chances
 from amends.cases.validate import copies, id_line, to_case, unique, unknown_links
@@ -59,11 +60,14 @@ CASE_SUFFIX = ".md"
 
 
 def case_names(root: Path) -> tuple[list[str], list[Problem]]:
-    """The case files' names in the project ("cases/….md"), in a stable order, and a word about every
-    other entry of cases/: a warning for what is not read, an error for a link out of the project.
+    """The case files' names in the project ("cases/….md", and "cases/<id>/index.md" for a case folder), in a
+    stable order, and a word about every other entry of cases/: a warning for what is not read, an error for
+    a link out of the project.
 
-    Dotfiles (.gitkeep) and editor backups (x.md~, #x.md#) are passed over in silence. An
-    unreadable cases/ raises OSError: with no case known, nothing may be built or sent.
+    Dotfiles (.gitkeep) and editor backups (x.md~, #x.md#) are passed over in silence. The warning about
+    a folder that is no case folder has the field "folder": it is taken back when the folder holds
+    attachments (see load_project). An unreadable cases/ raises OSError: with no case known, nothing may
+    be built or sent.
     """
     names, problems = [], []
     inside = os.path.realpath(root) + os.sep
@@ -74,16 +78,34 @@ def case_names(root: Path) -> tuple[list[str], list[Problem]]:
         why, out = not_regular(entry, inside)
         if out:
             problems.append(Problem(name, None, f"{why}: not read; move the case file into cases/"))
+        elif entry.is_dir() and entry.name.lower().endswith(CASE_SUFFIX):
+            problems.append(Problem(name, None, "a folder named like a case file; not read", warning=True))
+        elif entry.is_dir() and not entry.is_symlink() and (index := _bundle_file(entry)) is not None:
+            # A case folder, as Hugo's page bundles: its index.md is the case, the files beside it its attachments.
+            why, out = not_regular(index, inside)
+            if why:
+                problems.append(Problem(f"{name}/{BUNDLE_FILE}", None, f"{why}: not read" + (
+                    "; move the case file into its folder" if out else ""), warning=not out))
+            else:
+                names.append(f"{name}/{BUNDLE_FILE}")
         elif entry.is_dir():
-            why = ("a folder named like a case file" if entry.name.lower().endswith(CASE_SUFFIX)
-                   else "a folder: case files in subfolders are not read; move them into cases/")
-            problems.append(Problem(name, None, f"{why}; not read", warning=True))
+            problems.append(Problem(name, None, "a folder: case files in subfolders are not read; move them into "
+                                                f"cases/, or name one {BUNDLE_FILE} for a case folder; not read",
+                                    "folder", warning=True))
         elif why or not entry.name.endswith(CASE_SUFFIX):
             why = why or f"not a case file: case files end in '{CASE_SUFFIX}' (lower case)"
             problems.append(Problem(name, None, f"{why}; not read", warning=True))
         else:
             names.append(name)
     return names, problems
+
+
+def _bundle_file(folder: os.DirEntry) -> os.DirEntry | None:
+    """The entry of a folder's index.md, if it has one (whatever it is: not_regular judges it)."""
+    try:
+        return next((e for e in os.scandir(folder.path) if e.name == BUNDLE_FILE), None)
+    except OSError:
+        return None
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
@@ -123,7 +145,7 @@ Valid = tuple[date | None, date | None]
 def check_file(data: bytes, name: str, config: Config, today: date) -> tuple[Case | None, int, list[Problem], Valid]:
     """Read and validate one case file's bytes: the case (None if anything is wrong), its id's line, its problems,
     and the days for which checking it again says the same (see to_case)."""
-    raw, problems = parse_case(data, Path(name).stem, name)
+    raw, problems = parse_case(data, stem_of(name), name)
     if raw is None:
         return None, 1, problems, (None, None)
     case, found, valid = to_case(raw, config, today)
@@ -198,13 +220,32 @@ def load_project(root: Path, today: date | datetime, cache: Cache = NO_CACHE,
     cases, found = unique([(case, line) for _, case, line, _, _ in checked.values() if case is not None])
     # repeat_of / not_a_repeat_of must name a case: any file's id or name (a broken one reports itself).
     cases, unknown = unknown_links(cases, [case.id for _, case, _, _, _ in checked.values() if case is not None]
-                           + [Path(name).stem for name in names])
+                           + [stem_of(name) for name in names])
     found += unknown
     cases = chances.second_chances(cases, config.second_chance_days)
+    cases, kept = _with_attachments(root, cases, warnings, cache, started)
     problems += [p for _, _, _, mine, _ in checked.values() for p in mine] + found
     problems.sort(key=lambda p: (p.path != CONFIG_NAME, p.path, p.line or 0))
     return Project(root, config, cases, problems, len(names), digests,
-                   warnings + copies(cases) + chances.guideline_warnings(cases, config))
+                   warnings + copies(cases) + chances.guideline_warnings(cases, config) + kept)
+
+
+def _with_attachments(root: Path, cases: list[Case], warnings: list[Problem], cache: Cache,
+                      started: int) -> tuple[list[Case], list[Problem]]:
+    """The cases with the files kept with them (see attachments.resolve), and the warnings about those files.
+
+    A folder of cases/ that holds files cases list is read, not passed over: its warning in `warnings`
+    gives way to one for each file in it that no case lists.
+    """
+    known = cache.load("attachment-files", "") or {}
+    found = attachments.resolve(root, cases, known, started)
+    if found.seen != known:
+        cache.save("attachment-files", "", found.seen)
+    used = {source.split("/")[1] for source in found.named if source.count("/") > 1}
+    for warning in [w for w in warnings if w.field == "folder" and w.path.split("/")[1] in used]:
+        warnings.remove(warning)
+        found.warnings.extend(attachments.unlisted(root, warning.path, found.named))
+    return found.cases, found.warnings
 
 
 def plural(n: int, word: str) -> str:

@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
+from amends.cases import attachments
 from amends.cases.briefed import briefed
-from amends.cases.casefile import RawCase
+from amends.cases.casefile import RawCase, stem_of
 from amends.cases.config import SAYS, Config
 from amends.cases.fields import Reader
 from amends.cases.yamlfile import dotted, shown
@@ -27,16 +27,16 @@ CASE_KEYS = (
     "accommodation", "promises", "about", "subject", "what_went_wrong", "how_resolved", "prevention",
     "contacts", "followups", "do_not_contact", "customer_value", "source_url",
     "repeat_of", "not_a_repeat_of", "message_id", "approved_by", "asked_for", "next_purchase", "conduct",
-    "acknowledged_by",
+    "acknowledged_by", "attachments",
 )
 ASKED_FOR_KEYS = ("what", "amount", "currency")
 CUSTOMER_KEYS = ("name", "salutation", "email", "company", "phone", "address", "timezone", "language")
 ACCOMMODATION_KEYS = ("kind", "amount", "currency", "note", "code", "url", "expires", "sent", "redeemed")
 PURCHASE_KEYS = ("date", "amount", "currency")
 GIFT_CARD_KEYS = ("code", "url", "expires", "sent")
-# Whose lines a case keeps for warnings: the texts written to the customer, and the language;
+# Whose lines a case keeps for warnings: the texts written to the customer, the language, the attachments;
 # and repeat_of, for the check of the ids it names against all cases (not_a_repeat_of's items too).
-_LINES_KEPT = {("accommodation",), ("about",), ("subject",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
+_LINES_KEPT = {("accommodation",), ("attachments",), ("about",), ("subject",), ("what_went_wrong",), ("how_resolved",), ("prevention",), ("customer", "language"),
                ("repeat_of",)}
 PROMISE_KEYS = ("what", "due", "kept")
 CONTACT_KEYS = ("at", "by", "channel", "note", "dated")
@@ -131,7 +131,7 @@ def unique(cases: list[tuple[Case, int]]) -> tuple[list[Case], list[Problem]]:
         if len(same) == 1:
             kept.append(same[0][0])
             continue
-        named = [case for case, _ in same if Path(case.path).stem == case.id]
+        named = [case for case, _ in same if stem_of(case.path) == case.id]
         owner = named[0] if len(named) == 1 else None
         if owner is not None:
             kept.append(owner)
@@ -232,6 +232,8 @@ def to_case(raw: RawCase, config: Config, today: date) -> tuple[Case | None, lis
         next_purchase=_next_purchase(r, config),
         conduct=r.choice(("conduct",), CONDUCTS),
         acknowledged_by=briefed(r, opened),
+        listed=attachments.listed(r),
+        images=attachments.note_images(raw.body, raw.body_line),
         lines=tuple((dotted(path), line) for path, line in raw.doc.lines.items() if path in _LINES_KEPT
                     or (len(path) == 3 and path[0] == "accommodation" and path[2] == "note")
                     or (len(path) == 2 and path[0] == "not_a_repeat_of")),

@@ -18,6 +18,7 @@ from jinja2 import TemplateError
 
 # The report, demo and serve are imported by the commands that use them: `followups` and `check` run
 # every few minutes and should not wait for what they never use.
+from amends.cases.casefile import BUNDLE_FILE
 from amends.cases.config import CONFIG_NAME
 from amends.cases.newcase import case_text, refusals, write_new_case
 from amends.cases.project import Settings, plural, read_settings, summary
@@ -137,7 +138,7 @@ def cmd_demo(args: argparse.Namespace, clock: Clock, settings: Settings) -> Exit
     from amends import demo
 
     cases = args.out / "cases"
-    if cases.is_dir() and any(cases.glob("*.md")):
+    if cases.is_dir() and (any(cases.glob("*.md")) or any(cases.glob(f"*/{BUNDLE_FILE}"))):
         print(f"error: {cases} already holds case files; choose an empty folder", file=sys.stderr)
         return ExitStatus.USAGE
     cases.mkdir(parents=True, exist_ok=True)
@@ -148,6 +149,9 @@ def cmd_demo(args: argparse.Namespace, clock: Clock, settings: Settings) -> Exit
         shutil.copytree(args.root / "templates", args.out / "templates")
     for name, text in demo.generate(args.cases, args.seed, clock.start.date()):
         (cases / name).write_text(text, encoding="utf-8")
+    for name, data in demo.files(args.cases):
+        (cases / name).parent.mkdir(parents=True, exist_ok=True)
+        (cases / name).write_bytes(data)
     print(f"Wrote {plural(args.cases, 'case')} to {cases}; build them with: {again(args.out)}")
     return ExitStatus.OK
 

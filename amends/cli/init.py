@@ -10,6 +10,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from amends.cases.casebook import GITIGNORE, Business, option_of, problems, settings_text
+from amends.cases.casefile import BUNDLE_FILE
 from amends.cases.config import CONFIG_NAME
 from amends.cli.args import ExitStatus
 from amends.cli.show import again
@@ -56,7 +57,7 @@ def cmd_init(args: argparse.Namespace) -> ExitStatus:
     """Write a new casebook into args.dir: amends.yaml, cases/, templates/ and .gitignore; never over cases."""
     target: Path = args.dir
     cases = target / "cases"
-    if cases.is_dir() and any(cases.glob("*.md")):
+    if cases.is_dir() and (any(cases.glob("*.md")) or any(cases.glob(f"*/{BUNDLE_FILE}"))):
         print(f"error: {cases} already holds case files; init starts an empty casebook, so nothing was written",
               file=sys.stderr)
         return ExitStatus.USAGE

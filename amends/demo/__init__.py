@@ -3,10 +3,11 @@
 `generate(n, seed, today)` yields (file name, text) pairs and writes nothing. The
 same seed and `today` always give the same files: every choice comes from one
 `random.Random(seed)`, and the clock is never read. Every file passes
-`load_project` without a problem; tests/test_demo.py holds it to that.
+`load_project` without a problem; tests/test_demo.py holds it to that. A few cases
+list attachments, which `files(n)` makes (paths from cases/, and their bytes).
 
-The words come from words.json (see words.py), the customers from people.py, and each case's facts, cause
-and text from case.py; this module writes the files.
+The words come from words.json (see words.py), the customers from people.py, each case's facts, cause
+and text from case.py, and the attachments from files.py; this module writes the files.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from collections.abc import Iterator
 from datetime import date
 
 from amends.demo.case import Draft, choose_causes, draft, tell
+from amends.demo.files import attachments_of, files
 from amends.demo.people import Person, customers, slug
 from amends.demo.words import CATEGORIES, Cause, Thing, cause_tag
 
 # What tests and callers use of the demo.
-__all__ = ["CATEGORIES", "Cause", "Thing", "cause_tag", "generate"]
+__all__ = ["CATEGORIES", "Cause", "Thing", "cause_tag", "files", "generate"]
 
 
 def _q(text: str) -> str:
@@ -30,7 +32,7 @@ def _q(text: str) -> str:
 
 
 # Keys whose values are written by people; every other value is a date, number or choice.
-FREE_TEXT = ("note", "what")
+FREE_TEXT = ("note", "what", "file")
 
 
 def _customer_lines(p: Person, channel: str) -> list[str]:
@@ -106,7 +108,10 @@ def _render(d: Draft) -> str:
     lines += _list_lines("contacts", [{"at": at, "by": "us" if by == "us" else None, "channel": ch, "note": note}
                                       for at, ch, note, by in d.contacts])
     lines += _followup_lines(d.followups)
-    lines += ["---", d.body]
+    lines += _list_lines("attachments", d.attachments)
+    # The photo shows in the notes too, where the story tells of it.
+    photos = [f"![{a['note']}]({a['file']})" for a in d.attachments if a["file"].endswith(".jpg")]
+    lines += ["---", d.body + "".join(f"\n{photo}\n" for photo in photos)]
     return "\n".join(lines)
 
 
@@ -124,5 +129,6 @@ def generate(n: int, seed: int, today: date) -> Iterator[tuple[str, str]]:
     choose_causes(rng, drafts)
     for index, d in enumerate(drafts):
         tell(rng, d, today)
+        d.attachments = attachments_of(index)
         # The index keeps names unique; the date and slug keep them readable and in order.
         yield f"{d.opened}-{slug(d.title)}-{index + 1:05d}.md", _render(d)

@@ -86,6 +86,7 @@ class Draft:
     about: str = ""
     source_url: str | None = None
     body: str = ""
+    attachments: list[dict] = field(default_factory=list)
 
 
 def _dates(rng: random.Random, kind: str, today: date) -> tuple[date, date | None]:

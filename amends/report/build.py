@@ -22,8 +22,8 @@ from amends.incremental.cache import FOLDER as CACHE_FOLDER, NO_CACHE, Cache, di
 from amends.incremental.files import RACY_NS, _files, file_key, manifest, read_regular
 from amends.incremental.output import Writer
 from amends.incremental.progress import NO_PROGRESS, Progress
-from amends.model import Case, Problem
-from amends.report import exports, search
+from amends.model import Attachment, Case, Problem
+from amends.report import attachments, exports, search
 from amends.report.aggregates import Aggregates
 from amends.report.markup import to_html
 from amends.report.pages import (AGGREGATE_TEMPLATES, CALENDAR, Links, Page, cases_by_year, downloads_page, export_names,
@@ -124,7 +124,8 @@ def download_keys(state: Review, as_of: date) -> dict[str, str]:
     nothing else, and the calendar what is still to come."""
     model, inputs, keys = model_key(state), state.project.digests, {}
     for year, cases in cases_by_year(state.project.cases).items():
-        keys.update(dict.fromkeys(export_names(year), digest(model, *(p for c in cases for p in (c.path, inputs[c.path])))))
+        keys.update(dict.fromkeys(export_names(year), digest(model, *(p for c in cases for p in (
+            c.path, inputs[c.path], attachments.key(c))))))
     entries = exports.calendar_entries([i.followup for i in state.prepared], state.project.cases, as_of,
                                        state.project.config.every)
     keys[CALENDAR] = digest(as_of.isoformat(), state.project.config.business_name, *map(repr, entries))
@@ -144,7 +145,7 @@ def downloads(state: Review, as_of: date, names: set[str], cache: Cache = NO_CAC
         known.update(cache.load_parts(f"exports-{year}", model))
     # The parts of every year to make again in one pass, on every core.
     parts = reuse(known, [c for cases in years.values() for c in cases],
-                  lambda c: digest(c.path, inputs[c.path], *columns[c.opened.year]),
+                  lambda c: digest(c.path, inputs[c.path], attachments.key(c), *columns[c.opened.year]),
                   lambda c: (exports.csv_line(c, columns[c.opened.year]), exports.json_record(c)))
     for year, cases in years.items():
         cache.save_parts(f"exports-{year}", model, {c.id: parts[c.id] for c in cases})
@@ -223,7 +224,8 @@ def search_index(state: Review, bodies: Callable[[], dict[str, Markup]], cache: 
     """The search index's files by path in the site, reading the words only of cases that changed."""
     cases, model = state.project.cases, model_key(state)
     before = cache.load("search", "index")
-    found = reuse(before.words if before else {}, cases, lambda c: digest(model, state.project.digests[c.path]),
+    found = reuse(before.words if before else {}, cases,
+                  lambda c: digest(model, state.project.digests[c.path], attachments.key(c)),
                   lambda c: search.case_words(c, bodies()[c.id]))
     made = search.index(cases, found, before)
     if before is None or (made.order, made.words, made.files) != (before.order, before.words, before.files):
@@ -234,12 +236,14 @@ def search_index(state: Review, bodies: Callable[[], dict[str, Markup]], cache: 
 def notes_html(project: Project, cache: Cache) -> dict[str, Markup]:
     """Each case's Markdown notes as safe HTML, rendering only the notes of case files that changed."""
     known = cache.load_parts("markdown", "notes")
-    # By the digest of the case file, which is known already: hashing 30 MB of notes again costs a tenth of a second.
-    keys = {case.id: project.digests[case.path] for case in project.cases}
+    # By the digest of the case file, which is known already (hashing 30 MB of notes again costs a tenth of a
+    # second), and the case's id and attachments, which name the images and files the notes show.
+    keys = {case.id: digest(project.digests[case.path], case.id, attachments.key(case)) for case in project.cases}
     missing = sorted({key for key in keys.values() if key not in known})
     if missing:
-        texts = {keys[case.id]: case.body for case in project.cases}
-        known.update(zip(missing, workers.each(lambda key: str(to_html(texts[key])), missing)))
+        cases = {keys[case.id]: case for case in project.cases}
+        known.update(zip(missing, workers.each(
+            lambda key: str(to_html(cases[key].body, *attachments.note_links(cases[key], "../"))), missing)))
     used = {key: known[key] for key in set(keys.values())}
     cache.save_parts("markdown", "notes", used)
     return {case_id: Markup(used[key]) for case_id, key in keys.items()}
@@ -281,6 +285,25 @@ def table_rows(state: Review, rows: Rows, keys: Callable[[str], str], links: Lin
                              lambda c: {i.followup.key: rows.render_followup(i, "", True) for i in by_case.get(c.id, [])})
     rows.followups = {key: row for _, (_, mine) in followup_rows.items() for key, row in mine.items()}
     return rows
+
+
+def copy_attachments(files: dict[str, tuple[str, str, Attachment]], done: set[str], out: Writer,
+                     root: Path) -> Iterator[tuple[str, tuple[str, int, bool] | None]]:
+    """Make and write the site's files of attachments (`files`, from attachments.site_files) that are not
+    in place (`done`): each path and what `out.write` said, or None when it could not be made."""
+    todo: dict[tuple[str, Attachment], list[str]] = {}
+    for path, (_, case_id, attachment) in files.items():
+        if path not in done:
+            todo.setdefault((case_id, attachment), []).append(path)
+
+    def one(item: tuple[tuple[str, Attachment], list[str]]) -> list[tuple[str, tuple[str, int, bool] | None]]:
+        (case_id, attachment), paths = item
+        made = attachments.made(case_id, attachment, str(root))
+        return [(path, out.write(path, made[path]) if path in made else None) for path in paths]
+
+    # Re-encoding a photo takes a moment: worth a core each when a cold build copies many.
+    for written in workers.each(one, list(todo.items()), 16):
+        yield from written
 
 
 def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache: Cache = NO_CACHE,
@@ -340,6 +363,8 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     keys.update((page.path, page.key) for page in site_pages)
     sent = sent_messages(state)
     keys.update((path, file_key(source)) for path, source in sent.items())
+    kept_files = attachments.site_files(state.project.cases)
+    keys.update((path, made) for path, (made, _, _) in kept_files.items())
     progress.phase("indexing the cases for search")
     index = search_index(state, bodies, cache)
     keys.update((path, digest(data)) for path, data in index.items())
@@ -369,6 +394,12 @@ def build(state: Review, templates_dir: Path, out_dir: Path, as_of: date, cache:
     for path, data in index.items():
         if path not in done:
             out.put(path, data)
+    progress.phase("copying the attachments")
+    for path, written in copy_attachments(kept_files, done, out, state.project.root):
+        if written is None:  # changed or gone since it was checked: the next build copies it
+            del keys[path]
+        else:
+            out.record(path, *written)
     for path, data in assets(templates_dir / ASSETS):
         out.put(path, data)
     out.put(STATUS, status_css(as_of, len(state.problems)))

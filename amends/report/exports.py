@@ -179,6 +179,10 @@ def _plain_tree(value: object) -> object:
 def json_record(case: Case) -> bytes:
     """One case as it stands in a cases-YEAR.json, indented for its place in the list, in UTF-8."""
     record = dict(_plain_tree(case), reopened=case.reopened, days_to_resolve=case.days_to_resolve)
+    # The files kept with the case by their names, as found: what the front matter lists and the notes show is
+    # in them, and their digests and paths mean nothing to another tool. Never the files themselves.
+    del record["listed"], record["images"]
+    record["attachments"] = [{"name": a.name, "note": a.note, "kind": a.kind, "size": a.size} for a in case.attachments]
     text = json.dumps(record, default=_plain, ensure_ascii=False, indent=2, sort_keys=True)
     return ("    " + text.replace("\n", "\n    ")).encode("utf-8")
 

@@ -22,7 +22,7 @@ from amends.followups.review import Review
 from amends.incremental.cache import digest
 from amends.incremental.files import file_key, read_regular
 from amends.model import ABUSIVE, Case
-from amends.report import accountability, briefings, figures, risk, views
+from amends.report import accountability, attachments, briefings, figures, risk, views
 from amends.report.aggregates import Aggregates
 from amends.report.contexts import check_ins, figures_page, lessons, overview, promises, sent_checkins
 
@@ -272,8 +272,9 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
             "confirmed": bool(answered) and hearing.confirms(answered[-1]), "signs": views.signs_it_held(case),
             "guideline": verdict, "allowed": guidelines.allowed(verdict.guideline, config.currency) if verdict else "",
             "guideline_page": guideline_page("en"), "touch": touch, "abused": abused,
-        }, digest(file, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
-                  repr(overdue), *map(heard_digest, said), repr(verdict), repr(touch)),
+            "attachments": attachments.shown(case),
+        }, digest(file, case.id, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
+                  repr(overdue), *map(heard_digest, said), repr(verdict), repr(touch), attachments.key(case)),
             lambda case=case: {"body_html": bodies()[case.id]}))
         letter = next((item for item in mine if item.followup.kind == "letter"), None)
         if letter:
@@ -327,8 +328,9 @@ def guideline_pages(config: Config) -> list[Page]:
 
 
 def row_keys(inputs: dict[str, str], links: Links, cases: list[Case]) -> dict[str, str]:
-    """What each case's row in a table of cases shows, by case id: its file, and where the pages it links to are."""
-    return {case.id: digest(inputs[case.path], links.of_case(case)) for case in cases}
+    """What each case's row in a table of cases shows, by case id: its file, its id (a file renamed as it is
+    links another page), and where the pages it links to are."""
+    return {case.id: digest(inputs[case.path], case.id, links.of_case(case)) for case in cases}
 
 
 def cases_by_year(cases: list[Case]) -> dict[int, list[Case]]:

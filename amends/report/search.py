@@ -60,13 +60,14 @@ def words(text: str) -> set[str]:
 
 
 def case_words(case: Case, body_html: str) -> str:
-    """Every word a person might search a case by: its title, customer, labels, what went wrong, notes."""
+    """Every word a person might search a case by: its title, customer, labels, what went wrong, notes, attachments."""
     c = case.customer
     fields = [case.id, case.title, c.name, c.company, c.email, c.phone, case.category, case.team, case.owner,
               case.channel, status_label(case), case.fault, case.severity, *case.tags,
               case.what_went_wrong, case.how_resolved, case.prevention,
               *(a.note for a in case.accommodation), *(p.what for p in case.promises),
-              *(contact.note for contact in case.contacts), html.unescape(_TAG.sub(" ", body_html))]
+              *(contact.note for contact in case.contacts), *(part for a in case.attachments for part in (a.name, a.note)),
+              html.unescape(_TAG.sub(" ", body_html))]
     return " ".join(sorted(words(" ".join(f for f in fields if f))))
 
 

@@ -1,4 +1,5 @@
-"""Briefing sheets: a team's lessons of a period, to print, read out at a team meeting and sign.
+"""The sheets to print: a team's lessons of a period, to read out at a team meeting and sign; and what
+staff may give, for the counter (see guideline_sheets).
 
 One sheet per team (as views.by_team groups them) and period (this month, this quarter, this year, as
 of the build date) in which the team resolved a case: what went wrong, what was given and why, the
@@ -87,3 +88,22 @@ def pages(found: dict[str, list[Sheet]], files: dict[str, str], config: Config) 
         }, digest(sheet.team, sheet.slug, period.key, period.label, str(period.start), str(period.end),
                   *(part for c in sheet.cases for part in (c.id, c.path, files[c.path], repr(judged[c.id]))))))
     return out
+
+
+# The languages amends ships templates in: the guidelines sheet, "What you may give", is printed in each.
+SHEET_LANGUAGES = ("en", "de")
+
+
+def guideline_page(language: str) -> str:
+    return f"guidelines/{language}.html"
+
+
+def guideline_sheets(config: Config) -> list[tuple[str, dict, str]]:
+    """(path, context, key) of the sheet of what staff may give, one per shipped language, when amends.yaml
+    sets guidelines; the key holds all the sheet shows."""
+    if not config.guidelines:
+        return []
+    return [(guideline_page(language), {
+        "title": "What you may give", "section": "cases", "guidelines": config.guidelines,
+        "sheet_language": language, "sheet_languages": SHEET_LANGUAGES, "language": language,
+    }, digest(repr(config.guidelines), config.currency, config.business_name)) for language in SHEET_LANGUAGES]

@@ -48,8 +48,6 @@ SECTIONS = (
 PROMISES = "promises.html"
 INBOX = "inbox.html"
 AT_RISK = "at-risk.html"
-# The languages amends ships templates in: the guidelines sheet is printed in each.
-SHEET_LANGUAGES = ("en", "de")
 CALENDAR = "followups.ics"
 
 
@@ -135,7 +133,7 @@ def pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup]], l
     out += of_cases
     out += followup_pages(state, shows)
     out += inbox_page(state)
-    out += guideline_pages(state.project.config)
+    out += [Page(path, "guidelines.html", context, key) for path, context, key in briefings.guideline_sheets(state.project.config)]
     out += [Page(path, briefings.TEMPLATE, context, key)
             for path, context, key in briefings.pages(sheets, state.project.digests, state.project.config)]
     out.append(Page("search.html", "search.html", {"title": "Search", "section": "search"}, key=""))
@@ -271,7 +269,7 @@ def case_pages(state: Review, as_of: date, bodies: Callable[[], dict[str, Markup
             "earlier": earlier, "later": later, "promises_overdue": overdue, "heard": said,
             "confirmed": bool(answered) and hearing.confirms(answered[-1]), "signs": views.signs_it_held(case),
             "guideline": verdict, "allowed": guidelines.allowed(verdict.guideline, config.currency) if verdict else "",
-            "guideline_page": guideline_page("en"), "touch": touch, "abused": abused,
+            "guideline_page": briefings.guideline_page("en"), "touch": touch, "abused": abused,
             "attachments": attachments.shown(case),
         }, digest(file, case.id, *(shows[i.followup.key] for i in mine), *map(str, warned), "others", *others, links.of_case(case),
                   repr(overdue), *map(heard_digest, said), repr(verdict), repr(touch), attachments.key(case)),
@@ -311,20 +309,6 @@ def inbox_page(state: Review) -> list[Page]:
     return [Page(INBOX, "inbox.html", {"title": "Mail for a person", "section": "home", "messages": loose,
                                        "read": len(state.heard)}, digest(str(len(state.heard)), *map(heard_digest, loose)))
             ] if loose else []
-
-
-def guideline_page(language: str) -> str:
-    return f"guidelines/{language}.html"
-
-
-def guideline_pages(config: Config) -> list[Page]:
-    """The sheet of what staff may give, one per shipped language, when amends.yaml sets guidelines."""
-    if not config.guidelines:
-        return []
-    return [Page(guideline_page(language), "guidelines.html", {
-        "title": "What you may give", "section": "cases", "guidelines": config.guidelines,
-        "sheet_language": language, "sheet_languages": SHEET_LANGUAGES, "language": language,
-    }, digest(repr(config.guidelines), config.currency, config.business_name)) for language in SHEET_LANGUAGES]
 
 
 def row_keys(inputs: dict[str, str], links: Links, cases: list[Case]) -> dict[str, str]:

@@ -48,7 +48,8 @@ def key_for(case_id: str, kind: str, resolved) -> str:
     return f"{case_id}/{kind}/{resolved.isoformat()}"
 
 
-@functools.lru_cache(maxsize=8192)
+# Every case's address is asked for on each review: the cache holds as many as a big casebook has.
+@functools.lru_cache(maxsize=200_000)
 def address_key(address: str) -> str:
     """The one form of an address in which two spellings of it compare equal.
 
